@@ -1,0 +1,3 @@
+"""bwclab: test and predict police body-camera auto-activation."""
+
+__version__ = "0.1.0"

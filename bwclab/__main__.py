@@ -1,0 +1,3 @@
+from bwclab.cli import main
+
+main()

@@ -1,0 +1,152 @@
+"""The `bwclab` command line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from bwclab.configfile import ConfigError
+
+app = typer.Typer(help="bwclab: test and predict body-camera auto-activation.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+sim_app = typer.Typer(help="Fleet simulator: a department shift in SimPy.", no_args_is_help=True)
+app.add_typer(sim_app, name="sim")
+
+console = Console(stderr=True)
+out_console = Console()
+
+ScenarioOpt = Annotated[Path, typer.Option("--scenario", help="scenario YAML file", show_default=False)]
+OutOpt = Annotated[Path, typer.Option("--out", help="run folder to write", show_default=False)]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="seed (default: the scenario's)")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="override a scenario field: key=value")]
+
+
+def fail(err: ConfigError) -> None:
+    console.print(err.render(), markup=False, highlight=False)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[float], None]]:
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as p:
+        task = p.add_task(label, total=1.0)
+        yield lambda frac: p.update(task, completed=frac)
+
+
+@sim_app.command("shift")
+def sim_shift(
+    scenario: ScenarioOpt,
+    out: OutOpt,
+    seed: SeedOpt = None,
+    set_: SetOpt = None,
+    profile: Annotated[Path | None, typer.Option("--profile", help="measured device profile (detection curve)")] = None,
+    plots: Annotated[bool, typer.Option(help="write timeline.png and coverage.png")] = True,
+) -> None:
+    """Simulate one shift and write its run folder."""
+    from sim.model import run_shift
+    from sim.profile import apply_profile
+    from sim.runfolder import write_run
+    from sim.scenario import load_scenario
+
+    try:
+        sc = load_scenario(scenario, set_ or [])
+        if profile is not None:
+            sc = apply_profile(sc, profile)
+    except ConfigError as err:
+        fail(err)
+        return
+    with progress_bar(f"shift: {sc.name}") as tick:
+        res = run_shift(sc, seed, tick)
+    summary = write_run(res, out, plots=plots)
+    show_summary(summary, out)
+
+
+@sim_app.command("sweep")
+def sim_sweep(
+    scenario: ScenarioOpt,
+    out: OutOpt,
+    vary: Annotated[list[str], typer.Option("--vary", help="key=v1,v2,... (repeatable)", show_default=False)],
+    reps: Annotated[int, typer.Option("--reps", min=1, help="replications per point")] = 5,
+    seed: SeedOpt = None,
+    set_: SetOpt = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="local worker processes")] = 2,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler, tcp://HOST:PORT")] = None,
+) -> None:
+    """Run a grid of scenario variants with common random numbers."""
+    from sim.sweep import run_sweep
+
+    with progress_bar("sweep") as tick:
+        try:
+            summary = run_sweep(scenario, vary, reps, out, seed, workers, scheduler, set_ or [],
+                                progress=lambda n, total: tick(n / total))
+        except ConfigError as err:
+            fail(err)
+            return
+    from rich.table import Table
+
+    keys = [k for k in summary[0] if k not in ("point", "reps") and not k.endswith(("_mean", "_low", "_high"))]
+    table = Table(title=f"capture rate, mean and 95% CI over {reps} replications")
+    for k in keys:
+        table.add_column(k)
+    table.add_column("capture rate", justify="right")
+    table.add_column("95% CI", justify="right")
+    for row in summary:
+        table.add_row(*(str(row[k]) for k in keys), f"{row['capture_rate_mean']:.3f}",
+                      f"{row['capture_rate_ci_low']:.3f} .. {row['capture_rate_ci_high']:.3f}")
+    out_console.print(table)
+    out_console.print(f"sweep written to {out}")
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="where the demo writes its runs")] = Path("results/demo"),
+) -> None:
+    """Run the Hartford patrol shift and print the headline figures."""
+    from bwclab.demo import run_demo
+
+    try:
+        run_demo(out, progress_bar, show_summary)
+    except ConfigError as err:
+        fail(err)
+
+
+def show_summary(summary: dict[str, Any], out: Path) -> None:
+    from rich.table import Table
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.1%}"
+
+    t = Table(title=f"{summary['scenario']} (seed {summary['seed']})", show_header=False)
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    t.add_row("incidents with a critical moment", str(summary["incidents"]))
+    t.add_row("capture rate (every officer on scene)", pct(summary["capture_rate"]))
+    t.add_row("audio capture rate", pct(summary["audio_capture_rate"]))
+    t.add_row("officer on-scene time on video", pct(summary["officer_time_coverage"]))
+    for cause, n in summary["missed"].items():
+        t.add_row(f"  missed: {cause}", str(n))
+    t.add_row("bystander activations", str(summary["bystander_activations"]))
+    lat = summary["latency_s"]
+    if lat["p50"] is not None:
+        t.add_row("activation latency p50 / p95 / max", f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['max']:.2f} s")
+    t.add_row("storage", f"{summary['storage_gb']:.1f} GB")
+    t.add_row("SimPy events / wall time", f"{summary['events']:,} / {summary['wall_s']:.2f} s")
+    out_console.print(t)
+    out_console.print(f"run folder: {out}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        sys.exit(130)

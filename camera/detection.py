@@ -1,0 +1,96 @@
+"""Detection probability against distance, P(d), and its inverse.
+
+A camera-broadcast pair draws one uniform U; the camera hears the broadcast once its
+distance falls to P^-1(U), its effective radius for that broadcast. For a camera standing
+still at d this gives exactly P(d); for a moving one it gives a well-defined entry time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class DetectionCurve(Protocol):
+    def probability(self, distance_ft: NDArray[np.float64]) -> NDArray[np.float64]: ...
+
+    def radius_for(self, u: NDArray[np.float64]) -> NDArray[np.float64]: ...
+
+    @property
+    def max_radius_ft(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class LogisticCurve:
+    """P(d) = 1 / (1 + exp((d - r50) / slope)): r50 where half the attempts succeed."""
+
+    r50_ft: float
+    slope_ft: float
+
+    def probability(self, distance_ft: NDArray[np.float64]) -> NDArray[np.float64]:
+        z = np.clip((np.asarray(distance_ft, dtype=float) - self.r50_ft) / self.slope_ft, -700, 700)
+        return np.asarray(1.0 / (1.0 + np.exp(z)), dtype=float)
+
+    def radius_for(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        u = np.clip(np.asarray(u, dtype=float), 1e-15, 1 - 1e-15)
+        r = self.r50_ft + self.slope_ft * np.log(1.0 / u - 1.0)
+        return np.asarray(np.maximum(r, -1.0), dtype=float)  # negative: never heard
+
+    @property
+    def max_radius_ft(self) -> float:
+        return self.r50_ft + self.slope_ft * math.log(1e15)
+
+
+@dataclass(frozen=True)
+class StepCurve:
+    """Every camera within `radius_ft` hears, none beyond."""
+
+    radius_ft: float
+
+    def probability(self, distance_ft: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(np.asarray(distance_ft, dtype=float) <= self.radius_ft, dtype=float)
+
+    def radius_for(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.full(np.shape(u), self.radius_ft, dtype=float)
+
+    @property
+    def max_radius_ft(self) -> float:
+        return self.radius_ft
+
+
+@dataclass(frozen=True)
+class TableCurve:
+    """A measured curve: P at given distances, linear between them, non-increasing."""
+
+    distance_ft: tuple[float, ...]
+    probability_at: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        d = np.asarray(self.distance_ft)
+        p = np.asarray(self.probability_at)
+        if len(d) < 2 or len(d) != len(p):
+            raise ValueError("a table curve needs two or more (distance, probability) points")
+        if np.any(np.diff(d) <= 0):
+            raise ValueError("table distances must increase")
+        if np.any(np.diff(p) > 1e-12) or np.any((p < 0) | (p > 1)):
+            raise ValueError("table probabilities must lie in 0..1 and must not increase")
+
+    def probability(self, distance_ft: NDArray[np.float64]) -> NDArray[np.float64]:
+        p = np.interp(distance_ft, self.distance_ft, self.probability_at)
+        return np.asarray(p, dtype=float)
+
+    def radius_for(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        u = np.asarray(u, dtype=float)
+        d = np.asarray(self.distance_ft)
+        p = np.asarray(self.probability_at)
+        # invert a non-increasing curve: interpolate distance on reversed probability
+        r = np.interp(u, p[::-1], d[::-1], left=d[-1], right=-1.0)
+        return np.asarray(np.where(u > p[0], -1.0, r), dtype=float)
+
+    @property
+    def max_radius_ft(self) -> float:
+        return float(self.distance_ft[-1])

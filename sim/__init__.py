@@ -1,0 +1,1 @@
+"""Fleet simulator: a department shift in SimPy (scenario -> model -> run folder)."""

@@ -1,0 +1,115 @@
+"""Where every officer, cruiser and fixed emitter is: piecewise-linear, changed only by events.
+
+Each body holds one segment: it leaves (x0, y0) at t0 with velocity (vx, vy) and stops at t1.
+Positions between events are computed, never stepped. `entry_times` solves when a camera
+first comes within a radius of an emitter, both possibly moving.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+class Motion:
+    def __init__(self, n_bodies: int) -> None:
+        self.x0 = np.zeros(n_bodies)
+        self.y0 = np.zeros(n_bodies)
+        self.vx = np.zeros(n_bodies)
+        self.vy = np.zeros(n_bodies)
+        self.t0 = np.zeros(n_bodies)
+        self.t1 = np.zeros(n_bodies)
+        self.listener: Callable[[int, float, float, float], None] | None = None
+
+    def position(self, i: int, t: float) -> tuple[float, float]:
+        dt = min(max(t, self.t0[i]), self.t1[i]) - self.t0[i]
+        return float(self.x0[i] + self.vx[i] * dt), float(self.y0[i] + self.vy[i] * dt)
+
+    def positions(self, idx: IntArray | slice, t: float) -> tuple[FloatArray, FloatArray]:
+        dt = np.clip(t, self.t0[idx], self.t1[idx]) - self.t0[idx]
+        return self.x0[idx] + self.vx[idx] * dt, self.y0[idx] + self.vy[idx] * dt
+
+    def place(self, i: int, t: float, x: float, y: float) -> None:
+        self._set(i, t, x, y, 0.0, 0.0, t)
+
+    def move_to(self, i: int, t: float, x: float, y: float, speed: float) -> float:
+        """Start moving from the current position to (x, y); returns the arrival time."""
+        px, py = self.position(i, t)
+        dist = math.hypot(x - px, y - py)
+        if dist == 0.0 or math.isinf(speed):
+            self._set(i, t, x, y, 0.0, 0.0, t)
+            return t
+        dur = dist / speed
+        self._set(i, t, px, py, (x - px) / dur, (y - py) / dur, t + dur)
+        return t + dur
+
+    def follow(self, i: int, leader: int, t: float) -> None:
+        """Body i rides with `leader` (an officer in a cruiser) for the leader's segment."""
+        lx, ly = self.position(leader, t)
+        moving = self.t1[leader] > t
+        vx, vy = (self.vx[leader], self.vy[leader]) if moving else (0.0, 0.0)
+        self._set(i, t, lx, ly, float(vx), float(vy), float(max(self.t1[leader], t)))
+
+    def _set(self, i: int, t: float, x: float, y: float, vx: float, vy: float, t1: float) -> None:
+        self.x0[i], self.y0[i], self.vx[i], self.vy[i] = x, y, vx, vy
+        self.t0[i], self.t1[i] = t, t1
+        if self.listener is not None:
+            self.listener(i, t, x, y)
+
+    def entry_times(
+        self, cams: IntArray, emitter: int, t_from: float, t_to: float, radius: FloatArray
+    ) -> FloatArray:
+        """Earliest t in [t_from, t_to] with |cam(t) - emitter(t)| <= radius; inf if none.
+
+        Relative motion is linear between the segment ends of the camera and the emitter,
+        so the window splits into at most three pieces, each solved as a quadratic.
+        """
+        n = len(cams)
+        out = np.full(n, np.inf)
+        if n == 0 or t_to < t_from:
+            return out
+        e1 = np.full(n, min(max(self.t1[emitter], t_from), t_to))
+        c1 = np.clip(self.t1[cams], t_from, t_to)
+        bounds = [np.full(n, t_from), np.minimum(c1, e1), np.maximum(c1, e1), np.full(n, t_to)]
+        for k in range(3):
+            start, end = bounds[k], bounds[k + 1]
+            todo = np.isinf(out) & (end >= start)
+            if not todo.any():
+                break
+            cx, cy = self._at(cams, start)
+            ex, ey = self._at(np.full(n, emitter), start)
+            cvx = np.where(start < self.t1[cams], self.vx[cams], 0.0)
+            cvy = np.where(start < self.t1[cams], self.vy[cams], 0.0)
+            moving_e = start < self.t1[emitter]
+            evx = np.where(moving_e, self.vx[emitter], 0.0)
+            evy = np.where(moving_e, self.vy[emitter], 0.0)
+            tau = _first_inside(cx - ex, cy - ey, cvx - evx, cvy - evy, end - start, radius)
+            hit = todo & np.isfinite(tau)
+            out[hit] = start[hit] + tau[hit]
+        return out
+
+    def _at(self, idx: IntArray, t: FloatArray) -> tuple[FloatArray, FloatArray]:
+        dt = np.clip(t, self.t0[idx], self.t1[idx]) - self.t0[idx]
+        return self.x0[idx] + self.vx[idx] * dt, self.y0[idx] + self.vy[idx] * dt
+
+
+def _first_inside(
+    rx: FloatArray, ry: FloatArray, wx: FloatArray, wy: FloatArray, dur: FloatArray, r: FloatArray
+) -> FloatArray:
+    """Earliest tau in [0, dur] with |(rx, ry) + tau (wx, wy)| <= r, else inf."""
+    c = rx * rx + ry * ry - r * r
+    a = wx * wx + wy * wy
+    b = 2.0 * (rx * wx + ry * wy)
+    disc = b * b - 4.0 * a * c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = (-b - np.sqrt(np.maximum(disc, 0.0))) / (2.0 * a)
+    ok = (a > 0) & (disc >= 0) & (b < 0) & (tau <= dur)
+    tau = np.where(ok, np.maximum(tau, 0.0), np.inf)
+    inside = (c <= 0) & (r >= 0)
+    return np.where(inside, 0.0, tau)

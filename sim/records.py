@@ -1,0 +1,40 @@
+"""What the model records as it runs: plain rows, turned into files by the run folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationRow:
+    time_s: float
+    camera: str
+    camera_kind: str  # body | dash
+    cause: str  # signal | manual | wired
+    trigger: str  # emitter ID, or "" for a manual start
+    trigger_kind: str  # light_bar | taser | firearm | manual
+    broadcast: int  # broadcast number, -1 when no broadcast
+    incident: int  # incident of the trigger, -1 when none
+    distance_ft: float  # camera to emitter when it came into range (nan when no signal)
+    latency_s: float  # activation - max(broadcast start, entry into range)
+    since_trigger_s: float  # activation - broadcast start
+    bystander: bool  # a body camera of an officer not on the trigger's incident
+
+
+@dataclass(frozen=True, slots=True)
+class Reception:
+    """A camera that discovered a broadcast, and what it did with it."""
+
+    time_s: float
+    officer: int
+    broadcast: int
+    incident: int
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSpan:
+    officer: int
+    status: str  # patrol | responding | on_scene
+    start_s: float
+    end_s: float
