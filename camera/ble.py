@@ -53,12 +53,14 @@ class DiscoveryModel:
         j = self.processing_jitter_s
         return max(0.0, self.processing_s + (rng.uniform(-j, j) if j > 0 else 0.0))
 
-    def mean_discovery(self) -> float:
-        """Analytic mean, treating scan-window catches as independent per event."""
-        mean_gap = self.adv_interval_s + ADV_DELAY_MAX_S / 2
-        first = (self.adv_interval_s + ADV_DELAY_MAX_S) / 2
-        p = min(1.0, self.catch_probability)
-        return first + (1.0 / p - 1.0) * mean_gap
+    def mean_discovery(self, samples: int = 20_000) -> float:
+        """Mean discovery delay: closed form for continuous scanning, (T + 5 ms) / 2 on
+        average; otherwise the mean of a seeded sample, because successive advertising events
+        land at scan phases that rotate by the interval, and no simple closed form holds."""
+        if self.scan_window_s >= self.scan_interval_s:
+            return (self.adv_interval_s + ADV_DELAY_MAX_S) / 2
+        rng = np.random.default_rng(0x5EED)
+        return float(np.mean([self.sample_discovery(rng) for _ in range(samples)]))
 
     def mean_latency(self) -> float:
         return self.mean_discovery() + self.processing_s

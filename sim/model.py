@@ -84,6 +84,7 @@ class Shift:
         self._place_fleet()
         self.motion.listener = self.airwaves.course_changed
         self._fixed_bodies = {id(t): 2 * n + k for k, t in enumerate(fixed)}
+        self._script_incidents: dict[int, int] = {}
 
     # --- building ----------------------------------------------------------------------
     def _beats(self) -> list[tuple[float, float, float, float]]:
@@ -178,6 +179,7 @@ class Shift:
         call = self.scenario.script.calls[k]
         yield self.env.timeout(call.at_s)
         inc = self.new_incident(call.type, call.at_ft[0], call.at_ft[1], officer_initiated=False)
+        self._script_incidents[k] = inc.number
         inc.units_needed = len(call.units)
         for o in call.units:
             off = self.officers[o]
@@ -188,14 +190,15 @@ class Shift:
 
     def _scripted_trigger(self, trig: Any) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(trig.at_s)
+        incident = -1 if trig.call is None else self._script_incidents[trig.call]
         if trig.cruiser is not None:
-            self.cruisers[trig.cruiser].light_bar_on(-1)
+            self.cruisers[trig.cruiser].light_bar_on(incident)
         elif trig.officer is not None:
-            self.officer_trigger(trig.officer, trig.kind, -1)
+            self.officer_trigger(trig.officer, trig.kind, incident)
         else:
             body = self._fixed_bodies[id(trig)]
             self.motion.place(body, self.env.now, trig.at_ft[0], trig.at_ft[1])
-            self.fire(trig.kind, body, f"{EMITTER_PREFIX[trig.kind]}-FIX{body}", -1)
+            self.fire(trig.kind, body, f"{EMITTER_PREFIX[trig.kind]}-FIX{body}", incident)
 
     def new_incident(self, call_type: str, x: float, y: float, officer_initiated: bool) -> Incident:
         spec = self.scenario.call_types[call_type]

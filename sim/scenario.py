@@ -23,7 +23,7 @@ Point = tuple[float, float]
 
 class ShiftSpec(Strict):
     start_hour: float = Field(default=0.0, ge=0, lt=24, description="clock hour the shift starts")
-    duration_h: float = Field(default=8.0, gt=0, le=24 * 7)
+    duration_h: float = Field(default=8.0, gt=0, le=24 * 366)
 
 
 class AreaSpec(Strict):
@@ -230,6 +230,7 @@ class ScriptTrigger(Strict):
     officer: int | None = Field(default=None, ge=0)
     cruiser: int | None = Field(default=None, ge=0)
     at_ft: Point | None = None
+    call: int | None = Field(default=None, ge=0, description="script.calls index it belongs to")
 
     @model_validator(mode="after")
     def _one_holder(self) -> ScriptTrigger:
@@ -286,6 +287,11 @@ class Scenario(Strict):
             idx = trig.officer if trig.officer is not None else trig.cruiser
             if idx is not None and idx >= n:
                 raise ValueError(f"script.triggers.{i} names unit {idx} but the fleet has {n}")
+            if trig.call is not None:
+                if trig.call >= len(self.script.calls):
+                    raise ValueError(f"script.triggers.{i}.call {trig.call}: no such script call")
+                if trig.at_s < self.script.calls[trig.call].at_s:
+                    raise ValueError(f"script.triggers.{i} fires before its call arrives")
         return self
 
     @property

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.scenario import Scenario, scenario_from_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+SCRIPTED_BASE: dict[str, Any] = {
+    "name": "scripted",
+    "seed": 3,
+    "shift": {"start_hour": 0, "duration_h": 0.5},
+    "area": {"width_mi": 1, "height_mi": 1},
+    "fleet": {"officers": 2, "officers_at_ft": [[1000, 1000], [3000, 1000]]},
+    "patrol": {"enabled": False, "instant_travel": False},
+    "calls": {"per_hour": 0, "officer_initiated_per_hour": 0},
+    "call_types": {
+        "stop": {
+            "units": 1,
+            "time_on_scene_min": 10,
+            "critical_after_arrival_s": 120,
+            "scene": {"cruiser_stop_ft": 0, "exit_s": 5, "stand_ft": 0},
+        }
+    },
+    "camera": {"sleep_probability": 0, "manual": {"compliance": 0}},
+    "signal": {"detection": {"kind": "step", "radius_ft": 40}},
+}
+
+
+def scripted(extra: dict[str, Any]) -> Scenario:
+    return scenario_from_dict(deep_merge(SCRIPTED_BASE, extra))
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return ROOT

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from sim.motion import Motion
+
+
+def brute_entry(m: Motion, cam: int, em: int, t0: float, t1: float, r: float) -> float:
+    for t in np.linspace(t0, t1, 200_001):
+        cx, cy = m.position(cam, t)
+        ex, ey = m.position(em, t)
+        if (cx - ex) ** 2 + (cy - ey) ** 2 <= r * r:
+            return float(t)
+    return float("inf")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_solved_entry_time_matches_dense_polling(seed):
+    rng = np.random.default_rng(seed)
+    m = Motion(2)
+    for body in (0, 1):
+        m.place(body, 0.0, *rng.uniform(-150, 150, 2))
+        if rng.uniform() < 0.8:
+            m.move_to(body, rng.uniform(0, 5), *rng.uniform(-150, 150, 2), speed=rng.uniform(2, 60))
+    r = float(rng.uniform(10, 60))
+    got = m.entry_times(np.array([0]), 1, 5.0, 35.0, np.array([r]))[0]
+    want = brute_entry(m, 0, 1, 5.0, 35.0, r)
+    if np.isinf(want):
+        assert np.isinf(got) or got == pytest.approx(want, abs=2e-3)
+    else:
+        assert got == pytest.approx(want, abs=2e-3)
+
+
+def test_a_camera_walking_in_is_found_at_its_entry_time():
+    m = Motion(2)
+    m.place(1, 0.0, 0.0, 0.0)
+    m.place(0, 0.0, 100.0, 0.0)
+    m.move_to(0, 0.0, 0.0, 0.0, speed=5.0)  # reaches 40 ft from the emitter at t = 12 s
+    assert m.entry_times(np.array([0]), 1, 0.0, 30.0, np.array([40.0]))[0] == pytest.approx(12.0)
+    assert np.isinf(m.entry_times(np.array([0]), 1, 0.0, 11.0, np.array([40.0]))[0])
+
+
+def test_negative_radius_is_never_heard():
+    m = Motion(2)
+    assert np.isinf(m.entry_times(np.array([0]), 1, 0.0, 10.0, np.array([-1.0]))[0])
