@@ -29,7 +29,7 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="override a scen
 
 
 def fail(err: ConfigError) -> None:
-    console.print(err.render(), markup=False, highlight=False)
+    typer.echo(err.render(), err=True)  # plain: a path must never be wrapped or styled
     raise typer.Exit(2)
 
 
