@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 ADV_DELAY_MAX_S = 0.010  # the spec's advDelay, 0-10 ms on every advertising event
+
+
+class Uniform(Protocol):
+    """Anything that draws uniforms: a numpy Generator, or a lighter keyed stream."""
+
+    def uniform(self, low: float = 0.0, high: float = 1.0) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,7 @@ class DiscoveryModel:
     def catch_probability(self) -> float:
         return self.scan_window_s / self.scan_interval_s
 
-    def sample_discovery(self, rng: np.random.Generator, limit_s: float = math.inf) -> float:
+    def sample_discovery(self, rng: Uniform, limit_s: float = math.inf) -> float:
         """Seconds from coming into range to the first advertising event heard.
 
         Returns inf when nothing is heard within `limit_s` (the broadcast ended first).
@@ -49,7 +56,7 @@ class DiscoveryModel:
             t += period + rng.uniform(0.0, ADV_DELAY_MAX_S)
         return math.inf
 
-    def sample_processing(self, rng: np.random.Generator) -> float:
+    def sample_processing(self, rng: Uniform) -> float:
         j = self.processing_jitter_s
         return max(0.0, self.processing_s + (rng.uniform(-j, j) if j > 0 else 0.0))
 

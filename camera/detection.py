@@ -20,6 +20,8 @@ class DetectionCurve(Protocol):
 
     def radius_for(self, u: NDArray[np.float64]) -> NDArray[np.float64]: ...
 
+    def radius_of(self, u: float) -> float: ...
+
     @property
     def max_radius_ft(self) -> float: ...
 
@@ -40,6 +42,10 @@ class LogisticCurve:
         r = self.r50_ft + self.slope_ft * np.log(1.0 / u - 1.0)
         return np.asarray(np.maximum(r, -1.0), dtype=float)  # negative: never heard
 
+    def radius_of(self, u: float) -> float:
+        u = min(max(u, 1e-15), 1 - 1e-15)
+        return max(self.r50_ft + self.slope_ft * math.log(1.0 / u - 1.0), -1.0)
+
     @property
     def max_radius_ft(self) -> float:
         return self.r50_ft + self.slope_ft * math.log(1e15)
@@ -56,6 +62,9 @@ class StepCurve:
 
     def radius_for(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.full(np.shape(u), self.radius_ft, dtype=float)
+
+    def radius_of(self, u: float) -> float:
+        return self.radius_ft
 
     @property
     def max_radius_ft(self) -> float:
@@ -90,6 +99,9 @@ class TableCurve:
         # invert a non-increasing curve: interpolate distance on reversed probability
         r = np.interp(u, p[::-1], d[::-1], left=d[-1], right=-1.0)
         return np.asarray(np.where(u > p[0], -1.0, r), dtype=float)
+
+    def radius_of(self, u: float) -> float:
+        return float(self.radius_for(np.array([u]))[0])
 
     @property
     def max_radius_ft(self) -> float:

@@ -18,7 +18,7 @@ import simpy
 from camera.ble import DiscoveryModel
 from camera.detection import DetectionCurve
 from sim.motion import Motion
-from sim.streams import Streams, keyed_uniform
+from sim.streams import KeyedRandom, Streams, keyed_uniform, keyed_uniform_one
 
 
 @dataclass(eq=False)
@@ -30,7 +30,6 @@ class Broadcast:
     start: float
     end: float
     incident: int
-    radii: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
     entered: dict[int, float] = field(default_factory=dict)  # officer -> entry time
     pending: dict[int, int] = field(default_factory=dict)  # officer -> token
     done: set[int] = field(default_factory=set)
@@ -66,6 +65,7 @@ class Airwaves:
         self.active: list[Broadcast] = []
         self.log: list[Broadcast] = []
         self._reception_key = streams.key("reception")
+        self._discovery_key = streams.key("discovery")
         self._token = 0
         self._officers = np.arange(n_officers, dtype=np.int64)
         # Any camera that can reach an emitter's radius while it broadcasts is, at the start,
@@ -77,8 +77,6 @@ class Airwaves:
     def start(self, emitter_body: int, emitter_id: str, kind: str, incident: int) -> Broadcast:
         now = float(self.env.now)
         b = Broadcast(len(self.log), emitter_body, emitter_id, kind, now, now + self.broadcast_s, incident)
-        u = keyed_uniform(self._reception_key, b.number, self._officers)
-        b.radii = self.curve.radius_for(u)
         self.log.append(b)
         self.active.append(b)
         cx, cy = self.motion.position(emitter_body, now)
@@ -121,29 +119,43 @@ class Airwaves:
             return
         near = self.grid.get((math.floor(x / self.cell), math.floor(y / self.cell)))
         if near:
-            one = np.array([body], dtype=np.int64)
             for b in near:
                 if body != b.emitter_body and body not in b.done:
-                    self._solve(b, one, now)
+                    self._solve_one(b, body, now)
+
+    def radii(self, b: Broadcast, cams: np.ndarray) -> np.ndarray:
+        """Each camera's effective radius for this broadcast (one uniform per pair)."""
+        return self.curve.radius_for(keyed_uniform(self._reception_key, b.number, cams))
 
     def _solve(self, b: Broadcast, cams: np.ndarray, now: float) -> None:
-        cams = cams[b.radii[cams] >= 0]
         if b.done:
             cams = cams[[c not in b.done for c in cams.tolist()]]
         if len(cams) == 0:
             return
-        t_entry = self.motion.entry_times(cams, b.emitter_body, now, b.end, b.radii[cams])
+        radii = self.radii(b, cams)
+        keep = radii >= 0
+        cams, radii = cams[keep], radii[keep]
+        t_entry = self.motion.entry_times(cams, b.emitter_body, now, b.end, radii)
         for cam, t in zip(cams.tolist(), t_entry.tolist(), strict=True):
-            earlier = b.entered.get(cam)
-            if earlier is not None and earlier < now and t == now:
-                continue  # still in range: discovery already under way
-            if math.isinf(t):
-                b.pending.pop(cam, None)
-                b.entered.pop(cam, None)
-                continue
-            self._schedule(b, cam, t)
+            self._settle(b, cam, t, now)
 
-    def _latency(self, rng: np.random.Generator, limit_s: float) -> float:
+    def _solve_one(self, b: Broadcast, cam: int, now: float) -> None:
+        radius = self.curve.radius_of(keyed_uniform_one(self._reception_key, b.number, cam))
+        if radius < 0:
+            return
+        self._settle(b, cam, self.motion.entry_time(cam, b.emitter_body, now, b.end, radius), now)
+
+    def _settle(self, b: Broadcast, cam: int, t: float, now: float) -> None:
+        earlier = b.entered.get(cam)
+        if earlier is not None and earlier < now and t == now:
+            return  # still in range: discovery already under way
+        if math.isinf(t):
+            b.pending.pop(cam, None)
+            b.entered.pop(cam, None)
+            return
+        self._schedule(b, cam, t)
+
+    def _latency(self, rng: KeyedRandom, limit_s: float) -> float:
         """Discovery (before the broadcast ends) plus processing, or a measured latency."""
         if self.measured is not None:
             lat = float(self.measured[rng.integers(len(self.measured))])
@@ -152,7 +164,7 @@ class Airwaves:
         return discovery + self.ble.sample_processing(rng)
 
     def _schedule(self, b: Broadcast, cam: int, t_entry: float) -> None:
-        rng = self.streams.rng("discovery", b.number, cam)
+        rng = KeyedRandom(self._discovery_key, b.number, cam)
         latency = self._latency(rng, b.end - t_entry)
         if math.isinf(latency):
             b.pending.pop(cam, None)

@@ -94,6 +94,34 @@ class Motion:
             out[hit] = start[hit] + tau[hit]
         return out
 
+    def entry_time(self, cam: int, emitter: int, t_from: float, t_to: float, radius: float) -> float:
+        """`entry_times` for one camera, in plain floats (the common case, kept cheap)."""
+        if radius < 0 or t_to < t_from:
+            return math.inf
+        c1 = min(max(float(self.t1[cam]), t_from), t_to)
+        e1 = min(max(float(self.t1[emitter]), t_from), t_to)
+        r2 = radius * radius
+        for start, end in ((t_from, min(c1, e1)), (min(c1, e1), max(c1, e1)), (max(c1, e1), t_to)):
+            if end < start:
+                continue
+            cx, cy = self.position(cam, start)
+            ex, ey = self.position(emitter, start)
+            rx, ry = cx - ex, cy - ey
+            c = rx * rx + ry * ry - r2
+            if c <= 0:
+                return start
+            cm, em = start < self.t1[cam], start < self.t1[emitter]
+            wx = (float(self.vx[cam]) if cm else 0.0) - (float(self.vx[emitter]) if em else 0.0)
+            wy = (float(self.vy[cam]) if cm else 0.0) - (float(self.vy[emitter]) if em else 0.0)
+            a = wx * wx + wy * wy
+            b = 2.0 * (rx * wx + ry * wy)
+            disc = b * b - 4.0 * a * c
+            if a > 0 and b < 0 and disc >= 0:
+                tau = (-b - math.sqrt(disc)) / (2.0 * a)
+                if tau <= end - start:
+                    return start + max(tau, 0.0)
+        return math.inf
+
     def _at(self, idx: IntArray, t: FloatArray) -> tuple[FloatArray, FloatArray]:
         dt = np.clip(t, self.t0[idx], self.t1[idx]) - self.t0[idx]
         return self.x0[idx] + self.vx[idx] * dt, self.y0[idx] + self.vy[idx] * dt

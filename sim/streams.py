@@ -51,3 +51,44 @@ def keyed_uniform(key: int, a: int, b: NDArray[np.int64]) -> NDArray[np.float64]
         ))
         x = _splitmix64(x ^ (bb * np.uint64(0xD1B54A32D192ED03)))
     return np.asarray(((x >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53, dtype=float)
+
+
+_M64 = (1 << 64) - 1
+
+
+def _mix(x: int) -> int:
+    """splitmix64 on Python ints: the same function as `_splitmix64`, for one value."""
+    z = (x + 0x9E3779B97F4A7C15) & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def keyed_uniform_one(key: int, a: int, b: int) -> float:
+    """`keyed_uniform` for a single b, without numpy (identical value)."""
+    x = _mix(key ^ _mix(a))
+    x = _mix(x ^ ((b * 0xD1B54A32D192ED03) & _M64))
+    return ((x >> 11) + 0.5) / 2.0**53
+
+
+class KeyedRandom:
+    """A cheap counter-based stream addressed by (key, a, b): draw k is the same in every run.
+
+    Offers the two draws the hot paths need (`uniform`, `integers`)."""
+
+    __slots__ = ("_base", "_k")
+
+    def __init__(self, key: int, a: int, b: int) -> None:
+        self._base = _mix(_mix(key ^ _mix(a)) ^ ((b * 0xD1B54A32D192ED03) & _M64))
+        self._k = 0
+
+    def _next(self) -> float:
+        self._k += 1
+        x = _mix(self._base ^ ((self._k * 0x9E3779B97F4A7C15) & _M64))
+        return ((x >> 11) + 0.5) / 2.0**53
+
+    def uniform(self, low: float = 0.0, high: float = 1.0) -> float:
+        return low + (high - low) * self._next()
+
+    def integers(self, n: int) -> int:
+        return min(int(self._next() * n), n - 1)

@@ -41,8 +41,8 @@ def test_shift_writes_the_whole_run_folder(tmp_path):
     assert sum(int(a["bystander"]) for a in acts) == s["bystander_activations"]
 
 
-def strip_wall(summary_text: str) -> dict:
-    d = json.loads(summary_text)
+def strip_wall(summary_text: str) -> dict[str, object]:
+    d: dict[str, object] = json.loads(summary_text)
     d.pop("wall_s")
     return d
 
@@ -106,3 +106,16 @@ def test_demo_prints_headline_figures_and_its_run_folder(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "capture rate" in r.stdout and "run folder" in r.stdout
     assert (tmp_path / "hartford-patrol-shift" / "summary.json").exists()
+
+
+def test_a_device_profile_replaces_detection_latency_and_buffer(tmp_path):
+    r = bwclab("sim", "shift", "--scenario", HARTFORD, "--profile", ROOT / "fixtures" / "example-profile.yaml",
+               "--out", tmp_path, "--no-plots")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path / "summary.json").read_text())
+    assert s["settings"]["buffer_s"] == 29.9
+    assert s["settings"]["detection"]["kind"] == "table"
+    measured = {0.41, 0.52, 0.38, 0.66, 0.47, 0.55, 0.71, 0.44}
+    with (tmp_path / "activations.csv").open() as fh:
+        lat = {round(float(a["latency_s"]), 6) for a in csv.DictReader(fh) if a["cause"] == "signal"}
+    assert lat and lat <= measured

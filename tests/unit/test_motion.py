@@ -20,7 +20,8 @@ def test_solved_entry_time_matches_dense_polling(seed):
     for body in (0, 1):
         m.place(body, 0.0, *rng.uniform(-150, 150, 2))
         if rng.uniform() < 0.8:
-            m.move_to(body, rng.uniform(0, 5), *rng.uniform(-150, 150, 2), speed=rng.uniform(2, 60))
+            x, y = rng.uniform(-150, 150, 2)
+            m.move_to(body, rng.uniform(0, 5), x, y, speed=rng.uniform(2, 60))
     r = float(rng.uniform(10, 60))
     got = m.entry_times(np.array([0]), 1, 5.0, 35.0, np.array([r]))[0]
     want = brute_entry(m, 0, 1, 5.0, 35.0, r)

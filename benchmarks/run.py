@@ -1,0 +1,133 @@
+"""Simulator benchmarks, measured side by side in one run on this machine (`tox -e perf`).
+
+Figures: the Hartford shift's wall time (median of 5) and events per second; the model's
+cost per SimPy event as a ratio to a bare SimPy loop of timeouts (same number of events,
+medians of 5 each); the metro day's wall time and peak memory (its own process); wall time
+against officer count; a 200-shift sweep on 2 local workers against serial.
+Targets (issue 2): Hartford < 1 s; cost per event <= 3x bare SimPy; metro day < 60 s and
+< 2 GB; sweep speed-up >= 1.7x on 2 workers. Results go to results/benchmarks/sim.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import simpy
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bwclab.configfile import read_yaml  # noqa: E402
+from sim.model import run_shift  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+from sim.sweep import rep_seeds, run_task  # noqa: E402
+
+HARTFORD = ROOT / "scenarios" / "hartford-patrol-shift.yaml"
+METRO = ROOT / "scenarios" / "metro-day.yaml"
+
+
+def bare_simpy(events: int, procs: int = 37) -> float:
+    """Seconds for `events` timeouts spread over `procs` looping processes."""
+    env = simpy.Environment()
+    per = events // procs
+
+    def loop(env: simpy.Environment, d: float):
+        for _ in range(per):
+            yield env.timeout(d)
+
+    for i in range(procs):
+        env.process(loop(env, 1.0 + i / procs))
+    t0 = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t0
+
+
+def hartford(reps: int = 5) -> dict[str, Any]:
+    sc = load_scenario(HARTFORD)
+    model, bare, events = [], [], 0
+    for _ in range(reps):  # interleaved, so both see the same machine state
+        res = run_shift(sc)
+        events = res.events
+        model.append(res.wall_s)
+        bare.append(bare_simpy(events))
+    m, b = statistics.median(model), statistics.median(bare)
+    return {"wall_s_median": m, "wall_s_all": model, "events": events, "events_per_s": events / m,
+            "bare_simpy_s_median": b, "cost_per_event_ratio": m / b}
+
+
+def metro() -> dict[str, Any]:
+    code = ("import json,resource,sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+            "from sim.scenario import load_scenario; from sim.model import run_shift;"
+            "r = run_shift(load_scenario(Path(sys.argv[2])));"
+            "print(json.dumps({'wall_s': r.wall_s, 'events': r.events, 'incidents': len(r.incidents),"
+            "'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT), str(METRO)], capture_output=True, text=True,
+                         check=True)
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def scaling() -> list[dict[str, Any]]:
+    rows = []
+    for n in (100, 1000, 10000):
+        f = n / 37
+        sets = [f"fleet.officers={n}", f"calls.officer_initiated_per_hour={1.57 * f:.3f}",
+                f"area.width_mi={4.2 * f ** 0.5:.3f}", f"area.height_mi={4.2 * f ** 0.5:.3f}"]
+        data = read_yaml(HARTFORD)
+        sets.append("calls.per_hour=[" + ",".join(f"{r * f:.3f}" for r in data["calls"]["per_hour"]) + "]")
+        res = run_shift(load_scenario(HARTFORD, sets))
+        rows.append({"officers": n, "wall_s": res.wall_s, "events": res.events, "calls": len(res.incidents)})
+    return rows
+
+
+def sweep(shifts: int = 200) -> dict[str, Any]:
+    data = read_yaml(HARTFORD)
+    seeds = rep_seeds(1, shifts)
+    t0 = time.perf_counter()
+    serial = [run_task(data, {}, s, str(HARTFORD)) for s in seeds]
+    t_serial = time.perf_counter() - t0
+    gc.collect()
+    gc.freeze()
+    t0 = time.perf_counter()
+    with cf.ProcessPoolExecutor(max_workers=2) as pool:
+        parallel = list(pool.map(run_task, [data] * shifts, [{}] * shifts, seeds, [str(HARTFORD)] * shifts,
+                                 chunksize=4))
+    t_par = time.perf_counter() - t0
+    same = [{k: v for k, v in a.items() if k != "wall_s"} for a in serial] == \
+           [{k: v for k, v in b.items() if k != "wall_s"} for b in parallel]
+    return {"shifts": shifts, "serial_s": t_serial, "two_workers_s": t_par, "speedup": t_serial / t_par,
+            "identical_results": same}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="skip the metro day and use a 40-shift sweep")
+    args = ap.parse_args()
+    # the sweep runs first: workers forked from a parent holding a 10,000-officer model
+    # would inherit (and garbage-collect) all of it
+    out: dict[str, Any] = {"sweep": sweep(40 if args.quick else 200)}
+    print(json.dumps(out["sweep"], indent=1), flush=True)
+    out["hartford"] = hartford()
+    print(json.dumps(out["hartford"], indent=1), flush=True)
+    out["scaling"] = scaling()
+    print(json.dumps(out["scaling"], indent=1), flush=True)
+    if not args.quick:
+        out["metro_day"] = metro()
+        print(json.dumps(out["metro_day"], indent=1), flush=True)
+    dest = ROOT / "results" / "benchmarks"
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "sim.json").write_text(json.dumps(out, indent=2) + "\n")
+    print(f"written to {dest / 'sim.json'}")
+
+
+if __name__ == "__main__":
+    main()
