@@ -18,7 +18,7 @@ from sim.cruiser import Cruiser
 from sim.dispatcher import Dispatcher
 from sim.incident import Incident, Scene
 from sim.motion import Motion
-from sim.officer import FT_PER_MILE, Officer, _around
+from sim.officer import FT_PER_MILE, Officer, around
 from sim.records import ActivationRow, Reception, StatusSpan
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -171,7 +171,7 @@ class Shift:
             crng = self.streams.rng("call", len(self.incidents))
             px, py = self.motion.position(self.officers[o].cruiser, self.env.now)
             spec = sc.call_types[sc.calls.officer_initiated_type]
-            x, y = _around(px, py, spec.scene.cruiser_stop_ft.sample(crng), crng.uniform())
+            x, y = around(px, py, spec.scene.cruiser_stop_ft.sample(crng), crng.uniform())
             inc = self.new_incident(sc.calls.officer_initiated_type, x, y, officer_initiated=True)
             self.dispatcher.call(inc, first=o)
 

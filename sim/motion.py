@@ -31,7 +31,7 @@ class Motion:
         dt = min(max(t, self.t0[i]), self.t1[i]) - self.t0[i]
         return float(self.x0[i] + self.vx[i] * dt), float(self.y0[i] + self.vy[i] * dt)
 
-    def positions(self, idx: IntArray | slice, t: float) -> tuple[FloatArray, FloatArray]:
+    def positions(self, idx: IntArray, t: float | FloatArray) -> tuple[FloatArray, FloatArray]:
         dt = np.clip(t, self.t0[idx], self.t1[idx]) - self.t0[idx]
         return self.x0[idx] + self.vx[idx] * dt, self.y0[idx] + self.vy[idx] * dt
 
@@ -82,8 +82,8 @@ class Motion:
             todo = np.isinf(out) & (end >= start)
             if not todo.any():
                 break
-            cx, cy = self._at(cams, start)
-            ex, ey = self._at(np.full(n, emitter), start)
+            cx, cy = self.positions(cams, start)
+            ex, ey = self.positions(np.full(n, emitter), start)
             cvx = np.where(start < self.t1[cams], self.vx[cams], 0.0)
             cvy = np.where(start < self.t1[cams], self.vy[cams], 0.0)
             moving_e = start < self.t1[emitter]
@@ -121,10 +121,6 @@ class Motion:
                 if tau <= end - start:
                     return start + max(tau, 0.0)
         return math.inf
-
-    def _at(self, idx: IntArray, t: FloatArray) -> tuple[FloatArray, FloatArray]:
-        dt = np.clip(t, self.t0[idx], self.t1[idx]) - self.t0[idx]
-        return self.x0[idx] + self.vx[idx] * dt, self.y0[idx] + self.vy[idx] * dt
 
 
 def _first_inside(

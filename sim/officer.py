@@ -86,7 +86,7 @@ class Officer:
         if inc.officer_initiated and inc.assigned and inc.assigned[0] == self.index:
             sx, sy = motion.position(self.cruiser, env.now)  # pulls over where it is
         else:
-            sx, sy = _around(inc.x, inc.y, scene.cruiser_stop_ft.sample(rng), rng.uniform())
+            sx, sy = around(inc.x, inc.y, scene.cruiser_stop_ft.sample(rng), rng.uniform())
         speed = self.emergency_speed if inc.priority else self.patrol_speed
         arrive = motion.move_to(self.cruiser, env.now, sx, sy, math.inf if self.instant else speed)
         motion.follow(self.body, self.cruiser, env.now)
@@ -106,7 +106,7 @@ class Officer:
                 break
             yield env.timeout(wait)
             self.in_car = False
-            px, py = _around(inc.x, inc.y, stand, rng.uniform())
+            px, py = around(inc.x, inc.y, stand, rng.uniform())
             speed = math.inf if self.instant else self.walk_speed
             motion.move_to(self.body, env.now, px, py, speed)
         if not inc.is_over:
@@ -148,6 +148,6 @@ class Officer:
             self.status, self.status_since = status, now
 
 
-def _around(x: float, y: float, dist: float, u: float) -> tuple[float, float]:
+def around(x: float, y: float, dist: float, u: float) -> tuple[float, float]:
     angle = 2.0 * math.pi * u
     return x + dist * math.cos(angle), y + dist * math.sin(angle)

@@ -4,6 +4,7 @@ numbers), on local worker processes or on a Dask cluster."""
 from __future__ import annotations
 
 import concurrent.futures as cf
+import copy
 import csv
 import itertools
 import math
@@ -48,8 +49,6 @@ def rep_seeds(seed: int, reps: int) -> list[int]:
 
 
 def point_scenario(data: dict[str, Any], point: dict[str, str], source: str) -> Scenario:
-    import copy
-
     d = apply_overrides(copy.deepcopy(data), [f"{k}={v}" for k, v in point.items()], source)
     return validate(Scenario, d, f"{source} with {', '.join(f'{k}={v}' for k, v in point.items())}")
 
