@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from camera.bodycam import BodyCamera, CameraSettings, SignalOutcome
+from camera.bodycam import BodyCamera, CameraSettings, CameraState, SignalOutcome
 from sim.arrivals import arrival_times
 from sim.broadcast import Airwaves, Broadcast
 from sim.cruiser import Cruiser
@@ -263,7 +263,7 @@ class Shift:
     def manual_start(self, officer: int, incident: int) -> None:
         now = float(self.env.now)
         cam = self.cams[officer]
-        was_asleep = cam.state.value == "SLEEP"
+        was_asleep = cam.state is CameraState.SLEEP
         if cam.press(now):
             if was_asleep:
                 self._wake(officer, now)
@@ -287,10 +287,10 @@ class Shift:
     def _maybe_sleep(self, officer: int, now: float) -> None:
         cam = self.cams[officer]
         if self._sleep_rngs[officer].uniform() < self.scenario.camera.sleep_probability:
-            if cam.state.value != "SLEEP":
+            if cam.state is not CameraState.SLEEP:
                 cam.sleep(now)
                 self.asleep.setdefault(officer, []).append((now, math.inf))
-        elif cam.state.value == "SLEEP":
+        elif cam.state is CameraState.SLEEP:
             cam.wake(now)
             self._wake(officer, now)
 
