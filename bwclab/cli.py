@@ -18,6 +18,8 @@ app = typer.Typer(help="bwclab: test and predict body-camera auto-activation.", 
                   add_completion=False, pretty_exceptions_enable=False)
 sim_app = typer.Typer(help="Fleet simulator: a department shift in SimPy.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
+bench_app = typer.Typer(help="The bench: emulate one without hardware.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 console = Console(stderr=True)
 out_console = Console()
@@ -104,6 +106,23 @@ def sim_sweep(
                       f"{row['capture_rate_ci_low']:.3f} .. {row['capture_rate_ci_high']:.3f}")
     out_console.print(table)
     out_console.print(f"sweep written to {out}")
+
+
+@bench_app.command("emulate")
+def bench_emulate(
+    bench: Annotated[Path, typer.Option("--bench", help="bench description YAML", show_default=False)],
+    state_dir: Annotated[Path, typer.Option("--state-dir", help="where resources.json, truth.jsonl and docks go",
+                                            show_default=False)],
+    faults: Annotated[Path | None, typer.Option("--faults", help="faults YAML, per camera serial")] = None,
+) -> None:
+    """Run an emulated bench until SIGTERM or Ctrl-C; its ports are in STATE_DIR/resources.json."""
+    from bench.description import load_bench
+    from emulator.server import serve
+
+    try:
+        serve(load_bench(bench), bench, state_dir, faults)
+    except ConfigError as err:
+        fail(err)
 
 
 @app.command("demo")

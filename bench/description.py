@@ -1,0 +1,221 @@
+"""A bench as validated data: wiring, path-loss calibration, and the emulated device models.
+
+Lines are named `ADAPTER:PIN` (for example `numato0:5`). The rig reads the wiring and the
+calibration; the emulator also reads `emulate:`. Neither reads the other's protocol code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bwclab.configfile import load
+
+LINE = re.compile(r"^(?P<adapter>[A-Za-z][\w-]*):(?P<pin>\d{1,3})$")
+SERIAL = r"^[A-Za-z0-9][\w-]{0,31}$"
+FT_PER_M = 3.28084
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def split_line(ref: str) -> tuple[str, int]:
+    m = LINE.match(ref)
+    if m is None:
+        raise ValueError(f"expected a line as ADAPTER:PIN, for example numato0:5, got {ref!r}")
+    return m["adapter"], int(m["pin"])
+
+
+LineRef = Annotated[str, Field(pattern=LINE.pattern, description="ADAPTER:PIN")]
+
+
+class GpioAdapter(Strict):
+    driver: Literal["numato", "gpiod"] = "numato"
+    port: str | None = Field(default=None, description="serial device (numato) or gpiochip path (gpiod)")
+    ports: Literal[8, 16, 32, 64] = 32
+
+
+class EmitterWiring(Strict):
+    kind: Literal["lightbar", "holster", "taser"]
+    line: LineRef
+    id: str = Field(pattern=r"^[\w-]{1,32}$", description="the ID the emitter broadcasts")
+
+
+class CameraWiring(Strict):
+    indicator: LineRef | None = None
+    button: LineRef | None = None
+    attenuator_channel: int = Field(ge=1, le=8)
+    psu_channel: int | None = Field(default=None, ge=1, le=3)
+    console: str | None = Field(default=None, description="serial device of the console (real bench)")
+    dock: str | None = Field(default=None, description="folder where its clips appear (real bench)")
+
+
+class Instrument(Strict):
+    resource: str | None = Field(default=None, description="VISA resource string (real bench)")
+
+
+class ScopeProbe(Strict):
+    line: LineRef | None = None
+    indicator: str | None = Field(default=None, description="camera serial whose indicator this probes")
+
+    @model_validator(mode="after")
+    def _one(self) -> ScopeProbe:
+        if (self.line is None) == (self.indicator is None):
+            raise ValueError("a scope probe watches exactly one of: line, indicator")
+        return self
+
+
+class Scope(Instrument):
+    channels: dict[Annotated[int, Field(ge=1, le=4)], ScopeProbe] = Field(default_factory=dict)
+
+
+class Instruments(Strict):
+    attenuator: Instrument = Field(default_factory=Instrument)
+    scope: Scope | None = None
+    psu: Instrument | None = None
+
+
+class PathLoss(Strict):
+    """Log-distance path loss; the attenuator adds what the bench's fixed loss does not."""
+
+    loss_at_1m_db: float = Field(default=40.2, ge=0, le=100)
+    exponent: float = Field(default=2.0, gt=0.5, le=6)
+    bench_loss_db: float = Field(default=10.0, ge=0, le=100, description="cables, splitters, enclosure")
+
+    def path_loss_db(self, distance_ft: float) -> float:
+        d_m = max(distance_ft / FT_PER_M, 1e-3)
+        return self.loss_at_1m_db + 10 * self.exponent * math.log10(d_m)
+
+    def attenuation_for(self, distance_ft: float) -> float:
+        """Attenuator setting (dB) that stands for `distance_ft` on this bench."""
+        return self.path_loss_db(distance_ft) - self.bench_loss_db
+
+    def distance_for(self, attenuation_db: float) -> float:
+        total = attenuation_db + self.bench_loss_db
+        return FT_PER_M * 10 ** ((total - self.loss_at_1m_db) / (10 * self.exponent))
+
+
+class EmulatedEmitters(Strict):
+    tx_power_dbm: float = Field(default=0.0, ge=-40, le=20)
+    adv_interval_ms: float = Field(default=100.0, ge=20, le=10240)
+    broadcast_s: float = Field(default=30.0, gt=0, le=600)
+    lightbar_filter_ms: float = Field(default=50.0, ge=0, le=1000, description="dips shorter than this are ignored")
+
+
+class EmulatedCamera(Strict):
+    model: str = "BWC-EMU-1"
+    firmware: str = "1.0.0"
+    buffer_s: float = Field(default=30.0, ge=0, le=120)
+    audio_in_buffer: bool = False
+    allow_list: list[str] | None = Field(default=None, description="trusted emitter IDs; omit to trust any")
+    sensitivity_dbm: float = Field(default=-64.0, ge=-110, le=0, description="RSSI threshold to act on a signal")
+    shadowing_db: float = Field(default=1.5, ge=0, le=10, description="spread of the per-broadcast fade")
+    scan_window_ms: float = Field(default=100.0, gt=0)
+    scan_interval_ms: float = Field(default=100.0, gt=0)
+    processing_ms: float = Field(default=200.0, ge=0, le=10_000)
+    processing_jitter_ms: float = Field(default=50.0, ge=0, le=10_000)
+    fps: float = Field(default=10.0, ge=1, le=60)
+    frame_px: int = Field(default=160, ge=144, le=640, multiple_of=16)
+    boot_s: float = Field(default=1.0, ge=0, le=60)
+    indicator: Literal["steady", "blink"] = "steady"
+    blink_hz: float = Field(default=2.0, gt=0, le=50)
+
+    @model_validator(mode="after")
+    def _scan(self) -> EmulatedCamera:
+        if self.scan_window_ms > self.scan_interval_ms:
+            raise ValueError("scan_window_ms must be at most scan_interval_ms")
+        return self
+
+
+class EmulatedAttenuator(Strict):
+    model: str = "RC4DAT-6G-95"
+    serial: str = "12011110001"
+    max_db: float = Field(default=95.0, gt=0, le=130)
+    step_db: float = Field(default=0.25, gt=0, le=1)
+    start_db: float = Field(default=0.0, ge=0)
+
+
+class Emulate(Strict):
+    seed: int = Field(default=1, ge=0)
+    emitters: EmulatedEmitters = Field(default_factory=EmulatedEmitters)
+    camera: EmulatedCamera = Field(default_factory=EmulatedCamera)
+    attenuator: EmulatedAttenuator = Field(default_factory=EmulatedAttenuator)
+    adapter_id: str = Field(default="00000001", pattern=r"^[0-9A-Za-z]{8}$")
+
+
+class Bench(Strict):
+    name: str = "bench"
+    gpio: dict[str, GpioAdapter] = Field(min_length=1)
+    emitters: dict[str, EmitterWiring] = Field(min_length=1)
+    cameras: dict[Annotated[str, Field(pattern=SERIAL)], CameraWiring] = Field(min_length=1)
+    loopback: tuple[LineRef, LineRef] | None = Field(default=None, description="an output wired to an input")
+    instruments: Instruments = Field(default_factory=Instruments)
+    path_loss: PathLoss = Field(default_factory=PathLoss)
+    emulate: Emulate | None = None
+
+    @field_validator("gpio")
+    @classmethod
+    def _names(cls, v: dict[str, GpioAdapter]) -> dict[str, GpioAdapter]:
+        for name in v:
+            if not re.match(r"^[A-Za-z][\w-]*$", name):
+                raise ValueError(f"adapter name {name!r}: letters, digits, _ or -, starting with a letter")
+        return v
+
+    @model_validator(mode="after")
+    def _wiring(self) -> Bench:
+        problems: list[str] = []
+        used: dict[str, str] = {}
+
+        def claim(ref: str | None, what: str) -> None:
+            if ref is None:
+                return
+            adapter, pin = split_line(ref)
+            if adapter not in self.gpio:
+                problems.append(f"{what}: no GPIO adapter named {adapter!r} (have {sorted(self.gpio)})")
+            elif pin >= self.gpio[adapter].ports:
+                problems.append(f"{what}: pin {pin} is beyond {adapter}'s {self.gpio[adapter].ports} pins")
+            if ref in used:
+                problems.append(f"{what}: line {ref} is already wired to {used[ref]}")
+            used[ref] = what
+
+        for name, e in self.emitters.items():
+            claim(e.line, f"emitters.{name}.line")
+        channels: dict[int, str] = {}
+        supplies: dict[int, str] = {}
+        for serial, c in self.cameras.items():
+            claim(c.indicator, f"cameras.{serial}.indicator")
+            claim(c.button, f"cameras.{serial}.button")
+            if c.attenuator_channel in channels:
+                problems.append(f"cameras.{serial}.attenuator_channel: channel {c.attenuator_channel} "
+                                f"already belongs to {channels[c.attenuator_channel]}")
+            channels[c.attenuator_channel] = serial
+            if c.psu_channel is not None:
+                if c.psu_channel in supplies:
+                    problems.append(f"cameras.{serial}.psu_channel: channel {c.psu_channel} "
+                                    f"already belongs to {supplies[c.psu_channel]}")
+                supplies[c.psu_channel] = serial
+        if self.loopback is not None:
+            claim(self.loopback[0], "loopback[0]")
+            claim(self.loopback[1], "loopback[1]")
+        scope = self.instruments.scope
+        if scope is not None:
+            for ch, probe in scope.channels.items():
+                if probe.indicator is not None and probe.indicator not in self.cameras:
+                    problems.append(f"instruments.scope.channels.{ch}.indicator: no camera {probe.indicator!r}")
+                if probe.line is not None and probe.line not in used:
+                    problems.append(f"instruments.scope.channels.{ch}.line: {probe.line} is not wired to anything")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def emitter_by_line(self, ref: str) -> str | None:
+        return next((n for n, e in self.emitters.items() if e.line == ref), None)
+
+
+def load_bench(path: Path) -> Bench:
+    return load(Bench, path)

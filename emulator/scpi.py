@@ -1,0 +1,159 @@
+"""SCPI parsing as the emulated instruments need it: long/short mnemonics, error queue."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable
+
+UNDEFINED_HEADER = (-113, "Undefined header")
+ILLEGAL_VALUE = (-224, "Illegal parameter value")
+DATA_OUT_OF_RANGE = (-222, "Data out of range")
+MISSING_PARAMETER = (-109, "Missing parameter")
+INVALID_CHARACTER = (-101, "Invalid character")
+
+
+class ScpiError(Exception):
+    def __init__(self, code: tuple[int, str]) -> None:
+        super().__init__(code[1])
+        self.code = code
+
+
+def _node(pattern: str) -> re.Pattern[str]:
+    """`CHANnel#` matches CHAN, CHANNEL, chan1, channel2 ... (# captures a number)."""
+    number = pattern.endswith("#")
+    word = pattern.rstrip("#")
+    short = "".join(c for c in word if c.isupper() or c.isdigit() or c == "*")
+    alt = f"(?:{re.escape(word.upper())}|{re.escape(short)})"
+    return re.compile(f"^{alt}(\\d*)$" if number else f"^{alt}$")
+
+
+class Command:
+    def __init__(self, spec: str, fn: Callable[[list[int], str], str | None]) -> None:
+        self.query = spec.endswith("?")
+        parts = spec.rstrip("?").replace("[:", ":[").lstrip(":").split(":")
+        self.nodes: list[tuple[re.Pattern[str], bool]] = []
+        for part in parts:
+            optional = part.startswith("[")
+            self.nodes.append((_node(part.strip("[]")), optional))
+        self.fn = fn
+
+    def match(self, header: str) -> list[int] | None:
+        tokens = header.lstrip(":").upper().split(":")
+        return self._match(tokens, 0, [])
+
+    def _match(self, tokens: list[str], i: int, nums: list[int]) -> list[int] | None:
+        if i == len(self.nodes):
+            return nums if not tokens else None
+        pattern, optional = self.nodes[i]
+        if tokens:
+            m = pattern.match(tokens[0])
+            if m:
+                got = [*nums, int(m.group(1))] if m.groups() and m.group(1) else (
+                    [*nums, 1] if m.groups() else nums)
+                found = self._match(tokens[1:], i + 1, got)
+                if found is not None:
+                    return found
+        if optional:
+            return self._match(tokens, i + 1, [*nums, 1] if pattern.groups else nums)
+        return None
+
+
+class ScpiDevice:
+    """Dispatches `HEADER[?] [ARGS]` lines, several per line with `;`, to registered commands."""
+
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+        self.errors: deque[tuple[int, str]] = deque(maxlen=30)
+        self.on("*CLS", lambda n, a: self.errors.clear())
+        self.on("SYSTem:ERRor[:NEXT]?", lambda n, a: self._next_error())
+
+    def on(self, spec: str, fn: Callable[[list[int], str], str | None]) -> None:
+        self.commands.append(Command(spec, fn))
+
+    def _next_error(self) -> str:
+        if not self.errors:
+            return '+0,"No error"'
+        code, text = self.errors.popleft()
+        return f'{code:+d},"{text}"'
+
+    def handle(self, line: str) -> str | None:
+        if any(ord(c) < 32 or ord(c) > 126 for c in line):
+            self.errors.append(INVALID_CHARACTER)
+            return None
+        replies = []
+        for part in line.split(";"):
+            part = part.strip()
+            if not part:
+                continue
+            header, _, args = part.partition(" ")
+            query = header.endswith("?")
+            cmd, nums = self._find(header.rstrip("?"), query)
+            if cmd is None:
+                self.errors.append(UNDEFINED_HEADER)
+                continue
+            try:
+                out = cmd.fn(nums, args.strip())
+            except ScpiError as err:
+                self.errors.append(err.code)
+                continue
+            if out is not None:
+                replies.append(out)
+        return ";".join(replies) if replies else None
+
+    def _find(self, header: str, query: bool) -> tuple[Command | None, list[int]]:
+        for cmd in self.commands:
+            if cmd.query != query:
+                continue
+            nums = cmd.match(header)
+            if nums is not None:
+                return cmd, nums
+        return None, []
+
+
+def number(text: str, lo: float, hi: float) -> float:
+    words = {"MIN": lo, "MINIMUM": lo, "MAX": hi, "MAXIMUM": hi}
+    t = text.strip().upper()
+    if not t:
+        raise ScpiError(MISSING_PARAMETER)
+    if t in words:
+        return words[t]
+    try:
+        v = float(t)
+    except ValueError:
+        raise ScpiError(ILLEGAL_VALUE) from None
+    if not lo <= v <= hi:
+        raise ScpiError(DATA_OUT_OF_RANGE)
+    return v
+
+
+def boolean(text: str) -> bool:
+    t = text.strip().upper()
+    if t in ("ON", "1"):
+        return True
+    if t in ("OFF", "0"):
+        return False
+    raise ScpiError(MISSING_PARAMETER if not t else ILLEGAL_VALUE)
+
+
+def channel_list(text: str, count: int) -> list[int] | None:
+    """`(@1)`, `(@1,3)`, `(@1:3)`; None when no list is given."""
+    t = text.strip()
+    if not t:
+        return None
+    m = re.fullmatch(r"\(@([\d,:]+)\)", t)
+    if m is None:
+        raise ScpiError(ILLEGAL_VALUE)
+    out: list[int] = []
+    for item in m.group(1).split(","):
+        lo, _, hi = item.partition(":")
+        if not lo.isdigit() or (hi and not hi.isdigit()):
+            raise ScpiError(ILLEGAL_VALUE)
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    if not out or any(not 1 <= c <= count for c in out):
+        raise ScpiError(DATA_OUT_OF_RANGE)
+    return out
+
+
+def sci(value: float) -> str:
+    return f"{value:+.9E}"
