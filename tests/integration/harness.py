@@ -1,0 +1,162 @@
+"""Start the emulator in its own process and reach it as a rig would: pyserial on ptys, pyvisa-py on TCP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pyvisa
+import serial
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICK = ROOT / "fixtures" / "emulated.yaml"
+
+
+class Emulator:
+    def __init__(self, state: Path, bench: Path = QUICK, faults: Path | None = None) -> None:
+        self.state = state
+        cmd = [sys.executable, "-m", "bwclab", "bench", "emulate", "--bench", str(bench), "--state-dir", str(state)]
+        if faults is not None:
+            cmd += ["--faults", str(faults)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+        deadline = time.monotonic() + 30
+        res = state / "resources.json"
+        while not res.exists():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"emulator exited: {self.proc.stderr.read().decode() if self.proc.stderr else ''}")
+            if time.monotonic() > deadline:
+                raise TimeoutError("emulator did not publish resources.json")
+            time.sleep(0.05)
+        self.resources: dict[str, Any] = json.loads(res.read_text())
+        self.rm = pyvisa.ResourceManager("@py")
+        self.opened: list[Any] = []
+
+    def truth(self, event: str | None = None, **match: Any) -> list[dict[str, Any]]:
+        rows = [json.loads(line) for line in Path(self.resources["truth_log"]).read_text().splitlines() if line]
+        return [r for r in rows if (event is None or r["event"] == event)
+                and all(r.get(k) == v for k, v in match.items())]
+
+    def wait_truth(self, event: str, timeout: float = 10.0, count: int = 1, **match: Any) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.truth(event, **match)
+            if len(rows) >= count or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.05)
+
+    def instrument(self, name: str) -> Any:
+        term = "\r\n" if name == "attenuator" else "\n"
+        inst = self.rm.open_resource(self.resources["instruments"][name]["resource"], read_termination=term,
+                                     write_termination=term, timeout=3000)
+        self.opened.append(inst)
+        return inst
+
+    def gpio(self) -> Numato:
+        return Numato(self.resources["gpio"]["numato0"]["port"])
+
+    def console(self, serial_no: str) -> Console:
+        return Console(self.resources["cameras"][serial_no]["console"])
+
+    def stop(self) -> tuple[int, float]:
+        for inst in self.opened:
+            try:
+                inst.close()
+            except Exception:
+                pass
+        self.rm.close()
+        t = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        return rc, time.monotonic() - t
+
+
+class Numato:
+    def __init__(self, port: str) -> None:
+        self.ser = serial.Serial(port, 19200, timeout=0.05)
+        self.ser.reset_input_buffer()
+        self.notes: list[tuple[float, str]] = []
+
+    def raw(self, data: bytes, wait: float = 1.0) -> bytes:
+        self.ser.write(data)
+        out = b""
+        deadline = time.monotonic() + wait
+        while not out.endswith(b">") and time.monotonic() < deadline:
+            out += self.ser.read(4096)
+        return out
+
+    def cmd(self, text: str) -> str:
+        out = self.raw(text.encode() + b"\r").decode()
+        stamp = time.monotonic_ns()
+        body = out[len(text):]
+        self.notes += [(stamp, x) for x in body.replace("\r", "\n").split("\n") if x.startswith("# ")]
+        lines = [x for x in body.replace("\r", "\n").split("\n") if x and x != ">" and not x.startswith("#")]
+        return lines[0] if lines else ""
+
+    def notifications(self, wait: float) -> list[tuple[float, str]]:
+        end = time.monotonic() + wait
+        buf = b""
+        while time.monotonic() < end:
+            chunk = self.ser.read(4096)
+            if chunk:
+                stamp = time.monotonic_ns()
+                buf += chunk
+                for line in buf.replace(b"\r", b"\n").split(b"\n"):
+                    if line.startswith(b"# "):
+                        self.notes.append((stamp, line.decode()))
+                buf = b""
+        return self.notes
+
+    def close(self) -> None:
+        self.ser.close()
+
+
+class Console:
+    def __init__(self, port: str) -> None:
+        self.ser = serial.Serial(port, 115200, timeout=2)
+        self.ser.reset_input_buffer()
+        self.events: list[str] = []
+
+    def cmd(self, text: str) -> str:
+        self.ser.write(text.encode("latin-1") + b"\n")
+        while True:
+            line = self.ser.readline().decode("ascii", errors="replace").strip()
+            if not line:
+                raise TimeoutError(f"no reply to {text!r}")
+            if line.startswith("! "):
+                self.events.append(line[2:])
+                continue
+            return line
+
+    def wait_event(self, prefix: str, timeout: float = 8.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for e in self.events:
+                if e.startswith(prefix):
+                    self.events.remove(e)
+                    return e
+            line = self.ser.readline().decode("ascii", errors="replace").strip()
+            if line.startswith("! "):
+                self.events.append(line[2:])
+        raise TimeoutError(f"no event {prefix!r}; saw {self.events}")
+
+    def close(self) -> None:
+        self.ser.close()
+
+
+def write_yaml(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def environ() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
