@@ -91,7 +91,7 @@ class Numato:
         out = b""
         deadline = time.monotonic() + wait
         while not out.endswith(b">") and time.monotonic() < deadline:
-            out += self.ser.read(4096)
+            out += self.ser.read_until(b">")
         return out
 
     def cmd(self, text: str) -> str:
