@@ -151,8 +151,8 @@ class CameraUnit:
         self._blink = self.loop.call_at(t + int(5e8 / self.cfg.blink_hz), self._toggle)
 
     # --- ending a recording: a clip -----------------------------------------------------
-    def stop(self, power_cut: bool = False) -> str | None:
-        t = now_ns()
+    def stop(self, power_cut: bool = False, t_ns: int | None = None) -> str | None:
+        t = now_ns() if t_ns is None else t_ns
         rec = self.model.stop(t / 1e9)
         if rec is None:
             return None
@@ -248,7 +248,7 @@ class CameraUnit:
     def set_power(self, on: bool, t_ns: int) -> None:
         if not on and (self.powered or self.booting):
             if self.model.state is CameraState.RECORDING:
-                self.stop(power_cut=True)
+                self.stop(power_cut=True, t_ns=t_ns)
             if self._boot is not None:
                 self._boot.cancel()
             self.model.sleep(t_ns / 1e9)

@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -20,7 +21,7 @@ class Clip:
     frames: list[tuple[int, int]]  # (counter, host ns) per decoded frame; (-1, -1) if unreadable
     audio: np.ndarray
     sample_rate: int
-    sidecar: dict
+    sidecar: dict[str, Any]
     sha256: str
 
 
@@ -28,7 +29,7 @@ def decode(mp4: Path) -> Clip:
     frames = []
     with av.open(str(mp4)) as c:
         for f in c.decode(video=0):
-            found = zxingcpp.read_barcodes(f.to_ndarray(format="gray"), formats=zxingcpp.BarcodeFormat.QRCode)
+            found = zxingcpp.read_barcodes(f.to_ndarray(format="gray"), formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
             m = QR.match(found[0].text) if found else None
             frames.append((int(m[2]), int(m[1])) if m else (-1, -1))
     with av.open(str(mp4)) as c:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -65,10 +66,8 @@ class Emulator:
 
     def stop(self) -> tuple[int, float]:
         for inst in self.opened:
-            try:
+            with contextlib.suppress(Exception):
                 inst.close()
-            except Exception:
-                pass
         self.rm.close()
         t = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
@@ -129,7 +128,7 @@ class Console:
     def cmd(self, text: str) -> str:
         self.ser.write(text.encode("latin-1") + b"\n")
         while True:
-            line = self.ser.readline().decode("ascii", errors="replace").strip()
+            line: str = self.ser.readline().decode("ascii", errors="replace").strip()
             if not line:
                 raise TimeoutError(f"no reply to {text!r}")
             if line.startswith("! "):

@@ -89,7 +89,7 @@ def test_attenuation_change_during_broadcast_takes_effect_at_once(emu: Emulator,
 
 
 def test_lightbar_filter_ignores_short_dips(emu: Emulator, rig) -> None:
-    g, cons, att = rig
+    g, cons, _att = rig
     idle(emu, cons)
     before = len(emu.truth("broadcast_start", emitter="lightbar"))
     g.raw(b"gpio set 0\rgpio clear 0\rgpio set 0\r")  # a dip well under a millisecond
@@ -125,7 +125,7 @@ def test_allow_list_and_sleep_keep_a_camera_from_starting(emu: Emulator, rig) ->
 
 
 def test_button_line_starts_a_recording(emu: Emulator, rig) -> None:
-    g, cons, att = rig
+    g, cons, _att = rig
     idle(emu, cons)
     g.cmd("gpio set H")  # pin 17: CAM002's button
     g.cmd("gpio clear H")
@@ -183,7 +183,7 @@ def test_clip_holds_the_buffer_timecodes_audio_gating_and_hash(emu: Emulator, ri
 
 
 def test_power_cut_leaves_a_playable_clip_up_to_the_cut(emu: Emulator, rig) -> None:
-    g, cons, att = rig
+    _g, cons, _att = rig
     idle(emu, cons)
     p = emu.instrument("psu")
     before = len(emu.truth("clip_written", camera="CAM003"))
