@@ -111,7 +111,19 @@ def sweep(shifts: int = 200) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="skip the metro day and use a 40-shift sweep")
+    ap.add_argument("--only", choices=["sim", "emulator"], help="run one group of benchmarks")
     args = ap.parse_args()
+    dest = ROOT / "results" / "benchmarks"
+    dest.mkdir(parents=True, exist_ok=True)
+    if args.only in (None, "emulator"):
+        import emulator_timing
+
+        emu = emulator_timing.run()
+        print(json.dumps(emu, indent=1), flush=True)
+        (dest / "emulator.json").write_text(json.dumps(emu, indent=2) + "\n")
+        print(f"written to {dest / 'emulator.json'}")
+    if args.only == "emulator":
+        return
     # the sweep runs first: workers forked from a parent holding a 10,000-officer model
     # would inherit (and garbage-collect) all of it
     out: dict[str, Any] = {"sweep": sweep(40 if args.quick else 200)}
@@ -123,8 +135,6 @@ def main() -> None:
     if not args.quick:
         out["metro_day"] = metro()
         print(json.dumps(out["metro_day"], indent=1), flush=True)
-    dest = ROOT / "results" / "benchmarks"
-    dest.mkdir(parents=True, exist_ok=True)
     (dest / "sim.json").write_text(json.dumps(out, indent=2) + "\n")
     print(f"written to {dest / 'sim.json'}")
 

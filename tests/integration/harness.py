@@ -102,16 +102,23 @@ class Numato:
         return lines[0] if lines else ""
 
     def notifications(self, wait: float) -> list[tuple[float, str]]:
+        """Read change notifications for `wait` seconds, each stamped when its first byte arrived."""
         end = time.monotonic() + wait
         buf = b""
+        stamp = 0
         while time.monotonic() < end:
-            chunk = self.ser.read(4096)
-            if chunk:
+            first = self.ser.read(1)  # returns as soon as a byte is there
+            if not first:
+                continue
+            if not buf:
                 stamp = time.monotonic_ns()
-                buf += chunk
+            buf += first + self.ser.read(self.ser.in_waiting)
+            while b"#" in buf and buf.rstrip(b"\r\n").count(b" ") >= 3 and buf.endswith((b"\r", b"\n")):
                 for line in buf.replace(b"\r", b"\n").split(b"\n"):
                     if line.startswith(b"# "):
                         self.notes.append((stamp, line.decode()))
+                buf = b""
+            if buf and b"#" not in buf:
                 buf = b""
         return self.notes
 
