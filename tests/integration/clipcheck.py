@@ -13,6 +13,7 @@ import av
 import numpy as np
 import zxingcpp
 
+QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 QR = re.compile(r"^BWC t=(\d+) n=(\d+)$")
 
 
@@ -29,7 +30,7 @@ def decode(mp4: Path) -> Clip:
     frames = []
     with av.open(str(mp4)) as c:
         for f in c.decode(video=0):
-            found = zxingcpp.read_barcodes(f.to_ndarray(format="gray"), formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
+            found = zxingcpp.read_barcodes(f.to_ndarray(format="gray"), formats=QR_ONLY)
             m = QR.match(found[0].text) if found else None
             frames.append((int(m[2]), int(m[1])) if m else (-1, -1))
     with av.open(str(mp4)) as c:
