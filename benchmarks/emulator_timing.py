@@ -57,8 +57,8 @@ def run(rounds: int = 30) -> dict[str, Any]:
             g.cmd("gpio notify on")
             cons = [e.console(f"CAM{i + 1:03d}") for i in range(CAMERAS)]
             time.sleep(3.2)
-            for r in range(rounds):
-                pin = r % 3
+            for rnd in range(rounds):
+                pin = rnd % 3
                 g.cmd(f"gpio set {pin}")
                 g.cmd(f"gpio clear {pin}")
                 g.notifications(0.9)

@@ -116,7 +116,7 @@ def main() -> None:
     dest = ROOT / "results" / "benchmarks"
     dest.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "emulator"):
-        import emulator_timing
+        from benchmarks import emulator_timing
 
         emu = emulator_timing.run()
         print(json.dumps(emu, indent=1), flush=True)
