@@ -186,12 +186,12 @@ def test_power_cut_leaves_a_playable_clip_up_to_the_cut(emu: Emulator, rig) -> N
     _g, cons, _att = rig
     idle(emu, cons)
     p = emu.instrument("psu")
-    before = len(emu.truth("clip_written", camera="CAM003"))
     assert cons["CAM003"].cmd("START") == "OK"
     time.sleep(1.0)
     p.write("OUTP OFF,(@3)")
     cut = emu.wait_truth("power", channel=3, on=0)[-1]["t_ns"]
-    written = emu.wait_truth("clip_written", camera="CAM003", timeout=10, count=before + 1)
+    clip = emu.wait_truth("clip", camera="CAM003", power_cut=1)[-1]["clip"]
+    written = emu.wait_truth("clip_written", camera="CAM003", clip=clip, timeout=10)
     p.write("OUTP ON,(@3)")
     cons["CAM003"].wait_event("BOOT")
     mp4 = Path(emu.resources["cameras"]["CAM003"]["dock"]) / written[-1]["file"]

@@ -103,7 +103,8 @@ def test_faults_a(emu_a: Emulator) -> None:
     # corrupt_on_power_loss: CAM003 is recording; cut its power
     p = e.instrument("psu")
     p.write("OUTP OFF,(@3)")
-    written = e.wait_truth("clip_written", camera="CAM003", timeout=10)
+    clip = e.wait_truth("clip", camera="CAM003", power_cut=1)[-1]["clip"]
+    written = e.wait_truth("clip_written", camera="CAM003", clip=clip, timeout=10)
     mp4 = Path(e.resources["cameras"]["CAM003"]["dock"]) / written[-1]["file"]
     with pytest.raises(av.error.FFmpegError):
         decode(mp4)
