@@ -143,3 +143,23 @@ def test_faults_b(tmp_path: Path) -> None:
         g.close()
     finally:
         assert e.stop()[0] == 0
+
+
+def test_blinking_indicator_toggles_while_recording(tmp_path: Path) -> None:
+    from tests.integration.harness import QUICK
+
+    bench = write_yaml(tmp_path / "blink.yaml", QUICK.read_text().replace(
+        "    boot_s: 0.5", "    boot_s: 0.5\n    indicator: blink\n    blink_hz: 10"))
+    e = Emulator(tmp_path / "state", bench=bench)
+    try:
+        con = e.console("CAM001")
+        assert con.cmd("START") == "OK"
+        time.sleep(0.6)
+        con.cmd("STOP")
+        edges = e.truth("line", line="numato0:8")
+        assert [r["level"] for r in edges[:4]] == [1, 0, 1, 0]
+        gaps = np.diff([r["t_ns"] for r in edges]) / 1e9
+        assert len(edges) >= 8 and np.allclose(gaps[:-1], 0.05, atol=0.003)
+        con.close()
+    finally:
+        assert e.stop()[0] == 0

@@ -143,6 +143,13 @@ def test_scope_settings_and_errors(emu: Emulator) -> None:
     assert s.query(":SYST:ERR?") == '-222,"Data out of range"'
     assert s.query(":SYST:ERR?") == '+0,"No error"'
     assert s.query(":MEAS:DEL? CHAN1,CHAN2") == "9.9E+37"  # nothing acquired since *RST
+    s.write(":TIMebase:REFerence LEFT;:RUN")
+    assert s.query(":OPERegister:CONDition?") == "+8"
+    s.write(":STOP")
+    assert s.query(":OPER:COND?") == "+0"
+    s.write(":TIM:REF SIDEWAYS")
+    s.write("*CLS")
+    assert s.query(":SYST:ERR?") == '+0,"No error"'
     s.write("*RST")
 
 
