@@ -1,0 +1,1 @@
+"""The certification rig: drivers written from docs/protocols/, procedures on small interfaces."""

@@ -1,0 +1,1 @@
+"""One module per instrument, each written from its page in docs/protocols/ alone."""

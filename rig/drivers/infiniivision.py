@@ -1,0 +1,63 @@
+"""Keysight InfiniiVision edge-to-edge delay through pyvisa (docs/protocols/infiniivision-scope.md)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rig.drivers.visa import open_instrument, query, write
+from rig.interfaces import DriverError
+
+INVALID = 9.9e37
+RECORD_POINTS = 4_000_000
+
+
+class InfiniiVisionScope:
+    def __init__(self, resource: str | Any) -> None:
+        self.inst = open_instrument(resource, "\n") if isinstance(resource, str) else resource
+        self.window_s = 10.0
+
+    def identity(self) -> str:
+        return query(self.inst, "*IDN?")
+
+    def check_errors(self) -> None:
+        errors = []
+        for _ in range(32):
+            reply = query(self.inst, ":SYSTem:ERRor?")
+            if reply.startswith(("+0,", "0,")):
+                break
+            errors.append(reply)
+        if errors:
+            raise DriverError(f"scope: {'; '.join(errors)}")
+
+    def arm(self, source: int, rising: bool = True, window_s: float = 10.0) -> None:
+        """Single acquisition triggered by `source`, trigger at the left, `window_s` on screen."""
+        self.window_s = window_s
+        write(self.inst, f":TIMebase:RANGe {window_s:g};:TIMebase:REFerence LEFT")
+        write(self.inst, f":TRIGger:EDGE:SOURce CHANnel{source};:TRIGger:EDGE:SLOPe {'POS' if rising else 'NEG'}")
+        write(self.inst, ":MEASure:DEFine DELay,+1,+1")
+        query(self.inst, ":TER?")  # clear a stale trigger
+        write(self.inst, ":SINGle")
+        self.check_errors()
+
+    @property
+    def resolution_s(self) -> float:
+        return self.window_s / RECORD_POINTS
+
+    def delay(self, from_channel: int, to_channel: int, timeout_s: float) -> float | None:
+        """Wait for the acquisition to complete; the delay in seconds, or None when an edge is missing."""
+        deadline = time.monotonic() + timeout_s
+        triggered = False
+        while time.monotonic() < deadline:
+            triggered = triggered or query(self.inst, ":TER?") == "+1"
+            if triggered and query(self.inst, ":OPERegister:CONDition?") in ("+0", "0"):
+                break
+            time.sleep(0.05)
+        else:
+            return None
+        reply = query(self.inst, f":MEASure:DELay? CHANnel{from_channel},CHANnel{to_channel}")
+        try:
+            value = float(reply)
+        except ValueError:
+            raise DriverError(f"scope: delay reads {reply!r}") from None
+        return None if value >= INVALID / 10 else value

@@ -1,0 +1,39 @@
+"""The small interfaces procedures talk to; drivers fill them (labgrid's 'protocols')."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+
+class DriverError(Exception):
+    """A device did not answer as its protocol says: the message names the device and what happened."""
+
+
+class DigitalOutput(Protocol):
+    def set(self, pin: int, level: bool) -> int:
+        """Drive `pin`; return the host CLOCK_MONOTONIC ns just before the command left."""
+        ...
+
+
+EdgeListener = Callable[[int, int, bool], None]  # (host ns, pin, level)
+
+
+class EdgeReporter(Protocol):
+    def watch(self, listener: EdgeListener) -> None: ...
+
+
+class PathLossSetter(Protocol):
+    def set_attenuation(self, channel: int, db: float) -> float:
+        """Set a channel; return the attenuation the device actually applied."""
+        ...
+
+
+class PowerSwitch(Protocol):
+    def power(self, channel: int, on: bool) -> None: ...
+
+
+class DelayMeter(Protocol):
+    def arm(self, source: int, rising: bool = True, window_s: float = 10.0) -> None: ...
+
+    def delay(self, from_channel: int, to_channel: int, timeout_s: float) -> float | None: ...
