@@ -43,7 +43,7 @@ class Attenuator:
         if cmd == "SN?":
             return f"SN={self.serial}"
         if cmd == "ATT?":
-            return " ".join(_fmt(v) for v in self.values.values())
+            return " ".join(f"{v:g}" for v in self.values.values())
         if m := re.fullmatch(r"SETATT=" + NUMBER, cmd):
             replies = [self.set(ch, float(m.group(1))) for ch in self.values]
             return CLIPPED if CLIPPED in replies else replies[0]
@@ -52,9 +52,6 @@ class Attenuator:
             return self.set(ch, float(m.group(2))) if ch in self.values else FAILED
         if m := re.fullmatch(r"CHAN:(\d+):ATT\?", cmd):
             ch = int(m.group(1))
-            return _fmt(self.values[ch]) if ch in self.values else FAILED
+            return f"{self.values[ch]:g}" if ch in self.values else FAILED
         return FAILED
 
-
-def _fmt(v: float) -> str:
-    return f"{v:g}" if v != int(v) else f"{int(v)}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from bwclab.configfile import ConfigError, describe_errors, read_yaml
+from bwclab.configfile import ConfigError, read_yaml, validate
 
 
 class CameraFaults(BaseModel):
@@ -42,10 +42,7 @@ def load_faults(path: Path, cameras: list[str]) -> dict[str, CameraFaults]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(path, ["(top level): expected a mapping of camera serial to faults"])
-    try:
-        parsed = FaultFile.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(path, describe_errors(err)) from None
+    parsed = validate(FaultFile, data, path)
     unknown = [s for s in parsed.root if s not in cameras]
     if unknown:
         raise ConfigError(path, [f"{s}: no camera with this serial on the bench (have {', '.join(cameras)})"

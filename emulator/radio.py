@@ -75,15 +75,16 @@ class Radio:
 
     def retune(self, channel: int, t_ns: int) -> None:
         """The attenuation of `channel` changed: re-evaluate every live link through it."""
-        for links in self.links.values():
-            for link in links:
-                if link.listener.channel == channel:
-                    self._evaluate(link, t_ns)
+        self._evaluate_where(lambda lis: lis.channel == channel, t_ns)
 
     def reevaluate(self, serial: str, t_ns: int) -> None:
+        """The camera's power or sleep changed: re-evaluate its live links."""
+        self._evaluate_where(lambda lis: lis.serial == serial, t_ns)
+
+    def _evaluate_where(self, which: Callable[[Listener], bool], t_ns: int) -> None:
         for links in self.links.values():
             for link in links:
-                if link.listener.serial == serial:
+                if which(link.listener):
                     self._evaluate(link, t_ns)
 
     def _evaluate(self, link: Link, t_ns: int) -> None:

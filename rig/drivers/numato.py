@@ -47,7 +47,7 @@ class NumatoGpio:
                 if not buf:
                     stamp = time.monotonic_ns()
                 buf += first + self.ser.read(self.ser.in_waiting or 0)
-            except (serial.SerialException, OSError, TypeError, AttributeError):
+            except (serial.SerialException, OSError):
                 if self._stop.is_set():
                     return
                 time.sleep(0.05)

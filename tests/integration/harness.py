@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -163,6 +162,3 @@ def write_yaml(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
 
-
-def environ() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}

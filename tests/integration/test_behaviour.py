@@ -20,6 +20,11 @@ def fire(g, pin: int) -> None:
     g.cmd(f"gpio clear {pin}")
 
 
+def set_all(att, db: float) -> None:
+    for ch in (1, 2, 3):
+        att.query(f"CHAN:{ch}:SETATT:{db}")
+
+
 def idle(emu: Emulator, cons) -> None:
     """Wait out any broadcast still on the air, then bring every camera back to buffering."""
     deadline = time.monotonic() + 5
@@ -74,8 +79,7 @@ def test_trigger_starts_cameras_in_range_and_not_beyond(emu: Emulator, rig) -> N
 def test_attenuation_change_during_broadcast_takes_effect_at_once(emu: Emulator, rig) -> None:
     g, cons, att = rig
     idle(emu, cons)
-    for ch in (1, 2, 3):
-        att.query(f"CHAN:{ch}:SETATT:{FAR_DB}")
+    set_all(att, FAR_DB)
     fire(g, 2)  # taser
     time.sleep(1.0)
     assert cons["CAM001"].cmd("STATE?") == "OK BUFFERING"
@@ -108,8 +112,7 @@ def test_lightbar_filter_ignores_short_dips(emu: Emulator, rig) -> None:
 def test_allow_list_and_sleep_keep_a_camera_from_starting(emu: Emulator, rig) -> None:
     g, cons, att = rig
     idle(emu, cons)
-    for ch in (1, 2, 3):
-        att.query(f"CHAN:{ch}:SETATT:{NEAR_DB}")
+    set_all(att, NEAR_DB)
     assert cons["CAM001"].cmd("CONFIG allow=LB-0001") == "OK"
     assert cons["CAM002"].cmd("SLEEP") == "OK"
     fire(g, 2)
