@@ -136,19 +136,24 @@ class CameraUnit:
                        buffer_start_ns=int(video_from * 1e9), audio_from_ns=int(audio_from * 1e9))
         self._indicator(True, t_ns, sched_ns)
         if self.cfg.indicator == "blink":
-            self._blink = self.loop.call_at(t_ns + int(5e8 / self.cfg.blink_hz), self._toggle)
+            self._schedule_toggle(t_ns)
         self.emit(f"STATE RECORDING cause={rec.cause} source={rec.source}", t_ns)
 
     def _indicator(self, on: bool, t_ns: int, sched_ns: int | None = None) -> None:
         self.indicator.drive(on, t_ns, camera=self.serial, role="indicator",
                              **({"sched_ns": sched_ns} if sched_ns is not None else {}))
 
-    def _toggle(self) -> None:
+    def _schedule_toggle(self, after_ns: int) -> None:
+        # A LED driver's oscillator does not drift with our wake-up lateness: each toggle is
+        # scheduled from the previous deadline, not from when the previous toggle ran.
+        deadline = after_ns + int(5e8 / self.cfg.blink_hz)
+        self._blink = self.loop.call_at(deadline, self._toggle, deadline)
+
+    def _toggle(self, deadline_ns: int) -> None:
         if self.model.state is not CameraState.RECORDING:
             return
-        t = now_ns()
-        self._indicator(not self.indicator.level, t)
-        self._blink = self.loop.call_at(t + int(5e8 / self.cfg.blink_hz), self._toggle)
+        self._indicator(not self.indicator.level, now_ns(), deadline_ns)
+        self._schedule_toggle(deadline_ns)
 
     # --- ending a recording: a clip -----------------------------------------------------
     def stop(self, power_cut: bool = False, t_ns: int | None = None) -> str | None:

@@ -158,8 +158,10 @@ def test_blinking_indicator_toggles_while_recording(tmp_path: Path) -> None:
         con.cmd("STOP")
         edges = e.truth("line", line="numato0:8")
         assert [r["level"] for r in edges[:4]] == [1, 0, 1, 0]
-        gaps = np.diff([r["t_ns"] for r in edges]) / 1e9
-        assert len(edges) >= 8 and np.allclose(gaps[:-1], 0.05, atol=0.003)
+        t = np.array([r["t_ns"] for r in edges[:-1]]) / 1e9  # the last edge is the stop
+        # The period is set by the deadlines (no drift); a loaded host may wake one edge late.
+        assert len(t) >= 8 and abs(np.median(np.diff(t)) - 0.05) < 0.001
+        assert np.abs(t - t[0] - 0.05 * np.arange(len(t))).max() < 0.010
         con.close()
     finally:
         assert e.stop()[0] == 0
