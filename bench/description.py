@@ -44,6 +44,8 @@ class EmitterWiring(Strict):
     kind: Literal["lightbar", "holster", "taser"]
     line: LineRef
     id: str = Field(pattern=r"^[\w-]{1,32}$", description="the ID the emitter broadcasts")
+    broadcast_s: float | None = Field(default=None, gt=0, le=600,
+                                      description="nominal broadcast duration (datasheet); emulated: emulate.emitters")
 
 
 class CameraWiring(Strict):
@@ -74,8 +76,12 @@ class Scope(Instrument):
     channels: dict[Annotated[int, Field(ge=1, le=4)], ScopeProbe] = Field(default_factory=dict)
 
 
+class AttenuatorInstrument(Instrument):
+    max_db: float = Field(default=95.0, gt=0, le=130, description="the attenuator's range: a camera parked here hears nothing")
+
+
 class Instruments(Strict):
-    attenuator: Instrument = Field(default_factory=Instrument)
+    attenuator: AttenuatorInstrument = Field(default_factory=AttenuatorInstrument)
     scope: Scope | None = None
     psu: Instrument | None = None
 
@@ -212,6 +218,13 @@ class Bench(Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def broadcast_s(self, emitter: str) -> float:
+        """The emitter's nominal broadcast duration: the wiring's datasheet figure, else the emulated one."""
+        nominal = self.emitters[emitter].broadcast_s
+        if nominal is not None:
+            return nominal
+        return self.emulate.emitters.broadcast_s if self.emulate is not None else 30.0
 
     def emitter_by_line(self, ref: str) -> str | None:
         return next((n for n, e in self.emitters.items() if e.line == ref), None)

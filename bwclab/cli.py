@@ -20,6 +20,8 @@ sim_app = typer.Typer(help="Fleet simulator: a department shift in SimPy.", no_a
 app.add_typer(sim_app, name="sim")
 bench_app = typer.Typer(help="The bench: emulate one without hardware.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+rig_app = typer.Typer(help="The rig: certify cameras on a bench.", no_args_is_help=True)
+app.add_typer(rig_app, name="rig")
 
 console = Console(stderr=True)
 out_console = Console()
@@ -123,6 +125,29 @@ def bench_emulate(
         serve(load_bench(bench), bench, state_dir, faults)
     except ConfigError as err:
         fail(err)
+
+
+@rig_app.command("certify")
+def rig_certify(
+    bench: Annotated[Path, typer.Option("--bench", help="bench description YAML", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="run folder to write", show_default=False)],
+    requirements: Annotated[Path, typer.Option("--requirements", help="requirements YAML")] = Path(
+        "fixtures/requirements/default.yaml"),
+    camera: Annotated[str | None, typer.Option("--camera", help="certify only this camera serial")] = None,
+    faults: Annotated[Path | None, typer.Option("--faults", help="emulator faults YAML (emulated bench)")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="finish the interrupted run in --out")] = False,
+    select: Annotated[str | None, typer.Option("-k", help="only requirements matching this pytest expression")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="one line per requirement")] = False,
+) -> None:
+    """Certify a bench's cameras against a requirements file; report.html, junit.xml, trials.sqlite,
+    measurements.json and a profile.yaml per camera in OUT. Exit 0 pass, 1 fail, 2 usage error."""
+    from bwclab.certify import certify
+
+    try:
+        rc = certify(bench, requirements, camera, faults, out, resume, select, quiet=not verbose)
+    except ConfigError as err:
+        fail(err)
+    raise typer.Exit(rc)
 
 
 @app.command("demo")

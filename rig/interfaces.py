@@ -10,6 +10,10 @@ class DriverError(Exception):
     """A device did not answer as its protocol says: the message names the device and what happened."""
 
 
+class NotApplicable(Exception):
+    """The camera or bench lacks what a check needs (a console, a supply channel, a dock)."""
+
+
 class DigitalOutput(Protocol):
     def set(self, pin: int, level: bool) -> int:
         """Drive `pin`; return the host CLOCK_MONOTONIC ns just before the command left."""
@@ -37,3 +41,6 @@ class DelayMeter(Protocol):
     def arm(self, source: int, rising: bool = True, window_s: float = 10.0) -> None: ...
 
     def delay(self, from_channel: int, to_channel: int, timeout_s: float) -> float | None: ...
+
+    @property
+    def resolution_s(self) -> float: ...

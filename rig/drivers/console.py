@@ -23,6 +23,8 @@ class CameraConsole:
             raise DriverError(f"console {self.name}: cannot open ({exc})") from None
         self.retries = retries
         self.events: list[tuple[int, str]] = []  # (host ns when read, event text)
+        self.noise_bytes = 0  # bytes outside printable ASCII, dropped as line noise
+        self.retried = 0  # commands sent again after a garbled or lost reply
 
     def _line(self) -> str | None:
         try:
@@ -31,11 +33,14 @@ class CameraConsole:
             raise DriverError(f"console {self.name}: port gone ({exc})") from None
         if not raw:
             return None
-        return bytes(b for b in raw if 32 <= b < 127).decode("ascii").strip()
+        clean = bytes(b for b in raw if 32 <= b < 127)
+        self.noise_bytes += len(raw.rstrip(b"\r\n")) - len(clean)
+        return clean.decode("ascii").strip()
 
     def command(self, text: str) -> str:
         """One command, its reply line without `OK`; ERR replies raise. Retries a garbled or lost reply."""
         for attempt in range(self.retries + 1):
+            self.retried += attempt > 0
             try:
                 self.ser.write(text.encode("ascii") + b"\n")
             except (serial.SerialException, OSError) as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rig.drivers.visa import open_instrument, query, write
+from rig.drivers.visa import close_instrument, open_instrument, query, write
 from rig.interfaces import DriverError
 
 
@@ -28,3 +28,6 @@ class E36300Supply:
         except ValueError as exc:
             raise DriverError(f"psu: output {channel} measurement unreadable ({exc})") from None
         return volts, amps
+
+    def close(self) -> None:
+        close_instrument(self.inst)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rig.drivers.visa import open_instrument, query, write
+from rig.drivers.visa import close_instrument, open_instrument, query, write
 from rig.interfaces import DriverError
 
 INVALID = 9.9e37
@@ -61,3 +61,6 @@ class InfiniiVisionScope:
         except ValueError:
             raise DriverError(f"scope: delay reads {reply!r}") from None
         return None if value >= INVALID / 10 else value
+
+    def close(self) -> None:
+        close_instrument(self.inst)

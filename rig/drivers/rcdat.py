@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rig.drivers.visa import open_instrument, query
+from rig.drivers.visa import close_instrument, open_instrument, query
 from rig.interfaces import DriverError
 
 
@@ -38,3 +38,6 @@ class RcdatAttenuator:
         if reply != "1":
             raise DriverError(f"attenuator: channel {channel} refused {db} dB (reply {reply!r})")
         return self.attenuation(channel)
+
+    def close(self) -> None:
+        close_instrument(self.inst)

@@ -30,3 +30,10 @@ def write(inst: Any, text: str) -> None:
         inst.write(text)
     except (pyvisa.Error, OSError) as exc:
         raise DriverError(f"{getattr(inst, 'resource_name', 'instrument')}: {text!r} failed ({exc})") from None
+
+
+def close_instrument(inst: Any) -> None:
+    try:
+        inst.close()
+    except (pyvisa.Error, OSError):
+        pass  # already gone: nothing left to release

@@ -1,0 +1,46 @@
+"""6. Allow-list: an emitter that is not on a camera's allow-list does not start it. Through the
+console the camera is told to trust every bench emitter but one; that one fires, then (a control,
+so a deaf camera cannot pass) an allowed one. The camera's own setting is restored after."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rig.procedures.base import Context, run_steps
+
+
+def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None) -> None:
+    foreign = ctx.emitter_for(trigger or list(ctx.bench.emitters)[-1])
+    allowed = next(n for n in ctx.bench.emitters if n != foreign)
+    cams = list(ctx.cameras)
+    st = ctx.station
+    trusted = ",".join(e.id for n, e in ctx.bench.emitters.items() if n != foreign)
+
+    def fire_and_see(emitter: str) -> dict[str, bool]:
+        t0 = st.fire(emitter)
+        deadline = time.monotonic() + ctx.window_s(emitter)
+        seen = {s: st.wait_indicator(s, t0, max(deadline - time.monotonic(), 0.0)) is not None for s in cams}
+        st.release(emitter)
+        for s, on in seen.items():
+            if on:
+                ctx.end_recording(s)
+        time.sleep(0.1)
+        return seen
+
+    def step(seq: int) -> dict[str, Any]:
+        ctx.all_near(cams)
+        saved = {s: ctx.console_call(s, lambda c: c.fields("CONFIG?")).get("allow", "*") for s in cams}
+        try:
+            for s in cams:
+                ctx.console_call(s, lambda c: c.command(f"CONFIG allow={trusted}"))
+            bad = fire_and_see(foreign)
+            good = fire_and_see(allowed)
+        finally:
+            for s in cams:
+                ctx.console_call(s, lambda c, a=saved[s]: c.command(f"CONFIG allow={a}"))
+        return {s: {"foreign_activated": bad[s], "allowed_activated": good[s]} for s in cams} | {"foreign": foreign}
+
+    for s in cams:
+        ctx.need_console(s)
+    run_steps(ctx, key, trials, retries, step)

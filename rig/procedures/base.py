@@ -1,0 +1,179 @@
+"""What every procedure shares: the run context, the trial loop with retries, and the camera
+chores between trials (put back in range, end a recording, wait for the buffer to refill)."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import serial
+
+from rig.drivers.console import CameraConsole
+from rig.interfaces import DriverError, NotApplicable
+from rig.station import Station
+from rig.trials import TrialStore
+
+TRIAL_ERRORS = (DriverError, OSError, TimeoutError, serial.SerialException)
+
+
+@dataclass
+class GpioPath:
+    """The GPIO path's own delay, out and back through the loopback wire (host ns)."""
+
+    lag_median_ns: float = 0.0
+    lag_spread_ns: float = 0.0  # half the central 95% range: the path's stated uncertainty
+    samples: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    station: Station
+    store: TrialStore
+    cameras: list[str]  # the cameras under certification
+    out: Path
+    near_ft: float = 10.0
+    settle_s: float = 1.5  # after a broadcast ends, how long an activation may still take
+    boot_wait_s: float = 5.0
+    gpio: GpioPath = field(default_factory=GpioPath)
+    clock0: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # serial -> (host ns, offset, rtt)
+    last_end_ns: dict[str, int] = field(default_factory=dict)  # when each camera's buffer started refilling
+    console_errors: dict[str, int] = field(default_factory=dict)
+    progress: Callable[[str], None] = lambda _text: None
+
+    @property
+    def bench(self) -> Any:
+        return self.station.bench
+
+    def console(self, serial_no: str) -> CameraConsole | None:
+        return self.station.consoles.get(serial_no)
+
+    def need_console(self, serial_no: str) -> CameraConsole:
+        if self.station.console_port(serial_no) is None:
+            raise NotApplicable(f"camera {serial_no} has no console")
+        con = self.console(serial_no)
+        if con is None:
+            con = self.station.reopen_console(serial_no)
+        if con is None:
+            raise DriverError(f"camera {serial_no}: console cannot be opened")
+        return con
+
+    def console_call(self, serial_no: str, fn: Callable[[CameraConsole], Any]) -> Any:
+        """Run a console exchange; a failure counts against the console and reopens it for the retry."""
+        con = self.need_console(serial_no)
+        try:
+            return fn(con)
+        except TRIAL_ERRORS:
+            self.console_errors[serial_no] = self.console_errors.get(serial_no, 0) + 1
+            self.station.reopen_console(serial_no)
+            raise
+
+    # --- chores -------------------------------------------------------------------------
+    def emitter_for(self, kind: str | None = None) -> str:
+        for name, e in self.bench.emitters.items():
+            if kind is None or e.kind == kind or name == kind:
+                return str(name)
+        raise NotApplicable(f"no {kind} emitter on bench {self.bench.name!r}")
+
+    def window_s(self, emitter: str) -> float:
+        return float(self.bench.broadcast_s(emitter)) + self.settle_s
+
+    def all_near(self, serials: list[str]) -> None:
+        for s in serials:
+            self.station.set_distance(s, self.near_ft)
+
+    def end_recording(self, serial_no: str) -> str | None:
+        """Stop a recording: console STOP when there is a console, else a power cycle. Returns the clip id
+        when the console names it."""
+        if self.station.console_port(serial_no) is not None:
+            reply = self.console_call(serial_no, lambda c: _stop(c))
+            self.last_end_ns[serial_no] = time.monotonic_ns()
+            return reply
+        if self.station.psu is not None and self.bench.cameras[serial_no].psu_channel is not None:
+            self.station.power(serial_no, False)
+            time.sleep(0.3)
+            self.station.power(serial_no, True)
+            time.sleep(self.boot_wait_s)
+            self.last_end_ns[serial_no] = time.monotonic_ns()
+            return None
+        raise NotApplicable(f"camera {serial_no}: no console and no supply channel to end a recording")
+
+    def recover(self) -> None:
+        """After an errored trial: lines low, consoles reopened, cameras powered."""
+        for name in self.bench.emitters:
+            with contextlib.suppress(*TRIAL_ERRORS):
+                self.station.release(name)
+        for s in self.bench.cameras:
+            if self.station.psu is not None and self.bench.cameras[s].psu_channel is not None:
+                with contextlib.suppress(*TRIAL_ERRORS):
+                    self.station.power(s, True)
+            if self.console(s) is None:
+                self.station.reopen_console(s)
+        time.sleep(0.2)
+
+    def wait_buffer_full(self, serials: list[str], buffer_s: float) -> None:
+        ready = max((self.last_end_ns.get(s, 0) for s in serials), default=0) + int((buffer_s + 0.5) * 1e9)
+        delay = (ready - time.monotonic_ns()) / 1e9
+        if delay > 0:
+            time.sleep(delay)
+
+    def collect_clip(self, serial_no: str, clip_id: str | None, since_ns: int, timeout_s: float = 30.0) -> Path:
+        """Wait for the clip's sidecar (written last) in the dock, copy both files into the run folder."""
+        dock = self.station.dock(serial_no)
+        if dock is None:
+            raise NotApplicable(f"camera {serial_no} has no dock folder")
+        deadline = time.monotonic() + timeout_s
+        wall_since = time.time() - (time.monotonic_ns() - since_ns) / 1e9 - 1.0
+        while time.monotonic() < deadline:
+            if clip_id is not None:
+                found = [dock / f"{clip_id}.json"] if (dock / f"{clip_id}.json").exists() else []
+            else:
+                found = sorted((p for p in dock.glob("*.json") if p.stat().st_mtime >= wall_since),
+                               key=lambda p: p.stat().st_mtime)
+            if found:
+                sidecar = found[-1]
+                target = self.out / "clips" / serial_no
+                target.mkdir(parents=True, exist_ok=True)
+                mp4 = sidecar.with_suffix(".mp4")
+                shutil.copy2(mp4, target / mp4.name)
+                shutil.copy2(sidecar, target / sidecar.name)
+                return target / mp4.name
+            time.sleep(0.1)
+        raise TimeoutError(f"camera {serial_no}: no clip in {dock} within {timeout_s:.0f} s")
+
+
+def _stop(con: CameraConsole) -> str | None:
+    try:
+        reply = con.command("STOP")
+    except DriverError as exc:
+        if "409" in str(exc):
+            return None  # was not recording
+        raise
+    return reply.removeprefix("clip=") or None
+
+
+def run_steps(ctx: Context, key: str, n: int, retries: int, step: Callable[[int], dict[str, Any]]) -> None:
+    """Run steps 0..n-1 of a procedure, skipping those a resumed run already has; an error is
+    recorded with its cause and retried up to `retries` times, then the run goes on."""
+    done = ctx.store.ok(key)
+    for seq in range(n):
+        if seq in done:
+            continue
+        attempt = ctx.store.attempts(key, seq)
+        while attempt <= retries:
+            t0 = time.monotonic_ns()
+            try:
+                result = step(seq)
+            except TRIAL_ERRORS as exc:
+                ctx.store.record(key, seq, attempt, "error", t0, {}, cause=f"{type(exc).__name__}: {exc}")
+                ctx.progress(f"{key} #{seq}: error ({exc}); {'retrying' if attempt < retries else 'giving up'}")
+                attempt += 1
+                ctx.recover()
+                continue
+            ctx.store.record(key, seq, attempt, "ok", t0, result)
+            ctx.progress(f"{key} #{seq + 1}/{n}")
+            break

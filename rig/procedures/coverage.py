@@ -1,0 +1,103 @@
+"""2. Radius coverage: activation probability against distance, every camera at once, each at its
+own distance (its own attenuator channel), distances chosen adaptively.
+
+Design, per camera (each has its own curve): until a probit curve can be fitted, the camera
+brackets the edge: farther after a hit, nearer after a miss, then bisecting the gap. Then it is put where its current fit says
+P is one of 0.99, 0.95, 0.8, 0.5, 0.2 in turn: the steep part of the curve and its upper tail, where r95 and P(30 ft) are decided, instead
+of a fixed grid's many broadcasts at distances whose outcome is already certain. The run stops
+when the requirement's trial count is reached or r95's CI is narrower than `target_ft` either side.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from rig.procedures.base import Context, run_steps
+from rig.stats import fit_probit
+
+TARGETS = (0.99, 0.95, 0.8, 0.5, 0.2)
+MIN_ROUNDS = 5
+
+
+def observations(results: list[dict[str, Any]], camera: str) -> tuple[list[float], list[bool]]:
+    d, y = [], []
+    for r in results:
+        if camera in r:
+            d.append(float(r[camera]["distance_ft"]))
+            y.append(bool(r[camera]["activated"]))
+    return d, y
+
+
+def next_distance(done: list[dict[str, Any]], camera: str, index: int, seq: int, near_ft: float,
+                  far_ft: float) -> float:
+    """Each camera's own curve decides its next distance; `index` staggers the cameras."""
+    d, y = observations(done, camera)
+    fit = fit_probit(d, y)
+    if fit is not None:
+        p = TARGETS[(seq + index) % len(TARGETS)]
+        return float(np.clip(fit.radius(p).value, near_ft, far_ft))
+    if not d:  # start spread over the bracket, one camera at each log-spaced point
+        return float(np.geomspace(near_ft, far_ft, 5)[(index * 2 + 1) % 5])
+    heard = [x for x, ok in zip(d, y, strict=True) if ok]
+    missed = [x for x, ok in zip(d, y, strict=True) if not ok]
+    if not missed:
+        return float(min(max(heard) * 2, far_ft))
+    if not heard:
+        return float(max(min(missed) / 2, near_ft))
+    # separated so far: bisect the gap (in log distance) between the farthest hit and nearest miss
+    return float(np.sqrt(max(heard) * min(missed)))
+
+
+def converged(done: list[dict[str, Any]], cams: list[str], target_ft: float) -> bool:
+    if len(done) < MIN_ROUNDS:
+        return False
+    for s in cams:
+        fit = fit_probit(*observations(done, s))
+        r95 = fit.radius(0.95) if fit is not None else None
+        if r95 is None or r95.low is None or r95.high is None or (r95.high - r95.low) / 2 > target_ft:
+            return False
+    return True
+
+
+def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None, far_ft: float = 150.0,
+        target_ft: float = 0.0) -> None:
+    emitter = ctx.emitter_for(trigger)
+    cams = list(ctx.cameras)
+    st = ctx.station
+    far = min(far_ft, ctx.bench.path_loss.distance_for(ctx.bench.instruments.attenuator.max_db))
+
+    def step(seq: int) -> dict[str, Any]:
+        done = [t.result for t in sorted(ctx.store.ok(key).values(), key=lambda t: t.seq)]
+        result: dict[str, Any] = {}
+        for i, s in enumerate(cams):
+            want = next_distance(done, s, i, seq, ctx.near_ft, far)
+            result[s] = {"distance_ft": st.set_distance(s, want), "activated": False}
+        t0 = st.fire(emitter)
+        result["fired_ns"] = t0
+        deadline = time.monotonic() + ctx.window_s(emitter)
+        waiting = set(cams)
+        while waiting and time.monotonic() < deadline:
+            for s in list(waiting):
+                if st.wait_indicator(s, t0, 0.0) is not None:
+                    result[s]["activated"] = True
+                    waiting.discard(s)
+            if waiting:
+                time.sleep(0.01)
+        st.release(emitter)
+        for s in cams:
+            if result[s]["activated"]:
+                ctx.end_recording(s)
+        time.sleep(0.1)
+        return result
+
+    def stop_early() -> bool:
+        done = [t.result for t in ctx.store.ok(key).values()]
+        return target_ft > 0 and converged(done, cams, target_ft)
+
+    for seq in range(trials):
+        if stop_early():
+            break
+        run_steps(ctx, key, seq + 1, retries, step)

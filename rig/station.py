@@ -1,0 +1,227 @@
+"""A bench, connected: the wiring from the bench file, the drivers behind it, and the few verbs
+procedures use (fire a trigger, wait for an indicator edge, put a camera at a distance, cut its
+power, talk to its console, read its dock). Ports come from the bench file on a real bench and
+from the emulator's `resources.json` on an emulated one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.description import Bench, split_line
+from rig.drivers.console import CameraConsole
+from rig.drivers.e36300 import E36300Supply
+from rig.drivers.gpiod_lines import GpiodLines
+from rig.drivers.infiniivision import InfiniiVisionScope
+from rig.drivers.numato import NumatoGpio
+from rig.drivers.rcdat import RcdatAttenuator
+from rig.interfaces import DelayMeter, DigitalOutput, DriverError, EdgeReporter, PathLossSetter, PowerSwitch
+
+
+@dataclass
+class Edges:
+    """Every edge each input line reported, with host ns, kept for the whole run."""
+
+    by_line: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def add(self, ref: str, t_ns: int, level: bool) -> None:
+        with self.cond:
+            self.by_line.setdefault(ref, []).append((t_ns, level))
+            self.cond.notify_all()
+
+    def first(self, ref: str, level: bool, after_ns: int) -> int | None:
+        return next((t for t, lv in self.by_line.get(ref, []) if lv == level and t >= after_ns), None)
+
+    def wait(self, ref: str, level: bool, after_ns: int, timeout_s: float) -> int | None:
+        deadline = time.monotonic() + timeout_s
+        with self.cond:
+            while (t := self.first(ref, level, after_ns)) is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+            return t
+
+
+class Station:
+    def __init__(self, bench: Bench, resources: dict[str, Any] | None = None) -> None:
+        self.bench = bench
+        self.res = resources or {}
+        self.edges = Edges()
+        self.outputs: dict[str, DigitalOutput] = {}
+        self._closers: list[Any] = []
+        self.consoles: dict[str, CameraConsole | None] = {}
+        try:
+            self._open_gpio()
+            self.attenuator: PathLossSetter = RcdatAttenuator(self._resource("attenuator", required=True))
+            self._closers.append(self.attenuator)
+            scope = self._resource("scope")
+            self.scope: DelayMeter | None = InfiniiVisionScope(scope) if scope else None
+            psu = self._resource("psu")
+            self.psu: PowerSwitch | None = E36300Supply(psu) if psu else None
+            for extra in (self.scope, self.psu):
+                if extra is not None:
+                    self._closers.append(extra)
+            for serial in bench.cameras:
+                self.consoles[serial] = self._open_console(serial)
+        except DriverError:
+            self.close()
+            raise
+
+    # --- opening ------------------------------------------------------------------------
+    def _resource(self, name: str, required: bool = False) -> str | None:
+        published = self.res.get("instruments", {}).get(name, {}).get("resource")
+        inst = getattr(self.bench.instruments, name)
+        resource = published or (inst.resource if inst is not None else None)
+        if required and not resource:
+            raise DriverError(f"bench {self.bench.name!r}: instruments.{name}.resource is not set")
+        if inst is None:
+            return None
+        return str(resource) if resource else None
+
+    def _lines(self, adapter: str) -> tuple[list[int], list[int]]:
+        outs, ins = [], []
+        for e in self.bench.emitters.values():
+            if split_line(e.line)[0] == adapter:
+                outs.append(split_line(e.line)[1])
+        for c in self.bench.cameras.values():
+            if c.button and split_line(c.button)[0] == adapter:
+                outs.append(split_line(c.button)[1])
+            if c.indicator and split_line(c.indicator)[0] == adapter:
+                ins.append(split_line(c.indicator)[1])
+        if self.bench.loopback is not None:
+            out_ref, in_ref = self.bench.loopback
+            if split_line(out_ref)[0] == adapter:
+                outs.append(split_line(out_ref)[1])
+            if split_line(in_ref)[0] == adapter:
+                ins.append(split_line(in_ref)[1])
+        return outs, ins
+
+    def _open_gpio(self) -> None:
+        for name, adapter in self.bench.gpio.items():
+            port = self.res.get("gpio", {}).get(name, {}).get("port") or adapter.port
+            if not port:
+                raise DriverError(f"bench {self.bench.name!r}: gpio.{name}.port is not set")
+            outs, ins = self._lines(name)
+            dev: Any
+            if adapter.driver == "numato":
+                dev = NumatoGpio(port, adapter.ports)
+                self._closers.append(dev)
+                mask = (1 << adapter.ports) - 1
+                for pin in outs:
+                    mask &= ~(1 << pin)
+                dev.set_directions(mask)
+                for pin in outs:
+                    dev.set(pin, False)
+            else:
+                dev = GpiodLines(port, outs, ins)
+                self._closers.append(dev)
+            reporter: EdgeReporter = dev
+            reporter.watch(lambda t, pin, level, a=name: self.edges.add(f"{a}:{pin}", t, level))
+            self.outputs[name] = dev
+
+    def console_port(self, serial: str) -> str | None:
+        port = self.res.get("cameras", {}).get(serial, {}).get("console") or self.bench.cameras[serial].console
+        return str(port) if port else None
+
+    def _open_console(self, serial: str) -> CameraConsole | None:
+        port = self.console_port(serial)
+        if not port:
+            return None
+        con = CameraConsole(port)
+        self._closers.append(con)
+        return con
+
+    def reopen_console(self, serial: str) -> CameraConsole | None:
+        old = self.consoles.get(serial)
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.close()
+        try:
+            self.consoles[serial] = self._open_console(serial)
+        except DriverError:
+            self.consoles[serial] = None
+        return self.consoles[serial]
+
+    def close(self) -> None:
+        for dev in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                dev.close()
+        self._closers.clear()
+
+    # --- verbs --------------------------------------------------------------------------
+    def drive(self, ref: str, level: bool) -> int:
+        adapter, pin = split_line(ref)
+        return self.outputs[adapter].set(pin, level)
+
+    def fire(self, emitter: str) -> int:
+        """Raise the emitter's trigger line; host ns just before the command left."""
+        return self.drive(self.bench.emitters[emitter].line, True)
+
+    def release(self, emitter: str) -> None:
+        self.drive(self.bench.emitters[emitter].line, False)
+
+    def indicator(self, serial: str) -> str | None:
+        return self.bench.cameras[serial].indicator
+
+    def wait_indicator(self, serial: str, after_ns: int, timeout_s: float, level: bool = True) -> int | None:
+        ref = self.indicator(serial)
+        if ref is None:
+            return None
+        return self.edges.wait(ref, level, after_ns, timeout_s)
+
+    def set_distance(self, serial: str, distance_ft: float) -> float:
+        """Put a camera at `distance_ft`; returns the distance the applied attenuation stands for."""
+        pl = self.bench.path_loss
+        want = min(max(pl.attenuation_for(distance_ft), 0.0), self.bench.instruments.attenuator.max_db)
+        applied = self.attenuator.set_attenuation(self.bench.cameras[serial].attenuator_channel, want)
+        return pl.distance_for(applied)
+
+    def park(self, serial: str) -> None:
+        """Out of range: the attenuator's full range."""
+        self.attenuator.set_attenuation(self.bench.cameras[serial].attenuator_channel,
+                                        self.bench.instruments.attenuator.max_db)
+
+    def power(self, serial: str, on: bool) -> int:
+        ch = self.bench.cameras[serial].psu_channel
+        if self.psu is None or ch is None:
+            raise DriverError(f"camera {serial}: no supply channel on this bench")
+        t = time.monotonic_ns()
+        self.psu.power(ch, on)
+        return t
+
+    def dock(self, serial: str) -> Path | None:
+        path = self.res.get("cameras", {}).get(serial, {}).get("dock") or self.bench.cameras[serial].dock
+        return Path(path) if path else None
+
+    def scope_channels(self, emitter: str, serial: str) -> tuple[int, int] | None:
+        """(trigger channel, indicator channel) when the scope watches both."""
+        scope = self.bench.instruments.scope
+        if self.scope is None or scope is None:
+            return None
+        line = self.bench.emitters[emitter].line
+        src = next((ch for ch, p in scope.channels.items() if p.line == line), None)
+        dst = next((ch for ch, p in scope.channels.items() if p.indicator == serial), None)
+        return (src, dst) if src is not None and dst is not None else None
+
+    def loopback_lags_ns(self, n: int) -> list[int]:
+        """Output-to-input lag of the loopback wire as this adapter reports it: the GPIO path's own delay."""
+        if self.bench.loopback is None:
+            return []
+        out_ref, in_ref = self.bench.loopback
+        lags = []
+        for _ in range(n):
+            t0 = self.drive(out_ref, True)
+            t1 = self.edges.wait(in_ref, True, t0, 1.0)
+            self.drive(out_ref, False)
+            self.edges.wait(in_ref, False, t0, 1.0)
+            if t1 is None:
+                raise DriverError(f"loopback {out_ref} -> {in_ref}: no edge within 1 s")
+            lags.append(t1 - t0)
+        return lags

@@ -1,0 +1,116 @@
+"""Statistics the measurements need: quantiles with distribution-free CIs, binomial bounds, and a
+probit fit of activation against log distance with delta-method CIs.
+
+Why probit on log distance: received power falls with 10 n log10(d) and the fade is roughly
+normal in dB, so P(activate | d) = Phi(a + b ln d) is the physical shape of the curve.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    low: float | None  # None: not bounded by the data (too few trials)
+    high: float | None
+
+
+def quantile_ci(samples: list[float] | np.ndarray, p: float, level: float = 0.95) -> Estimate:
+    """Sample quantile with the order-statistic CI (exact binomial coverage >= level)."""
+    x = np.sort(np.asarray(samples, dtype=float))
+    n = len(x)
+    if n == 0:
+        raise ValueError("no samples")
+    value = float(np.quantile(x, p, method="inverted_cdf"))
+    alpha = (1 - level) / 2
+    # ranks l, u (1-based) with P(X_(l) <= q_p) >= 1 - alpha and P(X_(u) >= q_p) >= 1 - alpha
+    lo_rank = int(sps.binom.ppf(alpha, n, p))  # number of samples below the quantile, lower end
+    hi_rank = int(sps.binom.ppf(1 - alpha, n, p)) + 1
+    low = float(x[lo_rank - 1]) if lo_rank >= 1 else None
+    high = float(x[hi_rank - 1]) if hi_rank <= n else None
+    return Estimate(value, low, high)
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> Estimate:
+    alpha = 1 - level
+    low = 0.0 if k == 0 else float(sps.beta.ppf(alpha / 2, k, n - k + 1))
+    high = 1.0 if k == n else float(sps.beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return Estimate(k / n if n else math.nan, low, high)
+
+
+@dataclass(frozen=True)
+class ProbitFit:
+    """P(d) = Phi(a + b ln d); `cov` is the inverse Fisher information of (a, b)."""
+
+    a: float
+    b: float
+    cov: np.ndarray
+    n: int
+    converged: bool
+
+    def p(self, distance_ft: float | np.ndarray) -> np.ndarray:
+        return np.asarray(sps.norm.cdf(self.a + self.b * np.log(distance_ft)))
+
+    def p_ci(self, distance_ft: float, level: float = 0.95) -> Estimate:
+        g = np.array([1.0, math.log(distance_ft)])
+        eta = self.a + self.b * g[1]
+        se = math.sqrt(max(float(g @ self.cov @ g), 0.0))
+        z = float(sps.norm.ppf(0.5 + level / 2))
+        return Estimate(float(sps.norm.cdf(eta)), float(sps.norm.cdf(eta - z * se)), float(sps.norm.cdf(eta + z * se)))
+
+    def radius(self, p: float, level: float = 0.95) -> Estimate:
+        """Distance where P = p, with a delta-method CI on ln d."""
+        zp = float(sps.norm.ppf(p))
+        x = (zp - self.a) / self.b
+        g = np.array([-1 / self.b, -(zp - self.a) / self.b**2])
+        se = math.sqrt(max(float(g @ self.cov @ g), 0.0))
+        z = float(sps.norm.ppf(0.5 + level / 2))
+        return Estimate(math.exp(x), math.exp(x - z * se), math.exp(x + z * se))
+
+
+def fit_probit(distance_ft: list[float] | np.ndarray, activated: list[bool] | np.ndarray) -> ProbitFit | None:
+    """Maximum likelihood by Newton's method; None when the data cannot pin a falling curve
+    (all one outcome, or no overlap yet that bounds the slope)."""
+    d = np.asarray(distance_ft, dtype=float)
+    y = np.asarray(activated, dtype=float)
+    if len(d) < 4 or y.min() == y.max():
+        return None
+    x = np.column_stack([np.ones_like(d), np.log(d)])
+    # start from a line through the median distance, falling over a factor of two
+    beta = np.array([math.log(float(np.median(d))) * 2.0, -2.0])
+    converged = False
+    for _ in range(100):
+        eta = np.clip(x @ beta, -8, 8)
+        pdf = sps.norm.pdf(eta)
+        cdf = np.clip(sps.norm.cdf(eta), 1e-12, 1 - 1e-12)
+        score_w = pdf * (y - cdf) / (cdf * (1 - cdf))
+        info_w = pdf**2 / (cdf * (1 - cdf))
+        grad = x.T @ score_w
+        info = (x * info_w[:, None]).T @ x
+        try:
+            step = np.linalg.solve(info, grad)
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(step)):
+            return None
+        # damped: never jump more than a unit on the probit scale at once
+        scale = min(1.0, 3.0 / max(float(np.abs(step).max()), 1e-12))
+        beta = beta + scale * step
+        if float(np.abs(step).max()) < 1e-8:
+            converged = True
+            break
+    if not converged or beta[1] >= 0 or abs(beta[1]) > 200:
+        return None  # separated data: the slope runs off
+    eta = np.clip(x @ beta, -8, 8)
+    pdf = sps.norm.pdf(eta)
+    cdf = np.clip(sps.norm.cdf(eta), 1e-12, 1 - 1e-12)
+    info = (x * (pdf**2 / (cdf * (1 - cdf)))[:, None]).T @ x
+    return ProbitFit(float(beta[0]), float(beta[1]), np.linalg.inv(info), len(d), converged)
