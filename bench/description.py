@@ -54,6 +54,7 @@ class CameraWiring(Strict):
     attenuator_channel: int = Field(ge=1, le=8)
     psu_channel: int | None = Field(default=None, ge=1, le=3)
     console: str | None = Field(default=None, description="serial device of the console (real bench)")
+    has_console: bool = Field(default=True, description="false: a camera certified by trigger, indicator and dock only")
     dock: str | None = Field(default=None, description="folder where its clips appear (real bench)")
 
 
@@ -77,7 +78,8 @@ class Scope(Instrument):
 
 
 class AttenuatorInstrument(Instrument):
-    max_db: float = Field(default=95.0, gt=0, le=130, description="the attenuator's range: a camera parked here hears nothing")
+    max_db: float = Field(default=95.0, gt=0, le=130,
+                          description="the attenuator's range: a camera parked here hears nothing")
 
 
 class Instruments(Strict):

@@ -154,13 +154,45 @@ def rig_certify(
 def demo(
     out: Annotated[Path, typer.Option("--out", help="where the demo writes its runs")] = Path("results/demo"),
 ) -> None:
-    """Run the Hartford patrol shift and print the headline figures."""
+    """Certify the emulated bench, then run the Hartford patrol shift with CAM001's measured profile."""
     from bwclab.demo import run_demo
 
     try:
-        run_demo(out, progress_bar, show_summary)
+        rc, _ = run_demo(out, progress_bar, show_summary, show_certificate)
     except ConfigError as err:
         fail(err)
+    raise typer.Exit(rc)
+
+
+def show_certificate(measured: dict[str, Any], out: Path) -> None:
+    from rich.table import Table
+
+    cams = measured["cameras"]
+    t = Table(title=f"certification: {measured['bench']} / {measured['spec']}: {measured['verdict'].upper()}")
+    t.add_column("requirement")
+    t.add_column("limit")
+    for c in cams:
+        t.add_column(c, justify="right")
+    rows: dict[str, dict[str, Any]] = {}
+    for r in measured["results"]:
+        rows.setdefault(r["requirement"], {})[r["camera"]] = r
+    for req, by_cam in rows.items():
+        first = next(iter(by_cam.values()))
+        limit = " ".join(f"{'<=' if k == 'max' else '>='} {v:g}" for k, v in first["limit"].items())
+        cells = []
+        for c in cams:
+            r = by_cam.get(c)
+            if r is None:
+                cells.append("")
+                continue
+            value = r["judged_value"]
+            shown = f"{value:.3g}" if isinstance(value, float | int) else str(value or "-")
+            colour = {"pass": "green", "fail": "red"}.get(r["verdict"], "yellow")
+            cells.append(f"[{colour}]{shown} {r['verdict']}[/{colour}]")
+        t.add_row(req, f"{limit} {first['units']}".strip(), *cells)
+    out_console.print(t)
+    out_console.print(f"{measured['trials']} trials, {measured['errored_attempts']} errored; "
+                      f"report: {out / 'report.html'}")
 
 
 def show_summary(summary: dict[str, Any], out: Path) -> None:

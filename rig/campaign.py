@@ -8,6 +8,7 @@ runs only the trials it lacks; a folder that already holds trials is never overw
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -100,7 +101,8 @@ class Campaign:
             raise ConfigError(out, ["--resume: no trials.sqlite here to resume"])
         out.mkdir(parents=True, exist_ok=True)
         self.store = TrialStore(db)
-        meta = {"bench": str(bench_path), "bench_sha256": file_digest(bench_path), "spec_sha256": file_digest(spec_path),
+        meta = {"bench": str(bench_path), "bench_sha256": file_digest(bench_path),
+                "spec_sha256": file_digest(spec_path),
                 "cameras": ",".join(self.cameras), "faults_sha256": file_digest(faults) if faults else ""}
         if resume:
             old = self.store.meta()
@@ -125,6 +127,8 @@ class Campaign:
             resources = self.emulated.resources
         self.station = Station(self.bench, resources)
         self.ctx = Context(self.station, self.store, self.cameras, self.out, progress=self.progress)
+        if self.bench.emulate is not None:  # the emulated camera's boot time is known; a real one's is a guess
+            self.ctx.boot_wait_s = self.bench.emulate.camera.boot_s + 0.5
         lags = self.station.loopback_lags_ns(30)
         if lags:
             lo, med, hi = np.percentile(lags, [2.5, 50, 97.5])
@@ -143,10 +147,8 @@ class Campaign:
     def close(self) -> None:
         if self.station is not None:
             for name in self.bench.emitters:
-                try:
+                with contextlib.suppress(*TRIAL_ERRORS):
                     self.station.release(name)
-                except TRIAL_ERRORS:
-                    pass
             self.station.close()
         if self.emulated is not None:
             self.emulated.stop()

@@ -25,7 +25,8 @@ class EmulatedBench:
             cmd += ["--faults", str(faults)]
         self.log_path = state_dir / "emulator.log"
         self._log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT)
+        # our own interpreter and command, as an argument list: no shell
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT)  # noqa: S603
         resources = state_dir / "resources.json"
         deadline = time.monotonic() + start_timeout_s
         while not resources.exists():

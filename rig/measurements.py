@@ -161,7 +161,8 @@ def _buffer(quantity: str, rows: list[dict[str, Any]], params: dict[str, Any]) -
             raise NotApplicable("no console to read the device clock")
         rtt = max(float(r.get("clock_rtt_s", 0)) for r in clips)
         m = Measurement(quantity, max(errs), "s", len(clips),
-                        uncertainty=f"clock offset +/-{rtt / 2 * 1e3:.2f} ms (half the console round trip); buffer start "
+                        uncertainty=f"clock offset +/-{rtt / 2 * 1e3:.2f} ms (half the console round trip); "
+                                    "buffer start "
                         "compared to the frame grid (beyond one frame)")
     else:
         raise KeyError(quantity)

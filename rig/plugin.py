@@ -104,9 +104,10 @@ class Certification:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection(self, session: pytest.Session) -> bool:
-        items = [RequirementItem.from_parent(session, name=f"{req.id}[{camera}]", requirement=req, camera=camera,
-                                             cert=self, nodeid=f"{camera}::{req.id}")
-                 for req in self.campaign.spec.requirements for camera in self.campaign.cameras]
+        items: list[pytest.Item] = [
+            RequirementItem.from_parent(session, name=f"{req.id}[{camera}]", requirement=req, camera=camera,
+                                        cert=self, nodeid=f"{camera}::{req.id}")
+            for req in self.campaign.spec.requirements for camera in self.campaign.cameras]
         self.config.hook.pytest_collection_modifyitems(session=session, config=self.config, items=items)
         session.items = items
         session.testscollected = len(items)
@@ -114,14 +115,15 @@ class Certification:
         return True
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
         outcome = yield
         rep = outcome.get_result()
         if call.when != "call" or not isinstance(item, RequirementItem) or item.outcome is None:
             return
         png = report.plot_for(item.requirement, item.outcome)
         if png is not None:
-            from pytest_html import extras
+            from pytest_html import extras  # type: ignore[import-untyped]
 
             rep.extras = [*getattr(rep, "extras", []), extras.png(png, item.requirement.id)]
 

@@ -12,12 +12,12 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy import stats as sps  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy import stats as sps
 
-from rig.campaign import Outcome  # noqa: E402
-from rig.requirements import Requirement  # noqa: E402
+from rig.campaign import Outcome
+from rig.requirements import Requirement
 
 COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "error": "#9a6700", "not applicable": "#57606a"}
 
@@ -47,7 +47,10 @@ def traceability(rows: list[tuple[Requirement, Outcome]]) -> str:
     body = []
     for req, o in rows:
         m = o.measurement
-        judged = "" if m is None or req.judge == "estimate" else f" ({req.judge} bound {_fmt(getattr(m, 'low' if req.judge == 'lower' else 'high'), req.units)})"
+        judged = ""
+        if m is not None and req.judge != "estimate":
+            bound = m.low if req.judge == "lower" else m.high
+            judged = f" ({req.judge} bound {_fmt(bound, req.units)})"
         cells = [req.id, o.camera, req.text, (_fmt(m.value, req.units) if m else "-") + judged,
                  m.uncertainty if m else "-", req.limit.text(req.units), o.verdict, o.reason or (m.note if m else "")]
         style = f"color:{COLOURS[o.verdict]};font-weight:bold"

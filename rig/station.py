@@ -20,7 +20,16 @@ from rig.drivers.gpiod_lines import GpiodLines
 from rig.drivers.infiniivision import InfiniiVisionScope
 from rig.drivers.numato import NumatoGpio
 from rig.drivers.rcdat import RcdatAttenuator
-from rig.interfaces import DelayMeter, DigitalOutput, DriverError, EdgeReporter, PathLossSetter, PowerSwitch
+from rig.interfaces import (
+    ConsoleLink,
+    DelayMeter,
+    DigitalOutput,
+    DriverError,
+    EdgeListener,
+    EdgeReporter,
+    PathLossSetter,
+    PowerSwitch,
+)
 
 
 @dataclass
@@ -56,7 +65,7 @@ class Station:
         self.edges = Edges()
         self.outputs: dict[str, DigitalOutput] = {}
         self._closers: list[Any] = []
-        self.consoles: dict[str, CameraConsole | None] = {}
+        self.consoles: dict[str, ConsoleLink | None] = {}
         try:
             self._open_gpio()
             self.attenuator: PathLossSetter = RcdatAttenuator(self._resource("attenuator", required=True))
@@ -123,14 +132,22 @@ class Station:
                 dev = GpiodLines(port, outs, ins)
                 self._closers.append(dev)
             reporter: EdgeReporter = dev
-            reporter.watch(lambda t, pin, level, a=name: self.edges.add(f"{a}:{pin}", t, level))
+            reporter.watch(self._listener(name))
             self.outputs[name] = dev
 
+    def _listener(self, adapter: str) -> EdgeListener:
+        def seen(t_ns: int, pin: int, level: bool) -> None:
+            self.edges.add(f"{adapter}:{pin}", t_ns, level)
+
+        return seen
+
     def console_port(self, serial: str) -> str | None:
+        if not self.bench.cameras[serial].has_console:
+            return None
         port = self.res.get("cameras", {}).get(serial, {}).get("console") or self.bench.cameras[serial].console
         return str(port) if port else None
 
-    def _open_console(self, serial: str) -> CameraConsole | None:
+    def _open_console(self, serial: str) -> ConsoleLink | None:
         port = self.console_port(serial)
         if not port:
             return None
@@ -138,7 +155,7 @@ class Station:
         self._closers.append(con)
         return con
 
-    def reopen_console(self, serial: str) -> CameraConsole | None:
+    def reopen_console(self, serial: str) -> ConsoleLink | None:
         old = self.consoles.get(serial)
         if old is not None:
             with contextlib.suppress(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pyvisa
@@ -33,7 +34,5 @@ def write(inst: Any, text: str) -> None:
 
 
 def close_instrument(inst: Any) -> None:
-    try:
+    with contextlib.suppress(pyvisa.Error, OSError):  # already gone: nothing left to release
         inst.close()
-    except (pyvisa.Error, OSError):
-        pass  # already gone: nothing left to release

@@ -5,8 +5,10 @@ so a deaf camera cannot pass) an allowed one. The camera's own setting is restor
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
+from rig.interfaces import ConsoleLink
 from rig.procedures.base import Context, run_steps
 
 
@@ -29,18 +31,23 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         return seen
 
     def step(seq: int) -> dict[str, Any]:
+        ctx.ensure_idle(cams)
         ctx.all_near(cams)
         saved = {s: ctx.console_call(s, lambda c: c.fields("CONFIG?")).get("allow", "*") for s in cams}
         try:
             for s in cams:
-                ctx.console_call(s, lambda c: c.command(f"CONFIG allow={trusted}"))
+                ctx.console_call(s, partial(_configure, allow=trusted))
             bad = fire_and_see(foreign)
             good = fire_and_see(allowed)
         finally:
             for s in cams:
-                ctx.console_call(s, lambda c, a=saved[s]: c.command(f"CONFIG allow={a}"))
+                ctx.console_call(s, partial(_configure, allow=saved[s]))
         return {s: {"foreign_activated": bad[s], "allowed_activated": good[s]} for s in cams} | {"foreign": foreign}
 
     for s in cams:
         ctx.need_console(s)
     run_steps(ctx, key, trials, retries, step)
+
+
+def _configure(con: ConsoleLink, allow: str) -> str:
+    return con.command(f"CONFIG allow={allow}")

@@ -13,8 +13,7 @@ from typing import Any
 
 import serial
 
-from rig.drivers.console import CameraConsole
-from rig.interfaces import DriverError, NotApplicable
+from rig.interfaces import ConsoleLink, DriverError, NotApplicable
 from rig.station import Station
 from rig.trials import TrialStore
 
@@ -37,7 +36,7 @@ class Context:
     cameras: list[str]  # the cameras under certification
     out: Path
     near_ft: float = 10.0
-    settle_s: float = 1.5  # after a broadcast ends, how long an activation may still take
+    settle_s: float = 1.0  # after a broadcast ends, how long an activation may still take
     boot_wait_s: float = 5.0
     gpio: GpioPath = field(default_factory=GpioPath)
     clock0: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # serial -> (host ns, offset, rtt)
@@ -49,10 +48,10 @@ class Context:
     def bench(self) -> Any:
         return self.station.bench
 
-    def console(self, serial_no: str) -> CameraConsole | None:
+    def console(self, serial_no: str) -> ConsoleLink | None:
         return self.station.consoles.get(serial_no)
 
-    def need_console(self, serial_no: str) -> CameraConsole:
+    def need_console(self, serial_no: str) -> ConsoleLink:
         if self.station.console_port(serial_no) is None:
             raise NotApplicable(f"camera {serial_no} has no console")
         con = self.console(serial_no)
@@ -62,7 +61,7 @@ class Context:
             raise DriverError(f"camera {serial_no}: console cannot be opened")
         return con
 
-    def console_call(self, serial_no: str, fn: Callable[[CameraConsole], Any]) -> Any:
+    def console_call(self, serial_no: str, fn: Callable[[ConsoleLink], Any]) -> Any:
         """Run a console exchange; a failure counts against the console and reopens it for the retry."""
         con = self.need_console(serial_no)
         try:
@@ -86,11 +85,24 @@ class Context:
         for s in serials:
             self.station.set_distance(s, self.near_ft)
 
+    def ensure_idle(self, serials: list[str]) -> None:
+        """End any recording still running (say, a late activation after the previous trial's window):
+        asked on the console where there is one, else read from the indicator's last edge."""
+        for s in serials:
+            if self.station.console_port(s) is not None:
+                recording = self.console_call(s, lambda c: c.state()) == "RECORDING"
+            else:
+                ref = self.station.indicator(s)
+                edges = self.station.edges.by_line.get(ref, []) if ref else []
+                recording = bool(edges) and edges[-1][1]
+            if recording:
+                self.end_recording(s)
+
     def end_recording(self, serial_no: str) -> str | None:
         """Stop a recording: console STOP when there is a console, else a power cycle. Returns the clip id
         when the console names it."""
         if self.station.console_port(serial_no) is not None:
-            reply = self.console_call(serial_no, lambda c: _stop(c))
+            reply: str | None = self.console_call(serial_no, _stop)
             self.last_end_ns[serial_no] = time.monotonic_ns()
             return reply
         if self.station.psu is not None and self.bench.cameras[serial_no].psu_channel is not None:
@@ -146,7 +158,7 @@ class Context:
         raise TimeoutError(f"camera {serial_no}: no clip in {dock} within {timeout_s:.0f} s")
 
 
-def _stop(con: CameraConsole) -> str | None:
+def _stop(con: ConsoleLink) -> str | None:
     try:
         reply = con.command("STOP")
     except DriverError as exc:

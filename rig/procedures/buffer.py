@@ -85,6 +85,7 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
             raise NotApplicable(f"camera {s} has no dock folder")
 
     def step(seq: int) -> dict[str, Any]:
+        ctx.ensure_idle(cams)
         ctx.all_near(cams)
         configs = {s: camera_config(ctx, s) for s in cams}
         longest = max((float(cfg["buffer_s"]) for cfg in configs.values() if cfg), default=buffer_s or 30.0)

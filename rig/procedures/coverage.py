@@ -2,9 +2,10 @@
 own distance (its own attenuator channel), distances chosen adaptively.
 
 Design, per camera (each has its own curve): until a probit curve can be fitted, the camera
-brackets the edge: farther after a hit, nearer after a miss, then bisecting the gap. Then it is put where its current fit says
-P is one of 0.99, 0.95, 0.8, 0.5, 0.2 in turn: the steep part of the curve and its upper tail, where r95 and P(30 ft) are decided, instead
-of a fixed grid's many broadcasts at distances whose outcome is already certain. The run stops
+brackets the edge: farther after a hit, nearer after a miss, then bisecting the gap. Then it is
+put where its current fit says P is one of 0.99, 0.95, 0.8, 0.5, 0.2 in turn: the steep part of
+the curve and its upper tail, where r95 and P(30 ft) are decided, instead of a fixed grid's many
+broadcasts at distances whose outcome is already certain. The run stops
 when the requirement's trial count is reached or r95's CI is narrower than `target_ft` either side.
 """
 
@@ -62,8 +63,8 @@ def converged(done: list[dict[str, Any]], cams: list[str], target_ft: float) -> 
     return True
 
 
-def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None, far_ft: float = 150.0,
-        target_ft: float = 0.0) -> None:
+def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None, near_ft: float = 5.0,
+        far_ft: float = 150.0, target_ft: float = 0.0) -> None:
     emitter = ctx.emitter_for(trigger)
     cams = list(ctx.cameras)
     st = ctx.station
@@ -71,9 +72,10 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
 
     def step(seq: int) -> dict[str, Any]:
         done = [t.result for t in sorted(ctx.store.ok(key).values(), key=lambda t: t.seq)]
+        ctx.ensure_idle(cams)
         result: dict[str, Any] = {}
         for i, s in enumerate(cams):
-            want = next_distance(done, s, i, seq, ctx.near_ft, far)
+            want = next_distance(done, s, i, seq, near_ft, far)
             result[s] = {"distance_ft": st.set_distance(s, want), "activated": False}
         t0 = st.fire(emitter)
         result["fired_ns"] = t0

@@ -15,6 +15,7 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
     st = ctx.station
 
     def step(seq: int) -> dict[str, Any]:
+        ctx.ensure_idle(cams)
         ctx.all_near(cams)
         t0 = st.fire(emitter)
         deadline = time.monotonic() + ctx.window_s(emitter)

@@ -3,7 +3,7 @@
 Each trial fires the trigger and times each camera's indicator edge: through the scope when it
 watches both lines (its own delay measurement), and always through the GPIO adapter's host
 timestamps, corrected by the loopback wire's median lag (the GPIO path's out-and-back delay).
-The scope's window (`scope_window_s`, default 2 s: twice the default limit) bounds what it can
+The scope's window (`scope_window_s`, default 1.5 s: half again the default limit) bounds what it can
 see; a slower activation has no scope reading and the trial set falls back to the GPIO path.
 """
 
@@ -16,13 +16,14 @@ from rig.procedures.base import Context, run_steps
 
 
 def run(ctx: Context, key: str, trials: int, retries: int, trigger: str, distance_ft: float | None = None,
-        scope_window_s: float = 2.0) -> None:
+        scope_window_s: float = 1.5) -> None:
     emitter = ctx.emitter_for(trigger)
     cams = list(ctx.cameras)
     window = ctx.window_s(emitter)
     st = ctx.station
 
     def step(seq: int) -> dict[str, Any]:
+        ctx.ensure_idle(cams)
         for s in cams:
             st.set_distance(s, distance_ft or ctx.near_ft)
         scoped = {s: st.scope_channels(emitter, s) for s in cams}

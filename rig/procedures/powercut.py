@@ -23,6 +23,7 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
             raise NotApplicable(f"camera {s} has no dock folder")
 
     def step(seq: int) -> dict[str, Any]:
+        ctx.ensure_idle(cams)
         ctx.all_near(cams)
         t0 = st.fire(emitter)
         edges = {s: st.wait_indicator(s, t0, ctx.window_s(emitter)) for s in cams}

@@ -23,6 +23,7 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         return seen
 
     def step(seq: int) -> dict[str, Any]:
+        ctx.ensure_idle(cams)
         ctx.all_near(cams)
         try:
             for s in cams:

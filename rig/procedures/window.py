@@ -9,7 +9,7 @@ from typing import Any
 
 from rig.procedures.base import Context, run_steps
 
-FRACTIONS = (0.3, 0.7, 1.3)
+FRACTIONS = (0.25, 0.5, 1.25)
 
 
 def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None) -> None:
@@ -20,6 +20,7 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
 
     def step(seq: int) -> dict[str, Any]:
         delay = FRACTIONS[seq % len(FRACTIONS)] * broadcast_s
+        ctx.ensure_idle(cams)
         for s in cams:
             st.park(s)
         t0 = st.fire(emitter)

@@ -1,0 +1,127 @@
+"""`bwclab rig certify` end to end against the emulator in its own process: a clean bench passes
+every requirement, with the reports a lab hands over; the plugin runs the same suite under plain
+pytest; an interrupted run resumes without redoing or losing a trial; bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import yaml
+
+from sim.profile import DeviceProfile
+from tests.integration.certify_helpers import QUICK_SPEC, certify, fast_bench, spec, verdicts
+from tests.integration.harness import ROOT
+
+
+def test_a_clean_bench_passes_everything_and_the_run_folder_is_complete(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    rc, output = certify(out, fast_bench(tmp_path), QUICK_SPEC)
+    assert rc == 0, output
+    got = verdicts(out)
+    n_req = len(yaml.safe_load(QUICK_SPEC.read_text())["requirements"])
+    assert len(got) == 3 * n_req and set(got.values()) == {"pass"}, got
+    # trials: every attempt committed, none errored on a clean bench
+    with sqlite3.connect(out / "trials.sqlite") as db:
+        total, errors = db.execute("SELECT COUNT(*), SUM(status = 'error') FROM trials").fetchone()
+    assert total >= 8 * 3 + 24 and errors == 0
+    # measurements.json: value, uncertainty, limit and verdict for each requirement and camera
+    data = json.loads((out / "measurements.json").read_text())
+    cov = next(r for r in data["results"] if r["requirement"] == "COV-30FT")
+    assert cov["judged_value"] == cov["ci_low"] >= 0.95 and cov["uncertainty"].startswith("95% CI")
+    # report.html is self-contained: the traceability table and the plots are inside it
+    page = (out / "report.html").read_text()
+    assert "Traceability" in page and page.count("data:image/png;base64") >= 3 * 5
+    assert 'src="http' not in page and "<link" not in page.split("</head>")[0].replace('rel="icon"', "")
+    # junit.xml: one test case per requirement and camera, the verdict as a property
+    cases = ET.parse(out / "junit.xml").getroot().iter("testcase")  # noqa: S314
+    props = [{p.get("name"): p.get("value") for p in c.iter("property")} for c in cases]
+    assert len(props) == 3 * n_req and all(p["verdict"] == "pass" for p in props)
+    # the profile feeds the fleet simulator
+    prof = DeviceProfile.model_validate(yaml.safe_load((out / "CAM001" / "profile.yaml").read_text()))
+    assert prof.detection is not None and prof.latency_s and prof.buffer_s is not None
+    assert abs(prof.buffer_s - 1.5) <= 0.1 and prof.device["serial"] == "CAM001"
+    shift = subprocess.run([sys.executable, "-m", "bwclab", "sim", "shift", "--scenario",
+                            str(ROOT / "scenarios" / "hartford-patrol-shift.yaml"), "--out", str(tmp_path / "shift"),
+                            "--profile", str(out / "CAM001" / "profile.yaml"), "--no-plots"],
+                           capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert shift.returncode == 0, shift.stderr
+
+
+def test_the_plugin_runs_the_suite_under_plain_pytest(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--bench", str(fast_bench(tmp_path)),
+           "--requirements", str(spec(tmp_path, ["GROUP", "SLEEP"])), "--rig-out", str(out), "--camera", "CAM002",
+           f"--junitxml={tmp_path / 'j.xml'}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 passed" in proc.stdout
+    assert verdicts(out) == {("GROUP", "CAM002"): "pass", ("SLEEP", "CAM002"): "pass"}
+
+
+def test_a_camera_without_console_gets_not_applicable_never_a_silent_pass(tmp_path: Path) -> None:
+    bench = fast_bench(tmp_path)
+    data = yaml.safe_load(bench.read_text())
+    data["cameras"]["CAM003"]["has_console"] = False
+    bench.write_text(yaml.safe_dump(data))
+    out = tmp_path / "run"
+    rc, output = certify(out, bench, spec(tmp_path, ["LAT-TASER", "SLEEP", "ALLOW-LIST", "BUF-METADATA", "BUF-HASH"],
+                                          **{"LAT-TASER": {"trials": 3}}), "--camera", "CAM003", "-v")
+    assert rc == 0, output
+    got = verdicts(out)
+    assert got[("SLEEP", "CAM003")] == got[("ALLOW-LIST", "CAM003")] == "not applicable"
+    assert got[("BUF-METADATA", "CAM003")] == "not applicable"
+    assert got[("LAT-TASER", "CAM003")] == got[("BUF-HASH", "CAM003")] == "pass"
+    assert "SKIPPED" in output and "not applicable: the camera has no console" in output
+
+
+def test_an_interrupted_run_resumes_without_redoing_or_losing_a_trial(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    bench, requirements = fast_bench(tmp_path), spec(tmp_path, ["LAT-HOLSTER", "GROUP"],
+                                                     **{"LAT-HOLSTER": {"trials": 10}})
+    cmd = [sys.executable, "-m", "bwclab", "rig", "certify", "--bench", str(bench), "--requirements",
+           str(requirements), "--out", str(out)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    db = out / "trials.sqlite"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if db.exists():
+            with sqlite3.connect(db) as con:
+                if con.execute("SELECT COUNT(*) FROM trials WHERE status = 'ok'").fetchone()[0] >= 4:
+                    break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    proc.wait(timeout=30)
+    with sqlite3.connect(db) as con:
+        before = con.execute("SELECT id, key, seq, result FROM trials WHERE status = 'ok'").fetchall()
+    assert 4 <= len(before) < 12
+    rc, output = certify(out, bench, requirements)
+    assert rc == 2 and "pass --resume" in output  # a folder with trials is never overwritten
+    rc, output = certify(out, bench, requirements, "--resume")
+    assert rc == 0, output
+    with sqlite3.connect(db) as con:
+        after = con.execute("SELECT id, key, seq, result FROM trials WHERE status = 'ok'").fetchall()
+    assert after[: len(before)] == before  # nothing lost, nothing rewritten
+    keys = [(k, s) for _, k, s, _ in after]
+    assert len(keys) == len(set(keys)) == 10 + 2  # no step done twice
+    assert set(verdicts(out).values()) == {"pass"}
+
+
+def test_bad_input_exits_2_naming_file_and_field(tmp_path: Path) -> None:
+    bad_spec = tmp_path / "spec.yaml"
+    bad_spec.write_text("requirements: [{id: A, text: t, procedure: latency, quantity: p95, limit: {maxx: 1}}]\n")
+    rc, output = certify(tmp_path / "o1", fast_bench(tmp_path), bad_spec)
+    assert rc == 2 and str(bad_spec) in output and "requirements.0.limit.maxx" in output
+    assert "Traceback" not in output
+    faults = tmp_path / "faults.yaml"
+    faults.write_text("CAM009: {extra_latency_ms: 5}\n")
+    rc, output = certify(tmp_path / "o2", fast_bench(tmp_path), QUICK_SPEC, "--faults", str(faults))
+    assert rc == 2 and str(faults) in output and "CAM009" in output and "Traceback" not in output
+    rc, output = certify(tmp_path / "o3", fast_bench(tmp_path), QUICK_SPEC, "--camera", "CAM404")
+    assert rc == 2 and "--camera CAM404" in output and "Traceback" not in output

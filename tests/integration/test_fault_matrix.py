@@ -1,0 +1,51 @@
+"""Each emulator fault, on one camera, fails the requirement that should catch it; the two clean
+cameras beside it pass every requirement of the same run (repeated clean runs, fourteen times)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.integration.certify_helpers import certify, fast_bench, spec, verdicts
+
+FAULTY = "CAM002"
+MATRIX: list[tuple[str, Any, list[str]]] = [
+    ("extra_latency_ms", 1500, ["LAT-LIGHTBAR"]),
+    ("latency_jitter_ms", 4000, ["LAT-LIGHTBAR"]),
+    ("sensitivity_offset_db", 12, ["COV-30FT"]),
+    ("buffer_shortfall_s", 0.5, ["BUF-LENGTH"]),
+    ("drop_frames", 3, ["BUF-FRAMES"]),
+    ("duplicate_frames", 3, ["BUF-FRAMES"]),
+    ("timecode_jump_ms", 500, ["BUF-FRAMES"]),
+    ("audio_in_buffer", True, ["BUF-AUDIO"]),
+    ("ignore_signals", True, ["LAT-LIGHTBAR", "GROUP"]),
+    ("accept_any_emitter", True, ["ALLOW-LIST"]),
+    ("corrupt_on_power_loss", True, ["POWER-CUT"]),
+    ("console_noise", 3000, ["CONSOLE"]),
+    ("console_disconnect_after_s", 3, ["CONSOLE"]),
+    ("clock_drift_ppm", 2000, ["CLOCK"]),
+]
+# the other requirements each run also checks, so a fault cannot fail the wrong one unnoticed
+COMPANIONS = {"BUF-LENGTH": ["BUF-FRAMES", "BUF-AUDIO", "BUF-HASH", "BUF-METADATA"],
+              "BUF-FRAMES": ["BUF-LENGTH", "BUF-HASH"], "BUF-AUDIO": ["BUF-LENGTH", "BUF-FRAMES"]}
+
+
+@pytest.mark.parametrize(("fault", "value", "catches"), MATRIX, ids=[m[0] for m in MATRIX])
+def test_fault_fails_its_requirement_and_nothing_else(tmp_path: Path, fault: str, value: Any,
+                                                      catches: list[str]) -> None:
+    ids = catches + [c for r in catches for c in COMPANIONS.get(r, [])]
+    faults = tmp_path / "faults.yaml"
+    faults.write_text(yaml.safe_dump({FAULTY: {fault: value}}))
+    overrides = {"LAT-LIGHTBAR": {"trials": 6}}
+    rc, output = certify(tmp_path / "run", fast_bench(tmp_path), spec(tmp_path, ids, **overrides),
+                         "--faults", str(faults))
+    assert rc == 1, output
+    got = verdicts(tmp_path / "run")
+    for req in ids:
+        want = "fail" if req in catches else "pass"
+        assert got[(req, FAULTY)] == want, (req, got, output)
+        for clean in ("CAM001", "CAM003"):
+            assert got[(req, clean)] == "pass", (req, clean, got, output)

@@ -1,0 +1,118 @@
+"""Requirements files, verdicts, and the trial loop's bookkeeping (errors, retries, resume)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from bwclab.configfile import ConfigError
+from rig.measurements import Measurement
+from rig.procedures.base import run_steps
+from rig.requirements import Limit, Requirement, load_spec, verdict
+from rig.trials import TrialStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def req(**kw: Any) -> Requirement:
+    base: dict[str, Any] = {"id": "R1", "text": "t", "procedure": "latency", "params": {"trigger": "lightbar"},
+                            "quantity": "p95", "limit": {"max": 1.0}, "units": "s"}
+    return Requirement.model_validate(base | kw)
+
+
+def test_default_spec_loads_and_names_every_procedure() -> None:
+    spec = load_spec(ROOT / "fixtures" / "requirements" / "default.yaml")
+    assert {r.procedure for r in spec.requirements} == {
+        "latency", "coverage", "window", "buffer", "group", "allowlist", "powercut", "sleep", "console", "clock"}
+    cov = next(r for r in spec.requirements if r.procedure == "coverage")
+    assert cov.judge == "lower" and cov.limit.min == 0.95 and cov.measure["at_ft"] == 30
+
+
+def test_verdict_judges_the_chosen_side_of_the_uncertainty() -> None:
+    m = Measurement("p_at", 0.97, "", 40, low=0.93, high=0.99)
+    assert verdict(req(procedure="coverage", quantity="p_at", limit={"min": 0.95}), m) == "pass"
+    assert verdict(req(procedure="coverage", quantity="p_at", limit={"min": 0.95}, judge="lower"), m) == "fail"
+    assert verdict(req(judge="upper"), Measurement("p95", 0.5, "s", 5, low=0.3, high=None)) == "fail"
+    assert verdict(req(), Measurement("p95", math.inf, "s", 5)) == "fail"  # misses count as infinitely late
+    assert verdict(req(), Measurement("p95", 0.999, "s", 5)) == "pass"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("requirements: [{id: A, text: t, procedure: lattency, quantity: p95, limit: {max: 1}}]",
+     "requirements.0: Value error, procedure 'lattency' is not one of"),
+    ("requirements: [{id: A, text: t, procedure: latency, quantity: p96, limit: {max: 1}}]",
+     "quantity 'p96' of latency is not one of"),
+    ("requirements: [{id: A, text: t, procedure: latency, quantity: p95, limit: {max: 1, min: 0}}]",
+     "requirements.0.limit: Value error, a limit is exactly one of: max, min"),
+    ("requirements: [{id: A, text: t, procedure: latency, quantity: p95, limit: {max: 1}, trials: 0}]",
+     "requirements.0.trials: Input should be greater than or equal to 1"),
+    ("requirements: []", "requirements: List should have at least 1 item"),
+])
+def test_bad_requirements_name_the_file_and_the_field(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_spec(path)
+    assert str(path) in err.value.render() and expected in err.value.render()
+
+
+def test_limit_text() -> None:
+    assert Limit(max=1.0).text("s") == "<= 1 s" and Limit(min=0.95).text("") == ">= 0.95"
+
+
+def fake_ctx(store: TrialStore) -> Any:
+    recovered: list[int] = []
+    return SimpleNamespace(store=store, progress=lambda _t: None, recover=lambda: recovered.append(1),
+                           recovered=recovered)
+
+
+def test_errored_steps_are_kept_with_their_cause_and_retried(tmp_path: Path) -> None:
+    store = TrialStore(tmp_path / "trials.sqlite")
+    ctx = fake_ctx(store)
+    calls: list[int] = []
+
+    def step(seq: int) -> dict[str, Any]:
+        calls.append(seq)
+        if seq == 1 and calls.count(1) < 3:
+            raise TimeoutError("instrument timeout")
+        if seq == 2:
+            raise OSError("port gone")
+        return {"seq": seq}
+
+    run_steps(ctx, "proc x=1", 4, 2, step)
+    rows = store.trials("proc x=1")
+    assert [(t.seq, t.status) for t in rows] == [(0, "ok"), (1, "error"), (1, "error"), (1, "ok"),
+                                                 (2, "error"), (2, "error"), (2, "error"), (3, "ok")]
+    assert rows[1].cause == "TimeoutError: instrument timeout" and rows[4].cause == "OSError: port gone"
+    assert len(ctx.recovered) == 5
+    store.close()
+
+
+def test_resume_runs_only_the_missing_steps_and_loses_none(tmp_path: Path) -> None:
+    db = tmp_path / "trials.sqlite"
+    store = TrialStore(db)
+    ran: list[int] = []
+
+    def interrupted(seq: int) -> dict[str, Any]:
+        if seq == 3:
+            raise KeyboardInterrupt  # the rig's host is stopped mid-run
+        ran.append(seq)
+        return {"seq": seq}
+
+    with pytest.raises(KeyboardInterrupt):
+        run_steps(fake_ctx(store), "k", 6, 1, interrupted)
+    store.close()
+    store = TrialStore(db)  # a new process opens the same run folder
+    again: list[int] = []
+    def resumed(seq: int) -> dict[str, Any]:
+        again.append(seq)
+        return {"seq": seq}
+
+    run_steps(fake_ctx(store), "k", 6, 1, resumed)
+    assert ran == [0, 1, 2] and again == [3, 4, 5]
+    assert sorted(store.ok("k")) == [0, 1, 2, 3, 4, 5]
+    store.close()
