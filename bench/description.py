@@ -156,6 +156,15 @@ class Emulate(Strict):
     adapter_id: str = Field(default="00000001", pattern=r"^[0-9A-Za-z]{8}$")
 
 
+class RigSettings(Strict):
+    """How the rig paces trials on this bench."""
+
+    near_ft: float = Field(default=10.0, gt=0, le=100, description="the 'near' distance of latency and buffer trials")
+    settle_s: float = Field(default=1.0, ge=0, le=60,
+                            description="after a broadcast ends, how long an activation may still take to show")
+    boot_wait_s: float = Field(default=5.0, ge=0, le=300, description="power back on until a camera is ready")
+
+
 class Bench(Strict):
     name: str = "bench"
     gpio: dict[str, GpioAdapter] = Field(min_length=1)
@@ -164,6 +173,7 @@ class Bench(Strict):
     loopback: tuple[LineRef, LineRef] | None = Field(default=None, description="an output wired to an input")
     instruments: Instruments = Field(default_factory=Instruments)
     path_loss: PathLoss = Field(default_factory=PathLoss)
+    rig: RigSettings = Field(default_factory=RigSettings)
     emulate: Emulate | None = None
 
     @field_validator("gpio")

@@ -126,9 +126,9 @@ class Campaign:
             self.emulated = EmulatedBench(self.bench_path, self.out / "bench", self.faults)
             resources = self.emulated.resources
         self.station = Station(self.bench, resources)
-        self.ctx = Context(self.station, self.store, self.cameras, self.out, progress=self.progress)
-        if self.bench.emulate is not None:  # the emulated camera's boot time is known; a real one's is a guess
-            self.ctx.boot_wait_s = self.bench.emulate.camera.boot_s + 0.5
+        rs = self.bench.rig
+        self.ctx = Context(self.station, self.store, self.cameras, self.out, near_ft=rs.near_ft, settle_s=rs.settle_s,
+                           boot_wait_s=rs.boot_wait_s, progress=self.progress)
         lags = self.station.loopback_lags_ns(30)
         if lags:
             lo, med, hi = np.percentile(lags, [2.5, 50, 97.5])
@@ -248,7 +248,7 @@ class Campaign:
                 rows = [t.result[serial] for t in self.store.trials(k) if t.status == "ok" and serial in t.result]
                 fit = fit_probit([r["distance_ft"] for r in rows], [r["activated"] for r in rows])
                 if fit is not None:
-                    grid = [0.0, *np.arange(5.0, 205.0, 5.0)]
+                    grid = [0.0, *(float(x) for x in np.arange(5.0, 205.0, 5.0))]
                     prob = [1.0, *(round(float(fit.p(d)), 4) for d in grid[1:])]
                     prof["detection"] = {"kind": "table", "distance_ft": grid, "probability": prob}
             if k.startswith("buffer "):

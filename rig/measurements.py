@@ -30,6 +30,8 @@ class Measurement:
     high: float | None = None
     uncertainty: str = ""
     note: str = ""
+    lower95: float | None = None  # one-sided 95% confidence bounds: what `judge: lower|upper` reads
+    upper95: float | None = None
     plot: dict[str, Any] = field(default_factory=dict)
 
 
@@ -90,24 +92,27 @@ def _coverage(quantity: str, rows: list[dict[str, Any]], params: dict[str, Any])
     plot.update(a=fit.a, b=fit.b, cov=fit.cov.tolist())
     if quantity == "p_at":
         at = float(params.get("at_ft", 30.0))
-        est = fit.p_ci(at)
+        est, one = fit.p_ci(at), fit.p_ci(at, level=0.90)
         plot["at_ft"] = at
+        near = sum(abs(x - at) / at < 0.03 for x in d)
         return Measurement("p_at", est.value, "", len(d), est.low, est.high,
-                           uncertainty=f"95% CI {est.low:.3f}-{est.high:.3f} (probit fit, {len(d)} broadcasts)",
-                           plot=plot)
+                           uncertainty=f"95% CI {est.low:.4f}-{est.high:.4f}, one-sided 95% bounds {one.low:.4f} / "
+                                       f"{one.high:.4f} (probit fit, {len(d)} broadcasts, {near} at {at:g} ft)",
+                           plot=plot, lower95=one.low, upper95=one.high)
     p = {"r50": 0.5, "r95": 0.95}[quantity]
-    est = fit.radius(p)
+    est, one = fit.radius(p), fit.radius(p, level=0.90)
     assert est.low is not None and est.high is not None
     return Measurement(quantity, est.value, "ft", len(d), est.low, est.high,
                        uncertainty=f"95% CI {est.low:.1f}-{est.high:.1f} ft (probit fit, {len(d)} broadcasts)",
-                       plot=plot)
+                       plot=plot, lower95=one.low, upper95=one.high)
 
 
 def _fraction(quantity: str, ok: list[bool], what: str) -> Measurement:
     k, n = sum(ok), len(ok)
-    est = clopper_pearson(k, n)
+    est, one = clopper_pearson(k, n), clopper_pearson(k, n, level=0.90)
     return Measurement(quantity, est.value, "", n, est.low, est.high,
-                       uncertainty=f"{k} of {n} {what}; 95% CI {est.low:.2f}-{est.high:.2f}")
+                       uncertainty=f"{k} of {n} {what}; 95% CI {est.low:.2f}-{est.high:.2f}",
+                       lower95=one.low, upper95=one.high)
 
 
 def _count(quantity: str, counts: list[int], what: str, note: str = "") -> Measurement:

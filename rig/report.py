@@ -17,7 +17,7 @@ import numpy as np
 from scipy import stats as sps
 
 from rig.campaign import Outcome
-from rig.requirements import Requirement
+from rig.requirements import Requirement, judged_value
 
 COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "error": "#9a6700", "not applicable": "#57606a"}
 
@@ -49,7 +49,7 @@ def traceability(rows: list[tuple[Requirement, Outcome]]) -> str:
         m = o.measurement
         judged = ""
         if m is not None and req.judge != "estimate":
-            bound = m.low if req.judge == "lower" else m.high
+            bound = judged_value(req, m)
             judged = f" ({req.judge} bound {_fmt(bound, req.units)})"
         cells = [req.id, o.camera, req.text, (_fmt(m.value, req.units) if m else "-") + judged,
                  m.uncertainty if m else "-", req.limit.text(req.units), o.verdict, o.reason or (m.note if m else "")]

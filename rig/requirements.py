@@ -2,8 +2,8 @@
 
 Each requirement names a procedure and its parameters, the quantity it judges, a limit (`max`
 or `min`), the units, how many trials, how many retries an errored trial gets, and which side
-of the uncertainty is judged: `estimate` (the figure itself), `upper` or `lower` (the 95% bound
-on the unfavourable side, the cautious reading).
+of the uncertainty is judged: `estimate` (the figure itself), `upper` or `lower` (the one-sided 95%
+confidence bound on the unfavourable side, the cautious reading).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def load_spec(path: Path) -> Spec:
 def verdict(req: Requirement, m: Measurement) -> Verdict:
     if m.value is None:
         return "error"
-    side = {"estimate": m.value, "upper": m.high, "lower": m.low}[req.judge]
+    side = judged_value(req, m)
     if side is None:  # the data do not bound that side: cannot be shown to meet the limit
         return "fail"
     if req.limit.max is not None:
@@ -98,4 +98,9 @@ def verdict(req: Requirement, m: Measurement) -> Verdict:
 
 
 def judged_value(req: Requirement, m: Measurement) -> Any:
-    return {"estimate": m.value, "upper": m.high, "lower": m.low}[req.judge]
+    """The estimate, or its one-sided 95% bound on the chosen side (the CI's end where none is given)."""
+    if req.judge == "lower":
+        return m.lower95 if m.lower95 is not None else m.low
+    if req.judge == "upper":
+        return m.upper95 if m.upper95 is not None else m.high
+    return m.value

@@ -3,9 +3,10 @@ own distance (its own attenuator channel), distances chosen adaptively.
 
 Design, per camera (each has its own curve): until a probit curve can be fitted, the camera
 brackets the edge: farther after a hit, nearer after a miss, then bisecting the gap. Then it is
-put where its current fit says P is one of 0.99, 0.95, 0.8, 0.5, 0.2 in turn: the steep part of
+put where its current fit says P is 0.87, 0.13, 0.97 and 0.5 in turn: the steep part of
 the curve and its upper tail, where r95 and P(30 ft) are decided, instead of a fixed grid's many
-broadcasts at distances whose outcome is already certain. The run stops
+broadcasts at distances whose outcome is already certain. Every `at_every`-th broadcast puts the
+camera at the requirement's distance (`at_ft`): direct evidence where the verdict is given. The run stops
 when the requirement's trial count is reached or r95's CI is narrower than `target_ft` either side.
 """
 
@@ -19,8 +20,9 @@ import numpy as np
 from rig.procedures.base import Context, run_steps
 from rig.stats import fit_probit
 
-TARGETS = (0.99, 0.95, 0.8, 0.5, 0.2)
+TARGETS = (0.87, 0.13, 0.97, 0.5)  # the probit's D-optimal pair, its upper tail, its centre
 MIN_ROUNDS = 5
+SPREAD = (-0.3, 0.15, -0.15, 0.3, 0.0)  # ln-distance offsets around the edge before a fit exists
 
 
 def observations(results: list[dict[str, Any]], camera: str) -> tuple[list[float], list[bool]]:
@@ -48,8 +50,12 @@ def next_distance(done: list[dict[str, Any]], camera: str, index: int, seq: int,
         return float(min(max(heard) * 2, far_ft))
     if not heard:
         return float(max(min(missed) / 2, near_ft))
-    # separated so far: bisect the gap (in log distance) between the farthest hit and nearest miss
-    return float(np.sqrt(max(heard) * min(missed)))
+    lo, hi = max(heard), min(missed)
+    if hi / lo > 1.3:  # a wide gap: bisect it (in log distance)
+        return float(np.sqrt(lo * hi))
+    # the edge is found but the slope is not: spread around it until outcomes overlap enough to fit
+    centre = np.sqrt(lo * hi)
+    return float(np.clip(centre * np.exp(SPREAD[(seq + index) % len(SPREAD)]), near_ft, far_ft))
 
 
 def converged(done: list[dict[str, Any]], cams: list[str], target_ft: float) -> bool:
@@ -64,7 +70,7 @@ def converged(done: list[dict[str, Any]], cams: list[str], target_ft: float) -> 
 
 
 def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None, near_ft: float = 5.0,
-        far_ft: float = 150.0, target_ft: float = 0.0) -> None:
+        far_ft: float = 150.0, target_ft: float = 0.0, at_ft: float = 30.0, at_every: int = 3) -> None:
     emitter = ctx.emitter_for(trigger)
     cams = list(ctx.cameras)
     st = ctx.station
@@ -75,7 +81,8 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         ctx.ensure_idle(cams)
         result: dict[str, Any] = {}
         for i, s in enumerate(cams):
-            want = next_distance(done, s, i, seq, near_ft, far)
+            at_point = at_every > 0 and (seq + i) % at_every == at_every - 1
+            want = at_ft if at_point else next_distance(done, s, i, seq, near_ft, far)
             result[s] = {"distance_ft": st.set_distance(s, want), "activated": False}
         t0 = st.fire(emitter)
         result["fired_ns"] = t0
