@@ -111,7 +111,7 @@ def sweep(shifts: int = 200) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="skip the metro day and use a 40-shift sweep")
-    ap.add_argument("--only", choices=["sim", "emulator"], help="run one group of benchmarks")
+    ap.add_argument("--only", choices=["sim", "emulator", "rig"], help="run one group of benchmarks")
     args = ap.parse_args()
     dest = ROOT / "results" / "benchmarks"
     dest.mkdir(parents=True, exist_ok=True)
@@ -122,7 +122,14 @@ def main() -> None:
         print(json.dumps(emu, indent=1), flush=True)
         (dest / "emulator.json").write_text(json.dumps(emu, indent=2) + "\n")
         print(f"written to {dest / 'emulator.json'}")
-    if args.only == "emulator":
+    if args.only in (None, "rig"):
+        from benchmarks import rig_accuracy
+
+        rig = rig_accuracy.run()
+        print(json.dumps(rig, indent=1), flush=True)
+        (dest / "rig.json").write_text(json.dumps(rig, indent=2) + "\n")
+        print(f"written to {dest / 'rig.json'}")
+    if args.only in ("emulator", "rig"):
         return
     # the sweep runs first: workers forked from a parent holding a 10,000-officer model
     # would inherit (and garbage-collect) all of it

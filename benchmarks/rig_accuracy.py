@@ -1,0 +1,109 @@
+"""The rig's measurements against the emulator's truth log, and its pace (`--only rig`).
+
+One certification run on the quick emulated bench (fixtures/emulated.yaml: 3 cameras, 3 s
+broadcast) with light-bar latency and coverage only, then, from `trials.sqlite` and the
+emulator's `truth.jsonl` in the same run folder:
+- latency error per trial: the rig's figure minus the truth (indicator rising edge minus trigger
+  line rising edge, host ns), through the scope (CAM001) and through the GPIO path (all cameras);
+- r95 of each camera's fitted curve, and of all three pooled (identical emulated units), against
+  the emulator's true curve;
+- coverage pace: camera-trials per hour against the bound cameras x 3600 / broadcast_s.
+Targets (issue 4): p99 |error| <= 1 ms scope, <= 10 ms GPIO; r95 within 2 ft; pace >= 90%.
+Also the adaptive design against a fixed grid on the same true curve (coverage_design.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from scipy import stats as sps
+
+from bench.description import load_bench
+from benchmarks import coverage_design
+from bwclab.certify import certify
+from rig.stats import fit_probit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "fixtures" / "emulated.yaml"
+
+
+def spec(path: Path, latency_trials: int, coverage_trials: int) -> Path:
+    data = {"name": "accuracy", "requirements": [
+        {"id": "LAT", "text": "latency", "procedure": "latency", "params": {"trigger": "lightbar"},
+         "quantity": "p95", "limit": {"max": 1.0}, "units": "s", "trials": latency_trials},
+        {"id": "COV", "text": "coverage", "procedure": "coverage", "params": {"trigger": "lightbar", "at_ft": 30},
+         "quantity": "p_at", "measure": {"at_ft": 30}, "limit": {"min": 0.95}, "judge": "lower",
+         "trials": coverage_trials}]}
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def pct(x: list[float]) -> dict[str, float]:
+    a = np.abs(np.asarray(x))
+    return {"n": len(a), "p50": float(np.median(a)), "p99": float(np.percentile(a, 99)), "max": float(a.max())}
+
+
+def run(latency_trials: int = 30, coverage_trials: int = 60) -> dict[str, Any]:
+    bench = load_bench(BENCH)
+    assert bench.emulate is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        rc = certify(BENCH, spec(Path(tmp) / "spec.yaml", latency_trials, coverage_trials), None, None, out, False)
+        truth = [json.loads(x) for x in (out / "bench" / "truth.jsonl").read_text().splitlines() if x]
+        with sqlite3.connect(out / "trials.sqlite") as db:
+            rows = db.execute("SELECT key, result, started_ns, ended_ns FROM trials WHERE status = 'ok' "
+                              "ORDER BY id").fetchall()
+    line_up = sorted(r["t_ns"] for r in truth if r["event"] == "line" and r["line"] == "numato0:0" and r["level"])
+    ind = {s: sorted(r["t_ns"] for r in truth if r["event"] == "line" and r["line"] == c.indicator and r["level"])
+           for s, c in bench.cameras.items()}
+    scope_err, gpio_err = [], []
+    cov: dict[str, list[tuple[float, bool]]] = {s: [] for s in bench.cameras}
+    cov_t0 = cov_t1 = None
+    for key, res, t0, t1 in rows:
+        r = json.loads(res)
+        if key.startswith("latency"):
+            trig = next(t for t in line_up if t >= r["fired_ns"])
+            for s in bench.cameras:
+                if r[s]["gpio_s"] is None:
+                    continue
+                edge = next(t for t in ind[s] if t >= trig)
+                truth_s = (edge - trig) / 1e9
+                gpio_err.append(r[s]["gpio_s"] - truth_s)
+                if r[s].get("scope_s") is not None:
+                    scope_err.append(r[s]["scope_s"] - truth_s)
+        else:
+            cov_t0 = t0 if cov_t0 is None else cov_t0
+            cov_t1 = t1
+            for s in bench.cameras:
+                cov[s].append((r[s]["distance_ft"], r[s]["activated"]))
+    cam = bench.emulate.camera
+    em = bench.emulate.emitters
+    pl = bench.path_loss
+    # received = tx - attenuation - bench loss = tx - path loss: P(d) = Phi((rx - sens) / fade)
+    true_r95 = pl.distance_for(em.tx_power_dbm - cam.sensitivity_dbm - cam.shadowing_db * sps.norm.ppf(0.95)
+                               - pl.bench_loss_db)
+    r95: dict[str, Any] = {}
+    for s, obs in cov.items():
+        fit = fit_probit([d for d, _ in obs], [y for _, y in obs])
+        r95[s] = None if fit is None else fit.radius(0.95).value - true_r95
+    pooled = fit_probit([d for obs in cov.values() for d, _ in obs], [y for obs in cov.values() for _, y in obs])
+    hours = ((cov_t1 or 0) - (cov_t0 or 0)) / 3.6e12
+    camera_trials = sum(len(v) for v in cov.values())
+    bound = len(bench.cameras) * 3600 / em.broadcast_s
+    return {
+        "certify_exit": rc,
+        "latency_error_ms": {"scope": pct([e * 1e3 for e in scope_err]), "gpio": pct([e * 1e3 for e in gpio_err])},
+        "true_r95_ft": true_r95,
+        "r95_error_ft": {**r95, "pooled": None if pooled is None else pooled.radius(0.95).value - true_r95},
+        "coverage_pace": {"camera_trials": camera_trials, "per_hour": camera_trials / hours if hours else math.nan,
+                          "bound_per_hour": bound, "ratio": camera_trials / hours / bound if hours else math.nan,
+                          "broadcast_s": em.broadcast_s, "settle_s": bench.rig.settle_s},
+        "design": coverage_design.compare(seeds=100, broadcasts=coverage_trials),
+    }
