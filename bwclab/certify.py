@@ -41,7 +41,7 @@ def certify(bench: Path, requirements: Path, camera: str | None, faults: Path | 
     out.mkdir(parents=True, exist_ok=True)
     args = ["-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(Path.cwd()), "--bench", str(bench),
             "--requirements", str(requirements), "--rig-out", str(out), f"--html={out / 'report.html'}",
-            "--self-contained-html", f"--junitxml={out / 'junit.xml'}", "-rfEs", "-W", "ignore::DeprecationWarning"]
+            "--self-contained-html", f"--junitxml={out / 'junit.xml'}", "-rfEs", "--disable-warnings"]
     args += ["-q"] if quiet else ["-v"]
     if camera:
         args += ["--camera", camera]
