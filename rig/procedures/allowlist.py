@@ -4,7 +4,6 @@ so a deaf camera cannot pass) an allowed one. The camera's own setting is restor
 
 from __future__ import annotations
 
-import time
 from functools import partial
 from typing import Any
 
@@ -16,19 +15,7 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
     foreign = ctx.emitter_for(trigger or list(ctx.bench.emitters)[-1])
     allowed = next(n for n in ctx.bench.emitters if n != foreign)
     cams = list(ctx.cameras)
-    st = ctx.station
     trusted = ",".join(e.id for n, e in ctx.bench.emitters.items() if n != foreign)
-
-    def fire_and_see(emitter: str) -> dict[str, bool]:
-        t0 = st.fire(emitter)
-        deadline = time.monotonic() + ctx.window_s(emitter)
-        seen = {s: st.wait_indicator(s, t0, max(deadline - time.monotonic(), 0.0)) is not None for s in cams}
-        st.release(emitter)
-        for s, on in seen.items():
-            if on:
-                ctx.end_recording(s)
-        time.sleep(0.1)
-        return seen
 
     def step(seq: int) -> dict[str, Any]:
         ctx.ensure_idle(cams)
@@ -37,8 +24,8 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         try:
             for s in cams:
                 ctx.console_call(s, partial(_configure, allow=trusted))
-            bad = fire_and_see(foreign)
-            good = fire_and_see(allowed)
+            bad = ctx.trigger(foreign, cams)
+            good = ctx.trigger(allowed, cams)
         finally:
             for s in cams:
                 ctx.console_call(s, partial(_configure, allow=saved[s]))

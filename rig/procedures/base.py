@@ -98,6 +98,27 @@ class Context:
             if recording:
                 self.end_recording(s)
 
+    def see_activations(self, emitter: str, fired_ns: int, serials: list[str]) -> dict[str, bool]:
+        """Which cameras' indicators rose after `fired_ns`, waiting out the broadcast and `settle_s`."""
+        deadline = time.monotonic() + self.window_s(emitter)
+        return {s: self.station.wait_indicator(s, fired_ns, max(deadline - time.monotonic(), 0.0)) is not None
+                for s in serials}
+
+    def trigger(self, emitter: str, serials: list[str]) -> dict[str, bool]:
+        """One whole step: fire, see who activated, finish (line low, recordings stopped)."""
+        seen = self.see_activations(emitter, self.station.fire(emitter), serials)
+        self.finish_step(emitter, seen)
+        return seen
+
+    def finish_step(self, emitter: str, activated: dict[str, bool]) -> None:
+        """Trigger line low, the recordings it started stopped, the line low long enough for the next rise
+        (the light bar's input filter)."""
+        self.station.release(emitter)
+        for s, on in activated.items():
+            if on:
+                self.end_recording(s)
+        time.sleep(0.1)
+
     def end_recording(self, serial_no: str) -> str | None:
         """Stop a recording: console STOP when there is a console, else a power cycle. Returns the clip id
         when the console names it."""

@@ -95,11 +95,7 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
                     waiting.discard(s)
             if waiting:
                 time.sleep(0.01)
-        st.release(emitter)
-        for s in cams:
-            if result[s]["activated"]:
-                ctx.end_recording(s)
-        time.sleep(0.1)
+        ctx.finish_step(emitter, {s: result[s]["activated"] for s in cams})
         return result
 
     def stop_early() -> bool:

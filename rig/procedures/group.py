@@ -3,7 +3,6 @@ the cameras under certification)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from rig.procedures.base import Context, run_steps
@@ -18,16 +17,8 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         ctx.ensure_idle(cams)
         ctx.all_near(cams)
         t0 = st.fire(emitter)
-        deadline = time.monotonic() + ctx.window_s(emitter)
-        result: dict[str, Any] = {"fired_ns": t0}
-        for s in cams:
-            edge = st.wait_indicator(s, t0, max(deadline - time.monotonic(), 0.0))
-            result[s] = {"activated": edge is not None}
-        st.release(emitter)
-        for s in cams:
-            if result[s]["activated"]:
-                ctx.end_recording(s)
-        time.sleep(0.1)
-        return result
+        seen = ctx.see_activations(emitter, t0, cams)
+        ctx.finish_step(emitter, seen)
+        return {"fired_ns": t0} | {s: {"activated": on} for s, on in seen.items()}
 
     run_steps(ctx, key, trials, retries, step)

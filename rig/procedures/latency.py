@@ -42,11 +42,7 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str, distanc
             if result[s]["gpio_s"] is not None:
                 result[s]["scope_s"] = st.scope.delay(src, dst, timeout_s=scope_window_s + 2.0)
                 result[s]["scope_u_s"] = st.scope.resolution_s
-        st.release(emitter)
-        for s in cams:
-            if result[s]["gpio_s"] is not None:
-                ctx.end_recording(s)
-        time.sleep(0.1)  # the light bar's input filter needs the line low for a while
+        ctx.finish_step(emitter, {s: result[s]["gpio_s"] is not None for s in cams})
         return result
 
     ctx.all_near(cams)

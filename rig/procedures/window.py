@@ -33,11 +33,7 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         for s in cams:
             edge = st.wait_indicator(s, t0, max(deadline - time.monotonic(), 0.0))
             result[s] = {"activated": edge is not None, "expected": delay < broadcast_s}
-        st.release(emitter)
-        for s in cams:
-            if result[s]["activated"]:
-                ctx.end_recording(s)
-        time.sleep(0.1)
+        ctx.finish_step(emitter, {s: result[s]["activated"] for s in cams})
         return result
 
     run_steps(ctx, key, trials, retries, step)
