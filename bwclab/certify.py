@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from bench.description import load_bench
-from bwclab.configfile import ConfigError
 from emulator.faults import load_faults
+from rig.campaign import check_selection
+from rig.plugin import DEFAULT_SPEC
 from rig.requirements import load_spec
 
 
@@ -23,20 +24,14 @@ def check_inputs(bench: Path, requirements: Path, camera: str | None, faults: Pa
                  resume: bool) -> None:
     b = load_bench(bench)
     load_spec(requirements)
-    if camera is not None and camera not in b.cameras:
-        raise ConfigError(bench, [f"--camera {camera}: no such camera (have {', '.join(sorted(b.cameras))})"])
+    check_selection(b, bench, camera, faults, out, resume)
     if faults is not None:
-        if b.emulate is None:
-            raise ConfigError(bench, ["--faults applies to an emulated bench only (this file has no emulate:)"])
         load_faults(faults, list(b.cameras))
-    if (out / "trials.sqlite").exists() and not resume:
-        raise ConfigError(out, ["already holds a run's trials: pass --resume to finish it, or choose a new --out"])
-    if resume and not (out / "trials.sqlite").exists():
-        raise ConfigError(out, ["--resume: no trials.sqlite here to resume"])
 
 
-def certify(bench: Path, requirements: Path, camera: str | None, faults: Path | None, out: Path, resume: bool,
+def certify(bench: Path, requirements: Path | None, camera: str | None, faults: Path | None, out: Path, resume: bool,
             select: str | None = None, quiet: bool = True) -> int:
+    requirements = requirements or DEFAULT_SPEC
     check_inputs(bench, requirements, camera, faults, out, resume)
     out.mkdir(parents=True, exist_ok=True)
     args = ["-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(Path.cwd()), "--bench", str(bench),

@@ -131,8 +131,8 @@ def bench_emulate(
 def rig_certify(
     bench: Annotated[Path, typer.Option("--bench", help="bench description YAML", show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="run folder to write", show_default=False)],
-    requirements: Annotated[Path, typer.Option("--requirements", help="requirements YAML")] = Path(
-        "fixtures/requirements/default.yaml"),
+    requirements: Annotated[Path | None, typer.Option(
+        "--requirements", help="requirements YAML (default: fixtures/requirements/default.yaml)")] = None,
     camera: Annotated[str | None, typer.Option("--camera", help="certify only this camera serial")] = None,
     faults: Annotated[Path | None, typer.Option("--faults", help="emulator faults YAML (emulated bench)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="finish the interrupted run in --out")] = False,

@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,20 @@ def atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def check_selection(bench: Bench, bench_path: Path, camera: str | None, faults: Path | None, out: Path,
+                    resume: bool) -> None:
+    """The run's choices against the bench and the run folder: a folder with trials is only ever resumed."""
+    if camera is not None and camera not in bench.cameras:
+        raise ConfigError(bench_path, [f"--camera {camera}: no such camera (have {', '.join(sorted(bench.cameras))})"])
+    if faults is not None and bench.emulate is None:
+        raise ConfigError(bench_path, ["--faults applies to an emulated bench only (this file has no emulate:)"])
+    db = out / "trials.sqlite"
+    if db.exists() and not resume:
+        raise ConfigError(out, ["already holds a run's trials: pass --resume to finish it, or choose a new --out"])
+    if resume and not db.exists():
+        raise ConfigError(out, ["--resume: no trials.sqlite here to resume"])
+
+
 class Campaign:
     def __init__(self, bench_path: Path, spec_path: Path, out: Path, camera: str | None = None,
                  faults: Path | None = None, resume: bool = False,
@@ -87,20 +101,12 @@ class Campaign:
         self.bench_path, self.spec_path, self.out = bench_path, spec_path, out
         self.bench: Bench = load_bench(bench_path)
         self.spec: Spec = load_spec(spec_path)
-        if camera is not None and camera not in self.bench.cameras:
-            raise ConfigError(bench_path, [f"--camera {camera}: no such camera (have {sorted(self.bench.cameras)})"])
-        if faults is not None and self.bench.emulate is None:
-            raise ConfigError(bench_path, ["--faults applies to an emulated bench only (this file has no emulate:)"])
+        check_selection(self.bench, bench_path, camera, faults, out, resume)
         self.cameras = [camera] if camera else list(self.bench.cameras)
         self.faults = faults
         self.progress = progress
-        db = out / "trials.sqlite"
-        if db.exists() and not resume:
-            raise ConfigError(out, ["already holds a run's trials: pass --resume to finish it, or choose a new --out"])
-        if resume and not db.exists():
-            raise ConfigError(out, ["--resume: no trials.sqlite here to resume"])
         out.mkdir(parents=True, exist_ok=True)
-        self.store = TrialStore(db)
+        self.store = TrialStore(out / "trials.sqlite")
         meta = {"bench": str(bench_path), "bench_sha256": file_digest(bench_path),
                 "spec_sha256": file_digest(spec_path),
                 "cameras": ",".join(self.cameras), "faults_sha256": file_digest(faults) if faults else ""}
@@ -265,8 +271,3 @@ def overall(outcomes: list[Outcome]) -> str:
         return "fail"
     return "pass"
 
-
-def outcome_rows(campaign: Campaign) -> list[dict[str, Any]]:
-    by_id = {r.id: r for r in campaign.spec.requirements}
-    return [o.as_json(by_id[o.requirement]) | {"measurement": None if o.measurement is None else asdict(o.measurement)}
-            for o in campaign.outcomes.values()]

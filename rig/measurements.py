@@ -176,10 +176,17 @@ def _buffer(quantity: str, rows: list[dict[str, Any]], params: dict[str, Any]) -
     return m
 
 
+def _count_with_control(quantity: str, rows: list[dict[str, Any]], counted: str, control: str, what: str,
+                        control_text: str) -> Measurement:
+    """Activations that must not happen, with the control trigger that must start the camera noted."""
+    deaf = sum(not r[control] for r in rows)
+    note = f"control: {control_text} in {deaf} of {len(rows)} trials" if deaf else ""
+    return _count(quantity, [int(r[counted]) for r in rows], what, note)
+
+
 def _allowlist(quantity: str, rows: list[dict[str, Any]], params: dict[str, Any]) -> Measurement:
-    deaf = sum(not r["allowed_activated"] for r in rows)
-    note = f"control: an allowed emitter failed to start it in {deaf} of {len(rows)} trials" if deaf else ""
-    return _count(quantity, [int(r["foreign_activated"]) for r in rows], "foreign triggers", note)
+    return _count_with_control(quantity, rows, "foreign_activated", "allowed_activated", "foreign triggers",
+                               "an allowed emitter failed to start it")
 
 
 def _powercut(quantity: str, rows: list[dict[str, Any]], params: dict[str, Any]) -> Measurement:
@@ -195,9 +202,8 @@ def _powercut(quantity: str, rows: list[dict[str, Any]], params: dict[str, Any])
 
 
 def _sleep(quantity: str, rows: list[dict[str, Any]], params: dict[str, Any]) -> Measurement:
-    deaf = sum(not r["awake_activated"] for r in rows)
-    note = f"control: awake it failed to start in {deaf} of {len(rows)} trials" if deaf else ""
-    return _count(quantity, [int(r["asleep_activated"]) for r in rows], "triggers while asleep", note)
+    return _count_with_control(quantity, rows, "asleep_activated", "awake_activated", "triggers while asleep",
+                               "awake it failed to start")
 
 
 def _console(quantity: str, rows: list[dict[str, Any]], params: dict[str, Any]) -> Measurement:

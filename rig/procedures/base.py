@@ -13,6 +13,7 @@ from typing import Any
 
 import serial
 
+from bench.description import Bench
 from rig.interfaces import ConsoleLink, DriverError, NotApplicable
 from rig.station import Station
 from rig.trials import TrialStore
@@ -45,7 +46,7 @@ class Context:
     progress: Callable[[str], None] = lambda _text: None
 
     @property
-    def bench(self) -> Any:
+    def bench(self) -> Bench:
         return self.station.bench
 
     def console(self, serial_no: str) -> ConsoleLink | None:
