@@ -33,7 +33,7 @@ from rig.procedures.base import TRIAL_ERRORS, Context, GpioPath
 from rig.requirements import Requirement, Spec, Verdict, judged_value, load_spec, verdict
 from rig.station import Station
 from rig.stats import fit_probit
-from rig.trials import TrialStore
+from rig.trials import DROPPED, TrialStore, camera_causes, camera_rows, lost_steps
 
 NEEDS = {  # procedure -> what each camera must have for it to apply
     "allowlist": ("console",), "sleep": ("console",), "console": ("console",), "clock": ("console",),
@@ -206,8 +206,16 @@ class Campaign:
             outcome = Outcome(req.id, camera, "not applicable", None, why)
         else:
             try:
-                m = measure(req.procedure, req.quantity, self.store.trials(req.key), camera, dict(req.measure))
-                outcome = Outcome(req.id, camera, verdict(req, m), m)
+                trials = self.store.trials(req.key)
+                m = measure(req.procedure, req.quantity, trials, camera, dict(req.measure))
+                lost = lost_steps(trials, camera)
+                if lost:  # fewer trials than the requirement asks: never a pass on what is left
+                    causes = "; ".join(sorted(set(camera_causes(trials, camera)))[:3])
+                    steps = len({t.seq for t in trials})
+                    outcome = Outcome(req.id, camera, "error", m, f"{len(lost)} of {steps} steps gave this camera "
+                                      f"no result after their retries: {causes}")
+                else:
+                    outcome = Outcome(req.id, camera, verdict(req, m), m)
             except NotApplicable as exc:
                 outcome = Outcome(req.id, camera, "not applicable", None, str(exc))
             except NoData as exc:
@@ -224,6 +232,8 @@ class Campaign:
         trials = self.store.trials()
         summary = {"bench": self.bench.name, "spec": self.spec.name, "cameras": self.cameras,
                    "trials": len(trials), "errored_attempts": sum(t.status == "error" for t in trials),
+                   "dropped_camera_attempts": sum(isinstance(v, dict) and DROPPED in v for t in trials
+                                                  for v in t.result.values()),
                    "verdict": overall(list(self.outcomes.values())), "results": rows}
         if self.ctx is not None and self.ctx.gpio.samples:
             summary["gpio_loopback_ms"] = {"median": self.ctx.gpio.lag_median_ns / 1e6,
@@ -251,15 +261,14 @@ class Campaign:
             prof["latency_s"] = [round(float(x), 4) for x in sorted(lat)]
         for k in keys:
             if k.startswith("coverage "):
-                rows = [t.result[serial] for t in self.store.trials(k) if t.status == "ok" and serial in t.result]
+                rows = camera_rows(self.store.trials(k), serial)
                 fit = fit_probit([r["distance_ft"] for r in rows], [r["activated"] for r in rows])
                 if fit is not None:
                     grid = [0.0, *(float(x) for x in np.arange(5.0, 205.0, 5.0))]
                     prob = [1.0, *(round(float(fit.p(d)), 4) for d in grid[1:])]
                     prof["detection"] = {"kind": "table", "distance_ft": grid, "probability": prob}
             if k.startswith("buffer "):
-                reach = [t.result[serial]["buffered_s"] for t in self.store.trials(k)
-                         if t.status == "ok" and serial in t.result and "buffered_s" in t.result[serial]]
+                reach = [r["buffered_s"] for r in camera_rows(self.store.trials(k), serial) if "buffered_s" in r]
                 if reach:
                     prof["buffer_s"] = round(float(statistics.median(reach)), 3)
         return prof if len(prof) > 1 else {}

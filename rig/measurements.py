@@ -15,7 +15,7 @@ import numpy as np
 
 from rig.interfaces import NotApplicable
 from rig.stats import clopper_pearson, fit_probit, quantile_ci
-from rig.trials import Trial
+from rig.trials import Trial, camera_causes, camera_rows
 
 QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
 
@@ -39,23 +39,24 @@ class NoData(Exception):
     """No successful trial for this camera: the cause is in the message."""
 
 
-def _per_camera(trials: list[Trial], camera: str) -> list[dict[str, Any]]:
-    return [t.result[camera] for t in trials if t.status == "ok" and camera in t.result]
+def _bound(x: float | None, spec: str) -> str:
+    """A CI end, or "unbounded" where the data do not bound it."""
+    return "unbounded" if x is None or not math.isfinite(x) else format(x, spec)
 
 
-def _errors(trials: list[Trial]) -> str:
-    causes = sorted({t.cause for t in trials if t.status == "error"})
-    return "; ".join(causes[:3]) + (f" (+{len(causes) - 3} more)" if len(causes) > 3 else "")
+def _summary(causes: list[str]) -> str:
+    distinct = sorted(set(causes))
+    return "; ".join(distinct[:3]) + (f" (+{len(distinct) - 3} more)" if len(distinct) > 3 else "")
 
 
 def measure(procedure: str, quantity: str, trials: list[Trial], camera: str, params: dict[str, Any]) -> Measurement:
-    rows = _per_camera(trials, camera)
-    errored = sum(t.status == "error" for t in trials)
+    rows = camera_rows(trials, camera)
+    causes = camera_causes(trials, camera)
     if not rows:
-        raise NoData(f"no successful trial of {procedure} for {camera}" + (f": {_errors(trials)}" if errored else ""))
+        raise NoData(f"no successful trial of {procedure} for {camera}" + (f": {_summary(causes)}" if causes else ""))
     m = _MEASURES[procedure](quantity, rows, params)
-    if errored:
-        m.note = (m.note + " " if m.note else "") + f"{errored} errored attempt(s) recorded: {_errors(trials)}"
+    if causes:
+        m.note = (m.note + " " if m.note else "") + f"{len(causes)} errored attempt(s) recorded: {_summary(causes)}"
     return m
 
 
@@ -76,10 +77,9 @@ def _latency(quantity: str, rows: list[dict[str, Any]], params: dict[str, Any]) 
         return Measurement(quantity, value, "s", len(samples), uncertainty=f"exact over {len(samples)} trials; {path}",
                            note=note, plot=plot)
     est = quantile_ci(samples, QUANTILES[quantity])
-    def fmt(x: float | None) -> str:
-        return "unbounded" if x is None or not math.isfinite(x) else f"{x:.3f}"
     return Measurement(quantity, est.value, "s", len(samples), est.low, est.high,
-                       uncertainty=f"95% CI {fmt(est.low)}-{fmt(est.high)} s; {path}", note=note, plot=plot)
+                       uncertainty=f"95% CI {_bound(est.low, '.3f')}-{_bound(est.high, '.3f')} s; {path}",
+                       note=note, plot=plot)
 
 
 def _coverage(quantity: str, rows: list[dict[str, Any]], params: dict[str, Any]) -> Measurement:
@@ -96,15 +96,17 @@ def _coverage(quantity: str, rows: list[dict[str, Any]], params: dict[str, Any])
         plot["at_ft"] = at
         near = sum(abs(x - at) / at < 0.03 for x in d)
         return Measurement("p_at", est.value, "", len(d), est.low, est.high,
-                           uncertainty=f"95% CI {est.low:.4f}-{est.high:.4f}, one-sided 95% bounds {one.low:.4f} / "
-                                       f"{one.high:.4f} (probit fit, {len(d)} broadcasts, {near} at {at:g} ft)",
+                           uncertainty=f"95% CI {_bound(est.low, '.4f')}-{_bound(est.high, '.4f')}, one-sided 95% "
+                                       f"bounds {_bound(one.low, '.4f')} / {_bound(one.high, '.4f')} (probit fit, "
+                                       f"profile likelihood, {len(d)} broadcasts, "
+                                       f"{near} at {at:g} ft)",
                            plot=plot, lower95=one.low, upper95=one.high)
     p = {"r50": 0.5, "r95": 0.95}[quantity]
     est, one = fit.radius(p), fit.radius(p, level=0.90)
-    assert est.low is not None and est.high is not None
     return Measurement(quantity, est.value, "ft", len(d), est.low, est.high,
-                       uncertainty=f"95% CI {est.low:.1f}-{est.high:.1f} ft (probit fit, {len(d)} broadcasts)",
-                       plot=plot, lower95=one.low, upper95=one.high)
+                       uncertainty=f"95% CI {_bound(est.low, '.1f')}-{_bound(est.high, '.1f')} ft (probit fit, "
+                                   f"profile likelihood, "
+                                   f"{len(d)} broadcasts)", plot=plot, lower95=one.low, upper95=one.high)
 
 
 def _fraction(quantity: str, ok: list[bool], what: str) -> Measurement:
@@ -239,6 +241,6 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
 
 
 def latency_samples(trials: list[Trial], camera: str) -> np.ndarray:
-    rows = _per_camera(trials, camera)
+    rows = camera_rows(trials, camera)
     return np.array([r["scope_s"] if r.get("scope_s") is not None else r["gpio_s"] for r in rows
                      if r.get("gpio_s") is not None], dtype=float)

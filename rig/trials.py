@@ -3,6 +3,9 @@
 A trial is one attempt of one step of a procedure: `key` names the procedure and its
 parameters (`latency trigger=lightbar`), `seq` the step, `attempt` the try. An errored attempt
 is kept with its cause; a resumed run skips every step that already has an `ok` attempt.
+A step covers several cameras; when one camera's own part fails (its console, its clip) the step
+is still `ok` for the others and that camera's entry is `{"trial_error": cause}` (`DROPPED`); the
+step is retried for that camera alone, as a further attempt.
 SQL is parameterised throughout; the database is in WAL mode with full sync, so a power cut of
 the rig's own host loses at most the trial in flight.
 """
@@ -32,6 +35,9 @@ CREATE TABLE IF NOT EXISTS trials (
 );
 CREATE INDEX IF NOT EXISTS trials_key ON trials (key, seq);
 """
+
+
+DROPPED = "trial_error"
 
 
 @dataclass(frozen=True)
@@ -90,3 +96,25 @@ class TrialStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+def camera_rows(trials: list[Trial], camera: str) -> list[dict[str, Any]]:
+    """One camera's results from the successful attempts, its dropped entries left out."""
+    return [t.result[camera] for t in trials
+            if t.status == "ok" and isinstance(t.result.get(camera), dict) and DROPPED not in t.result[camera]]
+
+
+def lost_steps(trials: list[Trial], camera: str) -> list[int]:
+    """Steps that ran (some attempt is stored) yet gave this camera no result."""
+    ran = {t.seq for t in trials}
+    have = {t.seq for t in trials if t.status == "ok" and isinstance(t.result.get(camera), dict)
+            and DROPPED not in t.result[camera]}
+    return sorted(ran - have)
+
+
+def camera_causes(trials: list[Trial], camera: str) -> list[str]:
+    """Why attempts failed for this camera: whole-step errors and its own dropped entries."""
+    causes = [t.cause for t in trials if t.status == "error"]
+    causes += [str(t.result[camera][DROPPED]) for t in trials
+               if t.status == "ok" and isinstance(t.result.get(camera), dict) and DROPPED in t.result[camera]]
+    return causes

@@ -1,6 +1,7 @@
 """6. Allow-list: an emitter that is not on a camera's allow-list does not start it. Through the
 console the camera is told to trust every bench emitter but one; that one fires, then (a control,
-so a deaf camera cannot pass) an allowed one. The camera's own setting is restored after."""
+so a deaf camera cannot pass) an allowed one. The camera's own setting, read once before its first
+trial, is restored after every trial."""
 
 from __future__ import annotations
 
@@ -17,23 +18,31 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
     cams = list(ctx.cameras)
     trusted = ",".join(e.id for n, e in ctx.bench.emitters.items() if n != foreign)
 
-    def step(seq: int) -> dict[str, Any]:
-        ctx.ensure_idle(cams)
+    saved: dict[str, str] = {}  # the camera's own allow-list, before the procedure touched it
+
+    def save(s: str) -> None:
+        if s not in saved:
+            saved[s] = ctx.console_call(s, lambda c: c.fields("CONFIG?")).get("allow", "*")
+
+    def restore(s: str) -> None:
+        ctx.console_call(s, partial(_configure, allow=saved[s]))
+
+    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+        cams = ctx.ensure_idle(cams)
         ctx.all_near(cams)
-        saved = {s: ctx.console_call(s, lambda c: c.fields("CONFIG?")).get("allow", "*") for s in cams}
+        ctx.each(cams, save)
         try:
-            for s in cams:
-                ctx.console_call(s, partial(_configure, allow=trusted))
+            ctx.each(cams, lambda s: ctx.console_call(s, partial(_configure, allow=trusted)))
             bad = ctx.trigger(foreign, cams)
             good = ctx.trigger(allowed, cams)
         finally:
-            for s in cams:
-                ctx.console_call(s, partial(_configure, allow=saved[s]))
-        return {s: {"foreign_activated": bad[s], "allowed_activated": good[s]} for s in cams} | {"foreign": foreign}
+            ctx.each([s for s in cams if s in saved], restore)
+        return {s: {"foreign_activated": bad[s], "allowed_activated": good[s]} for s in ctx.live(cams)} | {
+            "foreign": foreign}
 
     for s in cams:
         ctx.need_console(s)
-    run_steps(ctx, key, trials, retries, step)
+    run_steps(ctx, key, trials, retries, cams, step)
 
 
 def _configure(con: ConsoleLink, allow: str) -> str:

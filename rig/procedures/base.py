@@ -6,19 +6,20 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import serial
 
 from bench.description import Bench
 from rig.interfaces import ConsoleLink, DriverError, NotApplicable
 from rig.station import Station
-from rig.trials import TrialStore
+from rig.trials import DROPPED, Trial, TrialStore, camera_rows
 
 TRIAL_ERRORS = (DriverError, OSError, TimeoutError, serial.SerialException)
+T = TypeVar("T")
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Context:
     clock0: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # serial -> (host ns, offset, rtt)
     last_end_ns: dict[str, int] = field(default_factory=dict)  # when each camera's buffer started refilling
     console_errors: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, str] = field(default_factory=dict)  # this attempt: camera -> why its part failed
     progress: Callable[[str], None] = lambda _text: None
 
     @property
@@ -72,6 +74,22 @@ class Context:
             self.station.reopen_console(serial_no)
             raise
 
+    # --- one camera's part of a step -----------------------------------------------------
+    def each(self, serials: Iterable[str], part: Callable[[str], T]) -> dict[str, T]:
+        """Run one camera's part of a step for every camera still in it. A camera whose part fails
+        (its console, its clip) drops out of this attempt with the cause; the others go on."""
+        out: dict[str, T] = {}
+        for s in self.live(serials):
+            try:
+                out[s] = part(s)
+            except TRIAL_ERRORS as exc:
+                self.dropped[s] = f"{type(exc).__name__}: {exc}"
+        return out
+
+    def live(self, serials: Iterable[str]) -> list[str]:
+        """The cameras of `serials` still in this attempt."""
+        return [s for s in serials if s not in self.dropped]
+
     # --- chores -------------------------------------------------------------------------
     def emitter_for(self, kind: str | None = None) -> str:
         for name, e in self.bench.emitters.items():
@@ -86,10 +104,11 @@ class Context:
         for s in serials:
             self.station.set_distance(s, self.near_ft)
 
-    def ensure_idle(self, serials: list[str]) -> None:
+    def ensure_idle(self, serials: list[str]) -> list[str]:
         """End any recording still running (say, a late activation after the previous trial's window):
-        asked on the console where there is one, else read from the indicator's last edge."""
-        for s in serials:
+        asked on the console where there is one, else read from the indicator's last edge. Returns the
+        cameras still in the attempt."""
+        def idle(s: str) -> None:
             if self.station.console_port(s) is not None:
                 recording = self.console_call(s, lambda c: c.state()) == "RECORDING"
             else:
@@ -99,6 +118,9 @@ class Context:
             if recording:
                 self.end_recording(s)
 
+        self.each(serials, idle)
+        return self.live(serials)
+
     def see_activations(self, emitter: str, fired_ns: int, serials: list[str]) -> dict[str, bool]:
         """Which cameras' indicators rose after `fired_ns`, waiting out the broadcast and `settle_s`."""
         deadline = time.monotonic() + self.window_s(emitter)
@@ -107,7 +129,7 @@ class Context:
 
     def trigger(self, emitter: str, serials: list[str]) -> dict[str, bool]:
         """One whole step: fire, see who activated, finish (line low, recordings stopped)."""
-        seen = self.see_activations(emitter, self.station.fire(emitter), serials)
+        seen = self.see_activations(emitter, self.station.fire(emitter), self.live(serials))
         self.finish_step(emitter, seen)
         return seen
 
@@ -115,9 +137,7 @@ class Context:
         """Trigger line low, the recordings it started stopped, the line low long enough for the next rise
         (the light bar's input filter)."""
         self.station.release(emitter)
-        for s, on in activated.items():
-            if on:
-                self.end_recording(s)
+        self.each([s for s, on in activated.items() if on], self.end_recording)
         time.sleep(0.1)
 
     def end_recording(self, serial_no: str) -> str | None:
@@ -136,17 +156,19 @@ class Context:
             return None
         raise NotApplicable(f"camera {serial_no}: no console and no supply channel to end a recording")
 
-    def recover(self) -> None:
-        """After an errored trial: lines low, consoles reopened, cameras powered."""
-        for name in self.bench.emitters:
-            with contextlib.suppress(*TRIAL_ERRORS):
-                self.station.release(name)
-        for s in self.bench.cameras:
+    def recover(self, serials: list[str] | None = None) -> None:
+        """After an errored attempt: lines low, cameras powered, consoles reopened (of `serials`, or all)."""
+        if serials is None:
+            for name in self.bench.emitters:
+                with contextlib.suppress(*TRIAL_ERRORS):
+                    self.station.release(name)
+        for s in self.bench.cameras if serials is None else serials:
             if self.station.psu is not None and self.bench.cameras[s].psu_channel is not None:
                 with contextlib.suppress(*TRIAL_ERRORS):
                     self.station.power(s, True)
             if self.console(s) is None:
-                self.station.reopen_console(s)
+                with contextlib.suppress(*TRIAL_ERRORS):
+                    self.station.reopen_console(s)
         time.sleep(0.2)
 
     def wait_buffer_full(self, serials: list[str], buffer_s: float) -> None:
@@ -190,24 +212,43 @@ def _stop(con: ConsoleLink) -> str | None:
     return reply.removeprefix("clip=") or None
 
 
-def run_steps(ctx: Context, key: str, n: int, retries: int, step: Callable[[int], dict[str, Any]]) -> None:
-    """Run steps 0..n-1 of a procedure, skipping those a resumed run already has; an error is
-    recorded with its cause and retried up to `retries` times, then the run goes on."""
-    done = ctx.store.ok(key)
+Step = Callable[[int, list[str]], dict[str, Any]]
+
+
+def run_steps(ctx: Context, key: str, n: int, retries: int, cams: list[str], step: Step) -> None:
+    """Run steps 0..n-1 of a procedure on `cams`, skipping what a resumed run already has.
+
+    `step(seq, cameras)` returns each camera's result under its serial. An error that stops the whole
+    step (a shared instrument, the trigger line) is recorded with its cause; a camera whose own part
+    failed is recorded as dropped in the step's result (`ctx.each`). Either way the step is tried
+    again, for the cameras still without a result, up to `retries` more attempts; then the run goes on."""
+    by_seq: dict[int, list[Trial]] = {}
+    for t in ctx.store.trials(key):
+        by_seq.setdefault(t.seq, []).append(t)
     for seq in range(n):
-        if seq in done:
-            continue
+        have = {s for s in cams if camera_rows(by_seq.get(seq, []), s)}
+        pending = [s for s in cams if s not in have]
         attempt = ctx.store.attempts(key, seq)
-        while attempt <= retries:
+        while pending and attempt <= retries:
+            ctx.dropped = {}
             t0 = time.monotonic_ns()
             try:
-                result = step(seq)
+                result = step(seq, pending)
             except TRIAL_ERRORS as exc:
                 ctx.store.record(key, seq, attempt, "error", t0, {}, cause=f"{type(exc).__name__}: {exc}")
                 ctx.progress(f"{key} #{seq}: error ({exc}); {'retrying' if attempt < retries else 'giving up'}")
                 attempt += 1
                 ctx.recover()
                 continue
+            for s, cause in ctx.dropped.items():
+                result[s] = {DROPPED: cause}
             ctx.store.record(key, seq, attempt, "ok", t0, result)
-            ctx.progress(f"{key} #{seq + 1}/{n}")
-            break
+            attempt += 1
+            pending = [s for s in pending if s in ctx.dropped]
+            if pending:
+                ctx.progress(f"{key} #{seq}: {', '.join(f'{s} ({ctx.dropped[s]})' for s in pending)}; "
+                             f"{'retrying' if attempt <= retries else 'giving up'}")
+                ctx.recover(pending)
+            else:
+                ctx.progress(f"{key} #{seq + 1}/{n}")
+        ctx.dropped = {}

@@ -84,24 +84,24 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         if st.dock(s) is None:
             raise NotApplicable(f"camera {s} has no dock folder")
 
-    def step(seq: int) -> dict[str, Any]:
-        ctx.ensure_idle(cams)
+    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+        cams = ctx.ensure_idle(cams)
         ctx.all_near(cams)
-        configs = {s: camera_config(ctx, s) for s in cams}
+        configs = ctx.each(cams, lambda s: camera_config(ctx, s))
         longest = max((float(cfg["buffer_s"]) for cfg in configs.values() if cfg), default=buffer_s or 30.0)
         ctx.wait_buffer_full(cams, longest)
-        offsets = {s: ctx.console_call(s, lambda c: c.clock_offset_ns()) if configs[s] is not None else None
-                   for s in cams}
+        offsets = ctx.each(ctx.live(cams), lambda s: ctx.console_call(s, lambda c: c.clock_offset_ns())
+                           if configs[s] is not None else None)
+        cams = ctx.live(cams)
         t0 = st.fire(emitter)
         edges = {s: st.wait_indicator(s, t0, ctx.window_s(emitter)) for s in cams}
         time.sleep(record_s)
         st.release(emitter)
-        result: dict[str, Any] = {"fired_ns": t0}
-        for s in cams:
+
+        def clip(s: str) -> dict[str, Any]:
             edge = edges[s]
             if edge is None:
-                result[s] = {"activated": False}
-                continue
+                return {"activated": False}
             clip_id = ctx.end_recording(s)
             mp4 = ctx.collect_clip(s, clip_id, edge)
             reading = read_clip(mp4)
@@ -109,8 +109,9 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
             set_s = float(cfg["buffer_s"]) if cfg else float(buffer_s or reading.sidecar.get("buffer_s", 0))
             audio = (cfg.get("audio_in_buffer") == "1") if cfg else bool(reading.sidecar.get("audio_in_buffer"))
             activated = edge - int(ctx.gpio.lag_median_ns / 2)  # the notification's own half of the lag
-            result[s] = {"activated": True, "clip": str(mp4.relative_to(ctx.out)),
-                         **analyse(reading, activated, set_s, audio, offsets[s])}
-        return result
+            return {"activated": True, "clip": str(mp4.relative_to(ctx.out)),
+                    **analyse(reading, activated, set_s, audio, offsets[s])}
 
-    run_steps(ctx, key, trials, retries, step)
+        return {"fired_ns": t0} | ctx.each(cams, clip)
+
+    run_steps(ctx, key, trials, retries, cams, step)

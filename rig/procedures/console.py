@@ -16,7 +16,7 @@ from rig.procedures.base import Context, run_steps
 def run_console(ctx: Context, key: str, trials: int, retries: int, span_s: float = 5.0) -> None:
     cams = list(ctx.cameras)
 
-    def step(seq: int) -> dict[str, Any]:
+    def step(seq: int, cams: list[str]) -> dict[str, Any]:
         queries = {s: 0 for s in cams}
         failed = {s: 0 for s in cams}
         end = time.monotonic() + span_s
@@ -38,31 +38,34 @@ def run_console(ctx: Context, key: str, trials: int, retries: int, span_s: float
 
     for s in cams:
         ctx.need_console(s)
-    run_steps(ctx, key, trials, retries, step)
+    run_steps(ctx, key, trials, retries, cams, step)
 
 
 def run_clock(ctx: Context, key: str, trials: int, retries: int, span_s: float = 10.0) -> None:
     cams = list(ctx.cameras)
 
-    def step(seq: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for s in cams:
-            if s not in ctx.clock0:
-                t = time.monotonic_ns()
-                off, rtt = ctx.console_call(s, lambda c: c.clock_offset_ns())
-                ctx.clock0[s] = (t, off, rtt)
-        wait = span_s - (time.monotonic_ns() - min(v[0] for v in ctx.clock0.values())) / 1e9
-        if wait > 0:
-            time.sleep(wait)
-        for s in cams:
-            t0, off0, rtt0 = ctx.clock0[s]
-            t1 = time.monotonic_ns()
-            off1, rtt1 = ctx.console_call(s, lambda c: c.clock_offset_ns())
-            span = (t1 - t0) / 1e9
-            out[s] = {"span_s": span, "drift_ppm": (off1 - off0) / (t1 - t0) * 1e6,
-                      "u_ppm": (rtt0 + rtt1) / 2 / (t1 - t0) * 1e6}
-        return out
+    def first(s: str) -> None:
+        if s not in ctx.clock0:
+            t = time.monotonic_ns()
+            off, rtt = ctx.console_call(s, lambda c: c.clock_offset_ns())
+            ctx.clock0[s] = (t, off, rtt)
+
+    def drift(s: str) -> dict[str, float]:
+        t0, off0, rtt0 = ctx.clock0[s]
+        t1 = time.monotonic_ns()
+        off1, rtt1 = ctx.console_call(s, lambda c: c.clock_offset_ns())
+        return {"span_s": (t1 - t0) / 1e9, "drift_ppm": (off1 - off0) / (t1 - t0) * 1e6,
+                "u_ppm": (rtt0 + rtt1) / 2 / (t1 - t0) * 1e6}
+
+    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+        ctx.each(cams, first)
+        cams = ctx.live(cams)
+        if cams:
+            wait = span_s - (time.monotonic_ns() - max(ctx.clock0[s][0] for s in cams)) / 1e9
+            if wait > 0:
+                time.sleep(wait)
+        return dict(ctx.each(cams, drift))
 
     for s in cams:
         ctx.need_console(s)
-    run_steps(ctx, key, trials, retries, step)
+    run_steps(ctx, key, trials, retries, cams, step)

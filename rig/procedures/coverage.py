@@ -19,6 +19,7 @@ import numpy as np
 
 from rig.procedures.base import Context, run_steps
 from rig.stats import fit_probit
+from rig.trials import DROPPED
 
 TARGETS = (0.87, 0.13, 0.97, 0.5)  # the probit's D-optimal pair, its upper tail, its centre
 MIN_ROUNDS = 5
@@ -28,7 +29,7 @@ SPREAD = (-0.3, 0.15, -0.15, 0.3, 0.0)  # ln-distance offsets around the edge be
 def observations(results: list[dict[str, Any]], camera: str) -> tuple[list[float], list[bool]]:
     d, y = [], []
     for r in results:
-        if camera in r:
+        if camera in r and DROPPED not in r[camera]:
             d.append(float(r[camera]["distance_ft"]))
             y.append(bool(r[camera]["activated"]))
     return d, y
@@ -63,7 +64,7 @@ def converged(done: list[dict[str, Any]], cams: list[str], target_ft: float) -> 
         return False
     for s in cams:
         fit = fit_probit(*observations(done, s))
-        r95 = fit.radius(0.95) if fit is not None else None
+        r95 = fit.radius_wald(0.95) if fit is not None else None
         if r95 is None or r95.low is None or r95.high is None or (r95.high - r95.low) / 2 > target_ft:
             return False
     return True
@@ -72,15 +73,16 @@ def converged(done: list[dict[str, Any]], cams: list[str], target_ft: float) -> 
 def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None, near_ft: float = 5.0,
         far_ft: float = 150.0, target_ft: float = 0.0, at_ft: float = 30.0, at_every: int = 3) -> None:
     emitter = ctx.emitter_for(trigger)
-    cams = list(ctx.cameras)
+    cams = everyone = list(ctx.cameras)
     st = ctx.station
     far = min(far_ft, ctx.bench.path_loss.distance_for(ctx.bench.instruments.attenuator.max_db))
 
-    def step(seq: int) -> dict[str, Any]:
-        done = [t.result for t in sorted(ctx.store.ok(key).values(), key=lambda t: t.seq)]
-        ctx.ensure_idle(cams)
+    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+        done = [t.result for t in ctx.store.trials(key) if t.status == "ok"]
+        cams = ctx.ensure_idle(cams)
         result: dict[str, Any] = {}
-        for i, s in enumerate(cams):
+        for s in cams:
+            i = everyone.index(s)  # a camera keeps its place in the stagger when retried alone
             at_point = at_every > 0 and (seq + i) % at_every == at_every - 1
             want = at_ft if at_point else next_distance(done, s, i, seq, near_ft, far)
             result[s] = {"distance_ft": st.set_distance(s, want), "activated": False}
@@ -99,10 +101,10 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         return result
 
     def stop_early() -> bool:
-        done = [t.result for t in ctx.store.ok(key).values()]
+        done = [t.result for t in ctx.store.trials(key) if t.status == "ok"]
         return target_ft > 0 and converged(done, cams, target_ft)
 
     for seq in range(trials):
         if stop_early():
             break
-        run_steps(ctx, key, seq + 1, retries, step)
+        run_steps(ctx, key, seq + 1, retries, cams, step)

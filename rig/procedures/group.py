@@ -13,12 +13,12 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
     cams = list(ctx.bench.cameras)
     st = ctx.station
 
-    def step(seq: int) -> dict[str, Any]:
-        ctx.ensure_idle(cams)
+    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+        cams = ctx.ensure_idle(cams)
         ctx.all_near(cams)
         t0 = st.fire(emitter)
         seen = ctx.see_activations(emitter, t0, cams)
         ctx.finish_step(emitter, seen)
         return {"fired_ns": t0} | {s: {"activated": on} for s, on in seen.items()}
 
-    run_steps(ctx, key, trials, retries, step)
+    run_steps(ctx, key, trials, retries, cams, step)

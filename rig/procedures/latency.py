@@ -22,8 +22,8 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str, distanc
     window = ctx.window_s(emitter)
     st = ctx.station
 
-    def step(seq: int) -> dict[str, Any]:
-        ctx.ensure_idle(cams)
+    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+        cams = ctx.ensure_idle(cams)
         for s in cams:
             st.set_distance(s, distance_ft or ctx.near_ft)
         scoped = {s: st.scope_channels(emitter, s) for s in cams}
@@ -46,4 +46,4 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str, distanc
         return result
 
     ctx.all_near(cams)
-    run_steps(ctx, key, trials, retries, step)
+    run_steps(ctx, key, trials, retries, cams, step)

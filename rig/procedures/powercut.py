@@ -22,8 +22,8 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         if st.dock(s) is None:
             raise NotApplicable(f"camera {s} has no dock folder")
 
-    def step(seq: int) -> dict[str, Any]:
-        ctx.ensure_idle(cams)
+    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+        cams = ctx.ensure_idle(cams)
         ctx.all_near(cams)
         t0 = st.fire(emitter)
         edges = {s: st.wait_indicator(s, t0, ctx.window_s(emitter)) for s in cams}
@@ -34,23 +34,22 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         for s in cams:
             st.power(s, True)
         time.sleep(ctx.boot_wait_s if ctx.station.console_port(cams[0]) is None else 0.0)
-        result: dict[str, Any] = {"fired_ns": t0}
-        for s in cams:
-            con = ctx.console(s)
-            if con is not None:
+
+        def clip(s: str) -> dict[str, Any]:
+            if ctx.console(s) is not None:
                 ctx.console_call(s, lambda c: c.wait_event("BOOT", ctx.boot_wait_s))
             if s not in cuts:
-                result[s] = {"activated": False}
-                continue
+                return {"activated": False}
             mp4 = ctx.collect_clip(s, None, cuts[s])
             reading = read_clip(mp4)
             fps = float(reading.sidecar.get("fps") or 10)
             last = max((t for t in reading.times_ns if t >= 0), default=None)
             lost_s = None if last is None else (cuts[s] - last) / 1e9
             intact = reading.playable and reading.hash_ok and lost_s is not None and lost_s <= 2 / fps
-            result[s] = {"activated": True, "clip": str(mp4.relative_to(ctx.out)), "playable": reading.playable,
-                         "hash_ok": reading.hash_ok, "lost_s": lost_s, "intact": intact, "error": reading.error}
             ctx.last_end_ns[s] = time.monotonic_ns()
-        return result
+            return {"activated": True, "clip": str(mp4.relative_to(ctx.out)), "playable": reading.playable,
+                    "hash_ok": reading.hash_ok, "lost_s": lost_s, "intact": intact, "error": reading.error}
 
-    run_steps(ctx, key, trials, retries, step)
+        return {"fired_ns": t0} | ctx.each(cams, clip)
+
+    run_steps(ctx, key, trials, retries, cams, step)

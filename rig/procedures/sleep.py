@@ -12,19 +12,17 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
     emitter = ctx.emitter_for(trigger)
     cams = list(ctx.cameras)
 
-    def step(seq: int) -> dict[str, Any]:
-        ctx.ensure_idle(cams)
+    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+        cams = ctx.ensure_idle(cams)
         ctx.all_near(cams)
         try:
-            for s in cams:
-                ctx.console_call(s, lambda c: c.command("SLEEP"))
+            ctx.each(cams, lambda s: ctx.console_call(s, lambda c: c.command("SLEEP")))
             asleep = ctx.trigger(emitter, cams)
         finally:
-            for s in cams:
-                ctx.console_call(s, lambda c: c.command("WAKE"))
+            ctx.each(cams, lambda s: ctx.console_call(s, lambda c: c.command("WAKE")))
         awake = ctx.trigger(emitter, cams)
-        return {s: {"asleep_activated": asleep[s], "awake_activated": awake[s]} for s in cams}
+        return {s: {"asleep_activated": asleep[s], "awake_activated": awake[s]} for s in ctx.live(cams)}
 
     for s in cams:
         ctx.need_console(s)
-    run_steps(ctx, key, trials, retries, step)
+    run_steps(ctx, key, trials, retries, cams, step)

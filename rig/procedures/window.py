@@ -18,9 +18,9 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
     st = ctx.station
     broadcast_s = float(ctx.bench.broadcast_s(emitter))
 
-    def step(seq: int) -> dict[str, Any]:
+    def step(seq: int, cams: list[str]) -> dict[str, Any]:
         delay = FRACTIONS[seq % len(FRACTIONS)] * broadcast_s
-        ctx.ensure_idle(cams)
+        cams = ctx.ensure_idle(cams)
         for s in cams:
             st.park(s)
         t0 = st.fire(emitter)
@@ -36,5 +36,5 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         ctx.finish_step(emitter, {s: result[s]["activated"] for s in cams})
         return result
 
-    run_steps(ctx, key, trials, retries, step)
+    run_steps(ctx, key, trials, retries, cams, step)
     ctx.all_near(cams)

@@ -4,6 +4,7 @@ pytest; an interrupted run resumes without redoing or losing a trial; bad input 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sqlite3
@@ -94,7 +95,7 @@ def test_an_interrupted_run_resumes_without_redoing_or_losing_a_trial(tmp_path: 
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if db.exists():
-            with sqlite3.connect(db) as con:
+            with sqlite3.connect(db) as con, contextlib.suppress(sqlite3.OperationalError):  # schema not yet made
                 if con.execute("SELECT COUNT(*) FROM trials WHERE status = 'ok'").fetchone()[0] >= 4:
                     break
         time.sleep(0.2)

@@ -3,6 +3,7 @@ cameras beside it pass every requirement of the same run (repeated clean runs, f
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,27 @@ def test_fault_fails_its_requirement_and_nothing_else(tmp_path: Path, fault: str
     overrides = {"LAT-LIGHTBAR": {"trials": 6}}
     rc, output = certify(tmp_path / "run", fast_bench(tmp_path), spec(tmp_path, ids, **overrides),
                          "--faults", str(faults))
-    assert rc == 1, output
+    assert rc == 1 and (tmp_path / "run" / "measurements.json").exists(), output
     got = verdicts(tmp_path / "run")
     for req in ids:
         want = "fail" if req in catches else "pass"
         assert got[(req, FAULTY)] == want, (req, got, output)
         for clean in ("CAM001", "CAM003"):
             assert got[(req, clean)] == "pass", (req, clean, got, output)
+
+
+def test_a_camera_that_loses_its_console_costs_the_others_no_trial(tmp_path: Path) -> None:
+    """CAM002's console goes away three seconds in: its latency steps fail on its console alone, so
+    it ends in error (never a pass on the trials left) with the cause, while CAM001 and CAM003 keep
+    every trial, none retried."""
+    faults = tmp_path / "faults.yaml"
+    faults.write_text(yaml.safe_dump({FAULTY: {"console_disconnect_after_s": 3}}))
+    rc, output = certify(tmp_path / "run", fast_bench(tmp_path),
+                         spec(tmp_path, ["LAT-LIGHTBAR"], **{"LAT-LIGHTBAR": {"trials": 6, "retries": 1}}),
+                         "--faults", str(faults))
+    assert rc == 1 and (tmp_path / "run" / "measurements.json").exists(), output
+    rows = {r["camera"]: r for r in json.loads((tmp_path / "run" / "measurements.json").read_text())["results"]}
+    for clean in ("CAM001", "CAM003"):
+        assert rows[clean]["verdict"] == "pass" and rows[clean]["trials"] == 6, (rows[clean], output)
+        assert "errored" not in rows[clean]["note"], rows[clean]
+    assert rows[FAULTY]["verdict"] == "error" and "console" in rows[FAULTY]["note"].lower(), rows[FAULTY]

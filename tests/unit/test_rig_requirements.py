@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from bwclab.configfile import ConfigError
+from rig.interfaces import DriverError
 from rig.measurements import Measurement
-from rig.procedures.base import run_steps
+from rig.procedures.base import Context, run_steps
 from rig.requirements import Limit, Requirement, load_spec, verdict
-from rig.trials import TrialStore
+from rig.trials import TrialStore, camera_causes, camera_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,32 +64,78 @@ def test_limit_text() -> None:
     assert Limit(max=1.0).text("s") == "<= 1 s" and Limit(min=0.95).text("") == ">= 0.95"
 
 
-def fake_ctx(store: TrialStore) -> Any:
-    recovered: list[int] = []
-    return SimpleNamespace(store=store, progress=lambda _t: None, recover=lambda: recovered.append(1),
-                           recovered=recovered)
+class FakeContext(Context):
+    """The real context's trial loop and per-camera bookkeeping, with no bench behind it."""
+
+    def __init__(self, store: TrialStore, cameras: list[str], out: Path) -> None:
+        super().__init__(cast(Any, None), store, cameras, out)
+        self.recovered: list[list[str] | None] = []
+
+    def recover(self, serials: list[str] | None = None) -> None:
+        self.recovered.append(serials)
 
 
 def test_errored_steps_are_kept_with_their_cause_and_retried(tmp_path: Path) -> None:
     store = TrialStore(tmp_path / "trials.sqlite")
-    ctx = fake_ctx(store)
+    ctx = FakeContext(store, ["A"], tmp_path)
     calls: list[int] = []
 
-    def step(seq: int) -> dict[str, Any]:
+    def step(seq: int, cams: list[str]) -> dict[str, Any]:
         calls.append(seq)
         if seq == 1 and calls.count(1) < 3:
             raise TimeoutError("instrument timeout")
         if seq == 2:
             raise OSError("port gone")
-        return {"seq": seq}
+        return {s: {"seq": seq} for s in cams}
 
-    run_steps(ctx, "proc x=1", 4, 2, step)
+    run_steps(ctx, "proc x=1", 4, 2, ["A"], step)
     rows = store.trials("proc x=1")
     assert [(t.seq, t.status) for t in rows] == [(0, "ok"), (1, "error"), (1, "error"), (1, "ok"),
                                                  (2, "error"), (2, "error"), (2, "error"), (3, "ok")]
     assert rows[1].cause == "TimeoutError: instrument timeout" and rows[4].cause == "OSError: port gone"
-    assert len(ctx.recovered) == 5
+    assert ctx.recovered == [None] * 5
     store.close()
+
+
+def test_one_cameras_failure_is_retried_for_that_camera_alone(tmp_path: Path) -> None:
+    store = TrialStore(tmp_path / "trials.sqlite")
+    ctx = FakeContext(store, ["A", "B", "C"], tmp_path)
+    seen: list[tuple[int, list[str]]] = []
+    flaky = {"B": 2}  # B's console fails on its first two tries of step 1
+
+    def part(seq: int, s: str) -> dict[str, Any]:
+        if seq == 1 and flaky.get(s, 0) > 0:
+            flaky[s] -= 1
+            raise DriverError(f"camera {s}: console garbage")
+        return {"seq": seq}
+
+    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+        seen.append((seq, cams))
+        return ctx.each(cams, lambda s: part(seq, s))
+
+    run_steps(ctx, "k", 3, 2, ["A", "B", "C"], step)
+    assert seen == [(0, ["A", "B", "C"]), (1, ["A", "B", "C"]), (1, ["B"]), (1, ["B"]), (2, ["A", "B", "C"])]
+    assert ctx.recovered == [["B"], ["B"]]
+    trials = store.trials("k")
+    assert [len(camera_rows(trials, s)) for s in "ABC"] == [3, 3, 3]  # nothing lost, nothing doubled
+    assert camera_causes(trials, "B") == ["DriverError: camera B: console garbage"] * 2
+    assert camera_causes(trials, "A") == [] and camera_causes(trials, "C") == []
+    store.close()
+
+
+def test_a_camera_still_failing_after_its_retries_gives_up_and_the_others_go_on(tmp_path: Path) -> None:
+    store = TrialStore(tmp_path / "trials.sqlite")
+    ctx = FakeContext(store, ["A", "B"], tmp_path)
+
+    def part(s: str) -> dict[str, Any]:
+        if s == "B":
+            raise TimeoutError("no clip in the dock")
+        return {"ok": True}
+
+    run_steps(ctx, "k", 2, 1, ["A", "B"], lambda seq, cams: ctx.each(cams, part))
+    trials = store.trials("k")
+    assert len(camera_rows(trials, "A")) == 2 and camera_rows(trials, "B") == []
+    assert len(camera_causes(trials, "B")) == 4  # two steps, two attempts each
 
 
 def test_resume_runs_only_the_missing_steps_and_loses_none(tmp_path: Path) -> None:
@@ -97,22 +143,54 @@ def test_resume_runs_only_the_missing_steps_and_loses_none(tmp_path: Path) -> No
     store = TrialStore(db)
     ran: list[int] = []
 
-    def interrupted(seq: int) -> dict[str, Any]:
+    def interrupted(seq: int, cams: list[str]) -> dict[str, Any]:
         if seq == 3:
             raise KeyboardInterrupt  # the rig's host is stopped mid-run
         ran.append(seq)
-        return {"seq": seq}
+        return {s: {"seq": seq} for s in cams}
 
     with pytest.raises(KeyboardInterrupt):
-        run_steps(fake_ctx(store), "k", 6, 1, interrupted)
+        run_steps(FakeContext(store, ["A"], tmp_path), "k", 6, 1, ["A"], interrupted)
     store.close()
     store = TrialStore(db)  # a new process opens the same run folder
     again: list[int] = []
-    def resumed(seq: int) -> dict[str, Any]:
+    def resumed(seq: int, cams: list[str]) -> dict[str, Any]:
         again.append(seq)
-        return {"seq": seq}
+        return {s: {"seq": seq} for s in cams}
 
-    run_steps(fake_ctx(store), "k", 6, 1, resumed)
+    run_steps(FakeContext(store, ["A"], tmp_path), "k", 6, 1, ["A"], resumed)
     assert ran == [0, 1, 2] and again == [3, 4, 5]
     assert sorted(store.ok("k")) == [0, 1, 2, 3, 4, 5]
+    store.close()
+
+
+def test_resume_retries_a_camera_dropped_before_the_interruption(tmp_path: Path) -> None:
+    db = tmp_path / "trials.sqlite"
+    store = TrialStore(db)
+    ctx = FakeContext(store, ["A", "B"], tmp_path)
+
+    def part(s: str) -> dict[str, Any]:
+        if s == "B":
+            raise OSError("port gone")
+        return {"ok": True}
+
+    def first(seq: int, cams: list[str]) -> dict[str, Any]:
+        if cams == ["B"]:
+            raise KeyboardInterrupt  # stopped before B's retry could run
+        return ctx.each(cams, part)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_steps(ctx, "k", 2, 1, ["A", "B"], first)
+    store.close()
+    store = TrialStore(db)
+    ctx = FakeContext(store, ["A", "B"], tmp_path)
+    seen: list[tuple[int, list[str]]] = []
+
+    def resumed(seq: int, cams: list[str]) -> dict[str, Any]:
+        seen.append((seq, cams))
+        return {s: {"seq": seq} for s in cams}
+
+    run_steps(ctx, "k", 2, 1, ["A", "B"], resumed)
+    assert seen == [(0, ["B"]), (1, ["A", "B"])]
+    assert [len(camera_rows(store.trials("k"), s)) for s in "AB"] == [2, 2]
     store.close()
