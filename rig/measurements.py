@@ -98,7 +98,7 @@ def _coverage(quantity: str, rows: list[dict[str, Any]], params: dict[str, Any])
         return Measurement("p_at", est.value, "", len(d), est.low, est.high,
                            uncertainty=f"95% CI {_bound(est.low, '.4f')}-{_bound(est.high, '.4f')}, one-sided 95% "
                                        f"bounds {_bound(one.low, '.4f')} / {_bound(one.high, '.4f')} (probit fit, "
-                                       f"profile likelihood, {len(d)} broadcasts, "
+                                       f"delta method, {len(d)} broadcasts, "
                                        f"{near} at {at:g} ft)",
                            plot=plot, lower95=one.low, upper95=one.high)
     p = {"r50": 0.5, "r95": 0.95}[quantity]
