@@ -98,23 +98,34 @@ class TrialStore:
         self.db.close()
 
 
+def _entry(t: Trial, camera: str) -> dict[str, Any] | None:
+    """This camera's entry in a successful attempt (a result, or why it was dropped), if any."""
+    entry = t.result.get(camera) if t.status == "ok" else None
+    return entry if isinstance(entry, dict) else None
+
+
 def camera_rows(trials: list[Trial], camera: str) -> list[dict[str, Any]]:
     """One camera's results from the successful attempts, its dropped entries left out."""
-    return [t.result[camera] for t in trials
-            if t.status == "ok" and isinstance(t.result.get(camera), dict) and DROPPED not in t.result[camera]]
+    return [e for t in trials if (e := _entry(t, camera)) is not None and DROPPED not in e]
+
+
+def answered_steps(trials: list[Trial], camera: str) -> set[int]:
+    """The steps that gave this camera a result."""
+    return {t.seq for t in trials if (e := _entry(t, camera)) is not None and DROPPED not in e}
 
 
 def lost_steps(trials: list[Trial], camera: str) -> list[int]:
     """Steps that ran (some attempt is stored) yet gave this camera no result."""
-    ran = {t.seq for t in trials}
-    have = {t.seq for t in trials if t.status == "ok" and isinstance(t.result.get(camera), dict)
-            and DROPPED not in t.result[camera]}
-    return sorted(ran - have)
+    return sorted({t.seq for t in trials} - answered_steps(trials, camera))
 
 
 def camera_causes(trials: list[Trial], camera: str) -> list[str]:
     """Why attempts failed for this camera: whole-step errors and its own dropped entries."""
-    causes = [t.cause for t in trials if t.status == "error"]
-    causes += [str(t.result[camera][DROPPED]) for t in trials
-               if t.status == "ok" and isinstance(t.result.get(camera), dict) and DROPPED in t.result[camera]]
+    causes = []
+    for t in trials:
+        entry = _entry(t, camera)
+        if t.status == "error":
+            causes.append(t.cause)
+        elif entry is not None and DROPPED in entry:
+            causes.append(str(entry[DROPPED]))
     return causes

@@ -16,7 +16,7 @@ import serial
 from bench.description import Bench
 from rig.interfaces import ConsoleLink, DriverError, NotApplicable
 from rig.station import Station
-from rig.trials import DROPPED, Trial, TrialStore, camera_rows
+from rig.trials import DROPPED, TrialStore, answered_steps
 
 TRIAL_ERRORS = (DriverError, OSError, TimeoutError, serial.SerialException)
 T = TypeVar("T")
@@ -222,12 +222,10 @@ def run_steps(ctx: Context, key: str, n: int, retries: int, cams: list[str], ste
     step (a shared instrument, the trigger line) is recorded with its cause; a camera whose own part
     failed is recorded as dropped in the step's result (`ctx.each`). Either way the step is tried
     again, for the cameras still without a result, up to `retries` more attempts; then the run goes on."""
-    by_seq: dict[int, list[Trial]] = {}
-    for t in ctx.store.trials(key):
-        by_seq.setdefault(t.seq, []).append(t)
+    stored = ctx.store.trials(key)
+    answered = {s: answered_steps(stored, s) for s in cams}
     for seq in range(n):
-        have = {s for s in cams if camera_rows(by_seq.get(seq, []), s)}
-        pending = [s for s in cams if s not in have]
+        pending = [s for s in cams if seq not in answered[s]]
         attempt = ctx.store.attempts(key, seq)
         while pending and attempt <= retries:
             ctx.dropped = {}

@@ -77,8 +77,9 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
     st = ctx.station
     far = min(far_ft, ctx.bench.path_loss.distance_for(ctx.bench.instruments.attenuator.max_db))
 
+    done: list[dict[str, Any]] = []  # the results so far, read once per broadcast
+
     def step(seq: int, cams: list[str]) -> dict[str, Any]:
-        done = [t.result for t in ctx.store.trials(key) if t.status == "ok"]
         cams = ctx.ensure_idle(cams)
         result: dict[str, Any] = {}
         for s in cams:
@@ -100,11 +101,8 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         ctx.finish_step(emitter, {s: result[s]["activated"] for s in cams})
         return result
 
-    def stop_early() -> bool:
-        done = [t.result for t in ctx.store.trials(key) if t.status == "ok"]
-        return target_ft > 0 and converged(done, cams, target_ft)
-
     for seq in range(trials):
-        if stop_early():
+        done = [t.result for t in ctx.store.trials(key) if t.status == "ok"]
+        if target_ft > 0 and converged(done, cams, target_ft):
             break
         run_steps(ctx, key, seq + 1, retries, cams, step)
