@@ -1,14 +1,18 @@
 """Adaptive distances against a fixed grid, on the emulated bench's true curve, side by side.
 
-Each strategy runs the coverage procedure's own distance choice (rig/procedures/coverage.py, with
-its every-third broadcast at the requirement's 30 ft) against a simulated camera (the quick
+Strategies: `adaptive`, the coverage procedure's own distance choice (rig/procedures/coverage.py,
+its targets and its every-`AT_EVERY`-th broadcast at the requirement's 30 ft); `previous`, the same
+procedure with the targets it had before (P = 0.87, 0.13, 0.97, 0.5, every third broadcast at 30 ft);
+`grid`, a fixed 12-point log grid. Each runs against a simulated camera (the quick
 emulated bench's link budget: 0 dBm, 10 dB bench loss, its sensitivity, 1.5 dB fade, attenuation
 in 0.25 dB steps), many times with the same seeds, so both see the same camera draws. At each
 checkpoint (a number of broadcasts) the curve is fitted as the rig fits it and reported per
 strategy: r95's error against the true curve (median and 90th percentile of |error|, the share of
 runs within 2 ft), how often r95's 95% CI holds the true r95, how often the default requirement
 (P(30 ft) >= 0.95 at the one-sided lower bound) is shown, and the broadcasts it took until r95's
-CI was within +/-`target_ft` (the procedure's stopping rule).
+CI was within +/-`target_ft` (the procedure's stopping rule). `precision` runs the procedure with its
+stopping rule at +/-2 ft (`target_ft: 2` in a spec) and reports the broadcasts it took and the r95
+error where it stopped: what "r95 within 2 ft" costs a camera.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy as np
 from scipy import stats as sps
 
 from bench.description import load_bench
-from rig.procedures.coverage import next_distance
+from rig.procedures.coverage import AT_EVERY, TARGETS, converged, next_distance, turn
 from rig.stats import fit_probit
 
 _BENCH = load_bench(Path(__file__).resolve().parent.parent / "fixtures" / "emulated.yaml")
@@ -32,6 +36,8 @@ FADE = _BENCH.emulate.camera.shadowing_db
 TRUE_R95 = PL.distance_for(MARGIN - FADE * sps.norm.ppf(0.95) - PL.bench_loss_db)
 GRID = np.geomspace(5, 150, 12)
 CHECKPOINTS = (60, 90, 120, 150)
+DESIGNS: dict[str, tuple[tuple[float, ...], int]] = {"adaptive": (TARGETS, AT_EVERY),
+                                                     "previous": ((0.87, 0.13, 0.97, 0.5), 3)}
 
 
 def true_p(distance_ft: float) -> float:
@@ -53,6 +59,14 @@ def _judge(d: list[float], y: list[bool]) -> dict[str, Any]:
             "covered": r95.low is not None and r95.high is not None and r95.low <= TRUE_R95 <= r95.high}
 
 
+def choose(strategy: str, done: list[dict[str, Any]], seq: int) -> float:
+    if strategy == "grid":
+        return float(GRID[seq % len(GRID)])
+    targets, every = DESIGNS[strategy]  # as the procedure does, with camera index 0
+    k = turn(seq, 0, every)
+    return 30.0 if k is None else next_distance(done, "C", 0, k, 5.0, 150.0, targets)
+
+
 def run(strategy: str, seed: int, checkpoints: tuple[int, ...], target_ft: float) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     d: list[float] = []
@@ -61,10 +75,7 @@ def run(strategy: str, seed: int, checkpoints: tuple[int, ...], target_ft: float
     reached: int | None = None
     at: dict[int, dict[str, Any]] = {}
     for seq in range(max(checkpoints)):
-        if strategy == "adaptive":  # as the procedure does: every third broadcast at the requirement's 30 ft
-            want = 30.0 if seq % 3 == 2 else next_distance(done, "C", 0, seq, 5.0, 150.0)
-        else:
-            want = float(GRID[seq % len(GRID)])
+        want = choose(strategy, done, seq)
         x = applied(want)
         heard = bool(rng.random() < true_p(x))
         d.append(x)
@@ -80,9 +91,35 @@ def run(strategy: str, seed: int, checkpoints: tuple[int, ...], target_ft: float
     return {"reached": reached, "at": at}
 
 
+def until_precise(seed: int, target_ft: float, cap: int) -> dict[str, Any]:
+    """The procedure with its stopping rule: broadcasts until r95's CI is within +/-target_ft."""
+    rng = np.random.default_rng(seed)
+    done: list[dict[str, Any]] = []
+    for seq in range(cap):
+        if converged(done, ["C"], target_ft):
+            break
+        x = applied(choose("adaptive", done, seq))
+        done.append({"C": {"distance_ft": x, "activated": bool(rng.random() < true_p(x))}})
+    d = [r["C"]["distance_ft"] for r in done]
+    y = [r["C"]["activated"] for r in done]
+    return {"broadcasts": len(done), **_judge(d, y)}
+
+
+def precision(seeds: int, target_ft: float = 2.0, cap: int = 800) -> dict[str, Any]:
+    runs = [until_precise(s, target_ft, cap) for s in range(seeds)]
+    n = [r["broadcasts"] for r in runs]
+    errs = np.array([r["r95_err"] if r["fit"] else math.inf for r in runs])
+    return {"target_ft": target_ft, "cap": cap, "seeds": seeds, "stopped_before_cap": float(np.mean(np.array(n) < cap)),
+            "broadcasts_median": float(np.median(n)), "broadcasts_p90": float(np.percentile(n, 90)),
+            "r95_within_2ft": float(np.mean(np.abs(errs) <= 2.0)),
+            "r95_abs_error_ft_median": float(np.median(np.abs(errs))),
+            "r95_abs_error_ft_p90": float(np.percentile(np.abs(errs), 90)),
+            "r95_ci_holds_truth": float(np.mean([r["fit"] and r["covered"] for r in runs]))}
+
+
 def compare(seeds: int = 200, checkpoints: tuple[int, ...] = CHECKPOINTS, target_ft: float = 4.0) -> dict[str, Any]:
     out: dict[str, Any] = {"true_r95_ft": TRUE_R95, "seeds": seeds, "target_ft": target_ft}
-    for strategy in ("adaptive", "grid"):  # the same seeds: the same camera draws in both
+    for strategy in ("adaptive", "previous", "grid"):  # the same seeds: the same camera draws in each
         runs = [run(strategy, s, checkpoints, target_ft) for s in range(seeds)]
         reached = [r["reached"] for r in runs if r["reached"] is not None]
         rows: dict[str, Any] = {}
@@ -101,6 +138,7 @@ def compare(seeds: int = 200, checkpoints: tuple[int, ...] = CHECKPOINTS, target
             }
         out[strategy] = {"by_broadcasts": rows, "reached_target": len(reached) / seeds,
                          "median_broadcasts_to_target": float(np.median(reached)) if reached else None}
+    out["precision"] = precision(seeds)
     return out
 
 

@@ -20,6 +20,7 @@ import json
 import math
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,18 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "fixtures" / "emulated.yaml"
 
 
-def spec(path: Path, latency_trials: int, coverage_trials: int) -> Path:
-    data = {"name": "accuracy", "requirements": [
-        {"id": "LAT", "text": "latency", "procedure": "latency", "params": {"trigger": "lightbar"},
-         "quantity": "p95", "limit": {"max": 1.0}, "units": "s", "trials": latency_trials},
-        {"id": "COV", "text": "coverage", "procedure": "coverage", "params": {"trigger": "lightbar", "at_ft": 30},
-         "quantity": "p_at", "measure": {"at_ft": 30}, "limit": {"min": 0.95}, "judge": "lower",
-         "trials": coverage_trials}]}
-    path.write_text(yaml.safe_dump(data))
+def spec(path: Path, latency_trials: int, coverage_trials: int, target_ft: float = 0.0) -> Path:
+    cov: dict[str, Any] = {"trigger": "lightbar", "at_ft": 30}
+    reqs: list[dict[str, Any]] = []
+    if latency_trials:
+        reqs.append({"id": "LAT", "text": "latency", "procedure": "latency", "params": {"trigger": "lightbar"},
+                     "quantity": "p95", "limit": {"max": 1.0}, "units": "s", "trials": latency_trials})
+    if target_ft:
+        cov["target_ft"] = target_ft
+    reqs.append({"id": "COV", "text": "coverage", "procedure": "coverage", "params": cov,
+                 "quantity": "p_at", "measure": {"at_ft": 30}, "limit": {"min": 0.95}, "judge": "lower",
+                 "trials": coverage_trials})
+    path.write_text(yaml.safe_dump({"name": "accuracy", "requirements": reqs}))
     return path
 
 
@@ -57,22 +62,77 @@ def default_coverage_trials() -> int:
     return int(next(r["trials"] for r in spec["requirements"] if r["procedure"] == "coverage"))
 
 
-def run(latency_trials: int = 30, coverage_trials: int | None = None, seeds: int = 200) -> dict[str, Any]:
-    coverage_trials = coverage_trials or default_coverage_trials()
-    bench = load_bench(BENCH)
-    assert bench.emulate is not None
+def _certify(latency_trials: int, coverage_trials: int, target_ft: float = 0.0
+             ) -> tuple[int, list[dict[str, Any]], list[tuple[str, str, int, int]]]:
+    """One certification of the emulated bench: its exit code, the truth log and the ok trials."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
-        rc = certify(BENCH, spec(Path(tmp) / "spec.yaml", latency_trials, coverage_trials), None, None, out, False)
+        rc = certify(BENCH, spec(Path(tmp) / "spec.yaml", latency_trials, coverage_trials, target_ft), None, None,
+                     out, False)
         truth = [json.loads(x) for x in (out / "bench" / "truth.jsonl").read_text().splitlines() if x]
         with sqlite3.connect(out / "trials.sqlite") as db:
             rows = db.execute("SELECT key, result, started_ns, ended_ns FROM trials WHERE status = 'ok' "
                               "ORDER BY id").fetchall()
+    return rc, truth, rows
+
+
+def true_r95() -> float:
+    bench = load_bench(BENCH)
+    assert bench.emulate is not None
+    cam, em, pl = bench.emulate.camera, bench.emulate.emitters, bench.path_loss
+    # received = tx - attenuation - bench loss = tx - path loss: P(d) = Phi((rx - sens) / fade)
+    return pl.distance_for(em.tx_power_dbm - cam.sensitivity_dbm - cam.shadowing_db * sps.norm.ppf(0.95)
+                           - pl.bench_loss_db)
+
+
+def coverage_obs(rows: list[tuple[str, str, int, int]], cameras: list[str]) -> dict[str, list[tuple[float, bool]]]:
+    cov: dict[str, list[tuple[float, bool]]] = {s: [] for s in cameras}
+    for key, res, _, _ in rows:
+        if key.startswith("coverage"):
+            r = json.loads(res)
+            for s in cameras:
+                if "distance_ft" in r.get(s, {}):  # not a camera dropped from this step
+                    cov[s].append((r[s]["distance_ft"], r[s]["activated"]))
+    return cov
+
+
+def r95_errors(cov: dict[str, list[tuple[float, bool]]], truth_ft: float) -> dict[str, Any]:
+    """Each camera's fitted r95 (profile-likelihood 95% CI) against the true curve, and the pooled fit's."""
+    out: dict[str, Any] = {}
+    for s, obs in cov.items():
+        fit = fit_probit([d for d, _ in obs], [y for _, y in obs])
+        est = None if fit is None else fit.radius(0.95)
+        out[s] = None if est is None else {
+            "broadcasts": len(obs), "error": est.value - truth_ft, "ci_low": est.low, "ci_high": est.high,
+            "within_2ft": abs(est.value - truth_ft) <= 2.0,
+            "ci_holds_truth": est.low is not None and est.high is not None and est.low <= truth_ft <= est.high}
+    pooled = fit_probit([d for obs in cov.values() for d, _ in obs], [y for obs in cov.values() for _, y in obs])
+    out["pooled_error"] = None if pooled is None else pooled.radius(0.95).value - truth_ft
+    return out
+
+
+def precision(target_ft: float = 2.0, cap: int = 800) -> dict[str, Any]:
+    """Coverage alone, run until every camera's r95 CI is within +/-`target_ft` (the procedure's
+    stopping rule, `target_ft` in a spec), at most `cap` broadcasts: what r95 within 2 ft costs."""
+    bench = load_bench(BENCH)
+    t0 = time.perf_counter()
+    rc, _, rows = _certify(0, cap, target_ft)
+    cov = coverage_obs(rows, list(bench.cameras))
+    return {"certify_exit": rc, "target_ft": target_ft, "cap": cap, "wall_min": (time.perf_counter() - t0) / 60,
+            "broadcasts": len([r for r in rows if r[0].startswith("coverage")]),
+            "r95_ft": r95_errors(cov, true_r95())}
+
+
+def run(latency_trials: int = 30, coverage_trials: int | None = None, seeds: int = 200,
+        precise: bool = True) -> dict[str, Any]:
+    coverage_trials = coverage_trials or default_coverage_trials()
+    bench = load_bench(BENCH)
+    assert bench.emulate is not None
+    rc, truth, rows = _certify(latency_trials, coverage_trials)
     line_up = sorted(r["t_ns"] for r in truth if r["event"] == "line" and r["line"] == "numato0:0" and r["level"])
     ind = {s: sorted(r["t_ns"] for r in truth if r["event"] == "line" and r["line"] == c.indicator and r["level"])
            for s, c in bench.cameras.items()}
     scope_err, gpio_err = [], []
-    cov: dict[str, list[tuple[float, bool]]] = {s: [] for s in bench.cameras}
     cov_t0 = cov_t1 = None
     for key, res, t0, t1 in rows:
         r = json.loads(res)
@@ -89,34 +149,20 @@ def run(latency_trials: int = 30, coverage_trials: int | None = None, seeds: int
         else:
             cov_t0 = t0 if cov_t0 is None else cov_t0
             cov_t1 = t1
-            for s in bench.cameras:
-                if "distance_ft" in r.get(s, {}):  # not a camera dropped from this step
-                    cov[s].append((r[s]["distance_ft"], r[s]["activated"]))
-    cam = bench.emulate.camera
+    cov = coverage_obs(rows, list(bench.cameras))
     em = bench.emulate.emitters
-    pl = bench.path_loss
-    # received = tx - attenuation - bench loss = tx - path loss: P(d) = Phi((rx - sens) / fade)
-    true_r95 = pl.distance_for(em.tx_power_dbm - cam.sensitivity_dbm - cam.shadowing_db * sps.norm.ppf(0.95)
-                               - pl.bench_loss_db)
-    r95: dict[str, Any] = {}
-    for s, obs in cov.items():
-        fit = fit_probit([d for d, _ in obs], [y for _, y in obs])
-        est = None if fit is None else fit.radius(0.95)
-        r95[s] = None if est is None else {
-            "error": est.value - true_r95, "ci_low": est.low, "ci_high": est.high,
-            "ci_holds_truth": est.low is not None and est.high is not None and est.low <= true_r95 <= est.high}
-    pooled = fit_probit([d for obs in cov.values() for d, _ in obs], [y for obs in cov.values() for _, y in obs])
     hours = ((cov_t1 or 0) - (cov_t0 or 0)) / 3.6e12
     camera_trials = sum(len(v) for v in cov.values())
     bound = len(bench.cameras) * 3600 / em.broadcast_s
     return {
         "certify_exit": rc,
         "latency_error_ms": {"scope": pct([e * 1e3 for e in scope_err]), "gpio": pct([e * 1e3 for e in gpio_err])},
-        "true_r95_ft": true_r95,
+        "true_r95_ft": true_r95(),
         "coverage_broadcasts": coverage_trials,
-        "r95_ft": {**r95, "pooled_error": None if pooled is None else pooled.radius(0.95).value - true_r95},
+        "r95_ft": r95_errors(cov, true_r95()),
         "coverage_pace": {"camera_trials": camera_trials, "per_hour": camera_trials / hours if hours else math.nan,
                           "bound_per_hour": bound, "ratio": camera_trials / hours / bound if hours else math.nan,
                           "broadcast_s": em.broadcast_s, "settle_s": bench.rig.settle_s},
+        "r95_within_2ft_run": precision() if precise else "skipped (--quick)",
         "design": coverage_design.compare(seeds=seeds, checkpoints=tuple(sorted({60, 90, 120, coverage_trials}))),
     }

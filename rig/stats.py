@@ -78,6 +78,10 @@ class ProbitFit:
         z = float(sps.norm.ppf(0.5 + level / 2))
         return Estimate(float(sps.norm.cdf(eta)), float(sps.norm.cdf(eta - z * se)), float(sps.norm.cdf(eta + z * se)))
 
+    def distance(self, p: float) -> float:
+        """Distance where P = p: the point alone, for choosing where to broadcast next."""
+        return math.exp((float(sps.norm.ppf(p)) - self.a) / self.b)
+
     def radius(self, p: float, level: float = 0.95) -> Estimate:
         """Distance where P = p, with the likelihood-ratio CI of ln d there."""
         zp = float(sps.norm.ppf(p))

@@ -3,11 +3,13 @@ own distance (its own attenuator channel), distances chosen adaptively.
 
 Design, per camera (each has its own curve): until a probit curve can be fitted, the camera
 brackets the edge: farther after a hit, nearer after a miss, then bisecting the gap. Then it is
-put where its current fit says P is 0.87, 0.13, 0.97 and 0.5 in turn: the steep part of
-the curve and its upper tail, where r95 and P(30 ft) are decided, instead of a fixed grid's many
-broadcasts at distances whose outcome is already certain. Every `at_every`-th broadcast puts the
-camera at the requirement's distance (`at_ft`): direct evidence where the verdict is given. The run stops
-when the requirement's trial count is reached or r95's CI is narrower than `target_ft` either side.
+put where its current fit says P is 0.97, 0.95 and 0.87 in turn. r95 is best pinned by
+broadcasts at r95 itself (the c-optimal design for one quantile puts every trial there); the
+points either side keep the slope, and with it P(30 ft), identified. Every `at_every`-th broadcast
+puts the camera at the requirement's distance (`at_ft`): direct evidence where the verdict is
+given, should a real camera's curve not be the probit's shape. The run stops when the requirement's
+trial count is reached or r95's CI is narrower than `target_ft` either side.
+benchmarks/coverage_design.py measures the design against a fixed grid and the previous targets.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from rig.procedures.base import Context, run_steps
 from rig.stats import fit_probit
 from rig.trials import DROPPED
 
-TARGETS = (0.87, 0.13, 0.97, 0.5)  # the probit's D-optimal pair, its upper tail, its centre
+TARGETS = (0.97, 0.95, 0.87)  # r95 and either side of it
 MIN_ROUNDS = 5
+AT_EVERY = 4  # every 4th broadcast at the requirement's distance
 SPREAD = (-0.3, 0.15, -0.15, 0.3, 0.0)  # ln-distance offsets around the edge before a fit exists
 
 
@@ -35,14 +38,23 @@ def observations(results: list[dict[str, Any]], camera: str) -> tuple[list[float
     return d, y
 
 
-def next_distance(done: list[dict[str, Any]], camera: str, index: int, seq: int, near_ft: float,
-                  far_ft: float) -> float:
-    """Each camera's own curve decides its next distance; `index` staggers the cameras."""
+def turn(seq: int, index: int, at_every: int) -> int | None:
+    """The camera's turn in the design cycle at step `seq`, or None when this broadcast is at the
+    requirement's distance. `index` staggers the cameras, so they are not all at 30 ft at once."""
+    n = seq + index
+    if at_every > 0 and n % at_every == at_every - 1:
+        return None
+    return n - n // at_every if at_every > 0 else n
+
+
+def next_distance(done: list[dict[str, Any]], camera: str, index: int, turn_no: int, near_ft: float,
+                  far_ft: float, targets: tuple[float, ...] = TARGETS) -> float:
+    """Each camera's own curve decides its next distance; `turn_no` (see `turn`) walks the targets."""
     d, y = observations(done, camera)
     fit = fit_probit(d, y)
     if fit is not None:
-        p = TARGETS[(seq + index) % len(TARGETS)]
-        return float(np.clip(fit.radius(p).value, near_ft, far_ft))
+        p = targets[turn_no % len(targets)]
+        return float(np.clip(fit.distance(p), near_ft, far_ft))
     if not d:  # start spread over the bracket, one camera at each log-spaced point
         return float(np.geomspace(near_ft, far_ft, 5)[(index * 2 + 1) % 5])
     heard = [x for x, ok in zip(d, y, strict=True) if ok]
@@ -56,7 +68,7 @@ def next_distance(done: list[dict[str, Any]], camera: str, index: int, seq: int,
         return float(np.sqrt(lo * hi))
     # the edge is found but the slope is not: spread around it until outcomes overlap enough to fit
     centre = np.sqrt(lo * hi)
-    return float(np.clip(centre * np.exp(SPREAD[(seq + index) % len(SPREAD)]), near_ft, far_ft))
+    return float(np.clip(centre * np.exp(SPREAD[turn_no % len(SPREAD)]), near_ft, far_ft))
 
 
 def converged(done: list[dict[str, Any]], cams: list[str], target_ft: float) -> bool:
@@ -71,7 +83,7 @@ def converged(done: list[dict[str, Any]], cams: list[str], target_ft: float) -> 
 
 
 def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None, near_ft: float = 5.0,
-        far_ft: float = 150.0, target_ft: float = 0.0, at_ft: float = 30.0, at_every: int = 3) -> None:
+        far_ft: float = 150.0, target_ft: float = 0.0, at_ft: float = 30.0, at_every: int = AT_EVERY) -> None:
     emitter = ctx.emitter_for(trigger)
     cams = everyone = list(ctx.cameras)
     st = ctx.station
@@ -84,8 +96,8 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         result: dict[str, Any] = {}
         for s in cams:
             i = everyone.index(s)  # a camera keeps its place in the stagger when retried alone
-            at_point = at_every > 0 and (seq + i) % at_every == at_every - 1
-            want = at_ft if at_point else next_distance(done, s, i, seq, near_ft, far)
+            k = turn(seq, i, at_every)
+            want = at_ft if k is None else next_distance(done, s, i, k, near_ft, far)
             result[s] = {"distance_ft": st.set_distance(s, want), "activated": False}
         t0 = st.fire(emitter)
         result["fired_ns"] = t0
