@@ -3,9 +3,9 @@ own distance (its own attenuator channel), distances chosen adaptively.
 
 Design, per camera (each has its own curve): until a probit curve can be fitted, the camera
 brackets the edge: farther after a hit, nearer after a miss, then bisecting the gap. Then it is
-put where its current fit says P is 0.97, 0.95 and 0.87 in turn. r95 is best pinned by
+put where its current fit says P is 0.97, 0.95, 0.87 and 0.3 in turn. r95 is best pinned by
 broadcasts at r95 itself (the c-optimal design for one quantile puts every trial there); the
-points either side keep the slope, and with it P(30 ft), identified. Every `at_every`-th broadcast
+points either side, and the one below the centre, keep the slope, and with it P(30 ft), identified. Every `at_every`-th broadcast
 puts the camera at the requirement's distance (`at_ft`): direct evidence where the verdict is
 given, should a real camera's curve not be the probit's shape. The run stops when the requirement's
 trial count is reached or r95's CI is narrower than `target_ft` either side.
@@ -23,7 +23,7 @@ from rig.procedures.base import Context, run_steps
 from rig.stats import fit_probit
 from rig.trials import DROPPED
 
-TARGETS = (0.97, 0.95, 0.87)  # r95 and either side of it
+TARGETS = (0.97, 0.95, 0.87, 0.3)  # r95 and either side of it, and one below the centre for the slope
 MIN_ROUNDS = 5
 AT_EVERY = 4  # every 4th broadcast at the requirement's distance
 SPREAD = (-0.3, 0.15, -0.15, 0.3, 0.0)  # ln-distance offsets around the edge before a fit exists
