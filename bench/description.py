@@ -46,6 +46,9 @@ class EmitterWiring(Strict):
     id: str = Field(pattern=r"^[\w-]{1,32}$", description="the ID the emitter broadcasts")
     broadcast_s: float | None = Field(default=None, gt=0, le=600,
                                       description="nominal broadcast duration (datasheet); emulated: emulate.emitters")
+    retrigger: Literal["restart", "ignore"] | None = Field(
+        default=None, description="what a rising edge during a broadcast does (datasheet); unset: emulated "
+                                  "emitters as emulate.emitters says, a real one assumed to ignore it")
 
 
 class CameraWiring(Strict):
@@ -113,6 +116,8 @@ class EmulatedEmitters(Strict):
     adv_interval_ms: float = Field(default=100.0, ge=20, le=10240)
     broadcast_s: float = Field(default=30.0, gt=0, le=600)
     lightbar_filter_ms: float = Field(default=50.0, ge=0, le=1000, description="dips shorter than this are ignored")
+    retrigger: Literal["restart", "ignore"] = Field(
+        default="restart", description="a rising edge during a broadcast restarts it, or is ignored")
 
 
 class EmulatedCamera(Strict):
@@ -237,6 +242,14 @@ class Bench(Strict):
         if nominal is not None:
             return nominal
         return self.emulate.emitters.broadcast_s if self.emulate is not None else 30.0
+
+    def restarts(self, emitter: str) -> bool:
+        """Whether a rising edge during the emitter's broadcast starts a new one. A real emitter whose
+        datasheet does not say is assumed to ignore it: the rig then waits its broadcast out."""
+        nominal = self.emitters[emitter].retrigger
+        if nominal is None:
+            nominal = self.emulate.emitters.retrigger if self.emulate is not None else "ignore"
+        return nominal == "restart"
 
     def emitter_by_line(self, ref: str) -> str | None:
         return next((n for n, e in self.emitters.items() if e.line == ref), None)

@@ -1,6 +1,7 @@
 """A trigger emitter: fires on its input's rising edge and broadcasts its ID for a while.
 
-The light-bar unit filters its 12 V input: a dip shorter than the filter is not a new edge.
+The light-bar unit filters its 12 V input: a dip shorter than the filter is not a new edge. A rising
+edge during a broadcast restarts it, or, on an emitter set to ignore it, changes nothing.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ class Broadcast:
 
 class Emitter:
     def __init__(self, loop: Loop, name: str, kind: str, emitter_id: str, duration_s: float, filter_s: float,
-                 truth: TruthLog, on_start: Callable[[Broadcast], None], on_end: Callable[[Broadcast], None]) -> None:
+                 truth: TruthLog, on_start: Callable[[Broadcast], None], on_end: Callable[[Broadcast], None],
+                 restart: bool = True) -> None:
         self.loop, self.name, self.kind, self.emitter_id = loop, name, kind, emitter_id
         self.duration_ns = int(duration_s * 1e9)
         self.filter_ns = int(filter_s * 1e9) if kind == "lightbar" else 0
+        self.restart = restart
         self.truth = truth
         self.on_start, self.on_end = on_start, on_end
         self.armed = True  # the input has been low long enough for a rise to count
@@ -61,6 +64,9 @@ class Emitter:
 
     def fire(self, t_ns: int) -> None:
         if self.current is not None:
+            if not self.restart:
+                self.truth.log("edge_ignored", t_ns, emitter=self.name, broadcast=self.current.seq)
+                return
             self._end()
         b = Broadcast(next(_seq), self.name, self.emitter_id, t_ns, t_ns + self.duration_ns)
         self.current = b

@@ -62,7 +62,7 @@ class EmulatedBench:
         self.emitters = {}
         for name, e in bench.emitters.items():
             em_ = Emitter(self.loop, name, e.kind, e.id, em.emitters.broadcast_s, em.emitters.lightbar_filter_ms / 1e3,
-                          self.truth, self.radio.start, self.radio.end)
+                          self.truth, self.radio.start, self.radio.end, em.emitters.retrigger == "restart")
             self.wire(e.line).listeners.append(em_.input_changed)
             self.emitters[name] = em_
 

@@ -30,6 +30,7 @@ from rig.interfaces import (
     PathLossSetter,
     PowerSwitch,
 )
+from rig.on_air import OnAir
 
 
 @dataclass
@@ -66,6 +67,8 @@ class Station:
         self.outputs: dict[str, DigitalOutput] = {}
         self._closers: list[Any] = []
         self.consoles: dict[str, ConsoleLink | None] = {}
+        self.on_air = OnAir({e: bench.broadcast_s(e) for e in bench.emitters},
+                            {e: bench.restarts(e) for e in bench.emitters}, bench.rig.settle_s)
         try:
             self._open_gpio()
             self.attenuator: PathLossSetter = RcdatAttenuator(self._resource("attenuator", required=True))
@@ -178,8 +181,12 @@ class Station:
         return self.outputs[adapter].set(pin, level)
 
     def fire(self, emitter: str) -> int:
-        """Raise the emitter's trigger line; host ns just before the command left."""
-        return self.drive(self.bench.emitters[emitter].line, True)
+        """Raise the emitter's trigger line, once an emitter that ignores an edge mid-broadcast has
+        ended its last broadcast; host ns just before the command left."""
+        time.sleep(self.on_air.wait_s(emitter, time.monotonic_ns()))
+        t = self.drive(self.bench.emitters[emitter].line, True)
+        self.on_air.fired(emitter, t)
+        return t
 
     def release(self, emitter: str) -> None:
         self.drive(self.bench.emitters[emitter].line, False)

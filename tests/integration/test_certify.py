@@ -128,3 +128,20 @@ def test_bad_input_exits_2_naming_file_and_field(tmp_path: Path) -> None:
     assert rc == 2 and str(faults) in output and "CAM009" in output and "Traceback" not in output
     rc, output = certify(tmp_path / "o3", fast_bench(tmp_path), QUICK_SPEC, "--camera", "CAM404")
     assert rc == 2 and "--camera CAM404" in output and "Traceback" not in output
+
+
+def test_an_emitter_that_ignores_an_edge_mid_broadcast_is_waited_out(tmp_path: Path) -> None:
+    bench = fast_bench(tmp_path)
+    data = yaml.safe_load(bench.read_text())
+    data["emulate"]["emitters"]["retrigger"] = "ignore"  # as some real emitters: a new edge changes nothing
+    bench.write_text(yaml.safe_dump(data))
+    out = tmp_path / "run"
+    # a group step ends as soon as every camera has activated, well inside the 1 s broadcast
+    rc, output = certify(out, bench, spec(tmp_path, ["GROUP"], GROUP={"trials": 4}))
+    assert rc == 0, output
+    truth = [json.loads(x) for x in (out / "bench" / "truth.jsonl").read_text().splitlines() if x]
+    assert not [r for r in truth if r["event"] == "edge_ignored"]  # no step fired into a live broadcast
+    starts = [r["t_ns"] for r in truth if r["event"] == "broadcast_start" and r["emitter"] == "taser"]
+    assert len(starts) == 4
+    assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 1.0e9  # each after the last ended
+    assert verdicts(out) == {("GROUP", s): "pass" for s in ("CAM001", "CAM002", "CAM003")}
