@@ -7,8 +7,9 @@ put where its current fit says P is 0.97, 0.95, 0.87 and 0.3 in turn. r95 is bes
 broadcasts at r95 itself (the c-optimal design for one quantile puts every trial there); the
 points either side, and the one below the centre, keep the slope, and with it P(30 ft),
 identified. Every `at_every`-th broadcast puts the camera at the requirement's distance (`at_ft`):
-direct evidence where the verdict is given, should a real camera's curve not be the probit's shape. The run stops when the requirement's
-trial count is reached or r95's CI is narrower than `target_ft` either side.
+direct evidence where the verdict is given, should a real camera's curve not be the probit's shape.
+The run stops when the requirement's trial count is reached or r95's CI is narrower than
+`target_ft` either side.
 benchmarks/coverage_design.py measures the design against a fixed grid and the previous targets.
 """
 
