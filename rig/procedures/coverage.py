@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from rig.procedures.base import Context, run_steps
-from rig.stats import fit_probit
+from rig.stats import Estimate, fit_probit
 from rig.trials import DROPPED
 
 TARGETS = (0.97, 0.95, 0.87, 0.3)  # r95 and either side of it, and one below the centre for the slope
@@ -72,15 +72,19 @@ def next_distance(done: list[dict[str, Any]], camera: str, index: int, turn_no: 
     return float(np.clip(centre * np.exp(SPREAD[turn_no % len(SPREAD)]), near_ft, far_ft))
 
 
+def _within(r95: Estimate | None, target_ft: float) -> bool:
+    return r95 is not None and r95.low is not None and r95.high is not None and (r95.high - r95.low) / 2 <= target_ft
+
+
 def converged(done: list[dict[str, Any]], cams: list[str], target_ft: float) -> bool:
+    """Every camera's r95 CI within +/-target_ft: first by the cheap delta method, then, once that
+    says so, by the profile-likelihood CI the report gives (the delta method's is too narrow)."""
     if len(done) < MIN_ROUNDS:
         return False
-    for s in cams:
-        fit = fit_probit(*observations(done, s))
-        r95 = fit.radius_wald(0.95) if fit is not None else None
-        if r95 is None or r95.low is None or r95.high is None or (r95.high - r95.low) / 2 > target_ft:
-            return False
-    return True
+    fits = [fit_probit(*observations(done, s)) for s in cams]
+    if not all(f is not None and _within(f.radius_wald(0.95), target_ft) for f in fits):
+        return False
+    return all(f is not None and _within(f.radius(0.95), target_ft) for f in fits)
 
 
 def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None, near_ft: float = 5.0,
