@@ -1,6 +1,6 @@
 """When an emitter may be fired again.
 
-An emitter that ignores a rising edge during its broadcast (many real ones; the bench file says,
+An emitter that ignores a rising edge during its broadcast (a real one may; the bench file says,
 `retrigger`) must be left until that broadcast has ended, or the next step's trigger starts nothing
 and the step measures the tail of the old broadcast. One that restarts may be fired at once.
 """
