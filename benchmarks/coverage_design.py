@@ -27,7 +27,7 @@ import numpy as np
 from scipy import stats as sps
 
 from bench.description import load_bench
-from rig.procedures.coverage import AT_EVERY, TARGETS, converged, next_distance, turn
+from rig.procedures.coverage import AT_EVERY, TARGETS, converged, next_distance, observations, turn
 from rig.stats import fit_probit
 
 _BENCH = load_bench(Path(__file__).resolve().parent.parent / "fixtures" / "emulated.yaml")
@@ -103,9 +103,7 @@ def until_precise(seed: int, target_ft: float, cap: int) -> dict[str, Any]:
             break
         x = applied(choose("adaptive", done, seq))
         done.append({"C": {"distance_ft": x, "activated": bool(rng.random() < true_p(x))}})
-    d = [r["C"]["distance_ft"] for r in done]
-    y = [r["C"]["activated"] for r in done]
-    return {"broadcasts": len(done), **_judge(d, y)}
+    return {"broadcasts": len(done), **_judge(*observations(done, "C"))}
 
 
 def precision(seeds: int, target_ft: float = 2.0, cap: int = 800) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import yaml
-from scipy import stats as sps
 
 from bench.description import load_bench
 from benchmarks import coverage_design
@@ -76,15 +75,6 @@ def _certify(latency_trials: int, coverage_trials: int, target_ft: float = 0.0
     return rc, truth, rows
 
 
-def true_r95() -> float:
-    bench = load_bench(BENCH)
-    assert bench.emulate is not None
-    cam, em, pl = bench.emulate.camera, bench.emulate.emitters, bench.path_loss
-    # received = tx - attenuation - bench loss = tx - path loss: P(d) = Phi((rx - sens) / fade)
-    return pl.distance_for(em.tx_power_dbm - cam.sensitivity_dbm - cam.shadowing_db * sps.norm.ppf(0.95)
-                           - pl.bench_loss_db)
-
-
 def coverage_obs(rows: list[tuple[str, str, int, int]], cameras: list[str]) -> dict[str, list[tuple[float, bool]]]:
     cov: dict[str, list[tuple[float, bool]]] = {s: [] for s in cameras}
     for key, res, _, _ in rows:
@@ -119,8 +109,8 @@ def precision(target_ft: float = 2.0, cap: int = 800) -> dict[str, Any]:
     rc, _, rows = _certify(0, cap, target_ft)
     cov = coverage_obs(rows, list(bench.cameras))
     return {"certify_exit": rc, "target_ft": target_ft, "cap": cap, "wall_min": (time.perf_counter() - t0) / 60,
-            "broadcasts": len([r for r in rows if r[0].startswith("coverage")]),
-            "r95_ft": r95_errors(cov, true_r95())}
+            "broadcasts": sum(1 for row in rows if row[0].startswith("coverage")),
+            "r95_ft": r95_errors(cov, coverage_design.TRUE_R95)}
 
 
 def run(latency_trials: int = 30, coverage_trials: int | None = None, seeds: int = 200,
@@ -133,10 +123,9 @@ def run(latency_trials: int = 30, coverage_trials: int | None = None, seeds: int
     ind = {s: sorted(r["t_ns"] for r in truth if r["event"] == "line" and r["line"] == c.indicator and r["level"])
            for s, c in bench.cameras.items()}
     scope_err, gpio_err = [], []
-    cov_t0 = cov_t1 = None
-    for key, res, t0, t1 in rows:
-        r = json.loads(res)
+    for key, res, _, _ in rows:
         if key.startswith("latency"):
+            r = json.loads(res)
             trig = next(t for t in line_up if t >= r["fired_ns"])
             for s in bench.cameras:
                 if r[s]["gpio_s"] is None:
@@ -146,20 +135,18 @@ def run(latency_trials: int = 30, coverage_trials: int | None = None, seeds: int
                 gpio_err.append(r[s]["gpio_s"] - truth_s)
                 if r[s].get("scope_s") is not None:
                     scope_err.append(r[s]["scope_s"] - truth_s)
-        else:
-            cov_t0 = t0 if cov_t0 is None else cov_t0
-            cov_t1 = t1
     cov = coverage_obs(rows, list(bench.cameras))
+    cov_rows = [row for row in rows if row[0].startswith("coverage")]
     em = bench.emulate.emitters
-    hours = ((cov_t1 or 0) - (cov_t0 or 0)) / 3.6e12
+    hours = (cov_rows[-1][3] - cov_rows[0][2]) / 3.6e12 if cov_rows else 0.0
     camera_trials = sum(len(v) for v in cov.values())
     bound = len(bench.cameras) * 3600 / em.broadcast_s
     return {
         "certify_exit": rc,
         "latency_error_ms": {"scope": pct([e * 1e3 for e in scope_err]), "gpio": pct([e * 1e3 for e in gpio_err])},
-        "true_r95_ft": true_r95(),
+        "true_r95_ft": coverage_design.TRUE_R95,
         "coverage_broadcasts": coverage_trials,
-        "r95_ft": r95_errors(cov, true_r95()),
+        "r95_ft": r95_errors(cov, coverage_design.TRUE_R95),
         "coverage_pace": {"camera_trials": camera_trials, "per_hour": camera_trials / hours if hours else math.nan,
                           "bound_per_hour": bound, "ratio": camera_trials / hours / bound if hours else math.nan,
                           "broadcast_s": em.broadcast_s, "settle_s": bench.rig.settle_s},
