@@ -11,17 +11,15 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from bwclab.configfile import load
+from core.config import load
+from core.strict import Line, Strict, Token
+from core.triggers import TriggerKind
 
 LINE = re.compile(r"^(?P<adapter>[A-Za-z][\w-]*):(?P<pin>\d{1,3})$")
 SERIAL = r"^[A-Za-z0-9][\w-]{0,31}$"
 FT_PER_M = 3.28084
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def split_line(ref: str) -> tuple[str, int]:
@@ -41,7 +39,7 @@ class GpioAdapter(Strict):
 
 
 class EmitterWiring(Strict):
-    kind: Literal["lightbar", "holster", "taser"]
+    kind: TriggerKind
     line: LineRef
     id: str = Field(pattern=r"^[\w-]{1,32}$", description="the ID the emitter broadcasts")
     broadcast_s: float | None = Field(default=None, gt=0, le=600,
@@ -83,6 +81,7 @@ class Scope(Instrument):
 class AttenuatorInstrument(Instrument):
     max_db: float = Field(default=95.0, gt=0, le=130,
                           description="the attenuator's range: a camera parked here hears nothing")
+    step_db: float = Field(default=0.25, gt=0, le=2, description="the attenuator's resolution")
 
 
 class Instruments(Strict):
@@ -115,14 +114,14 @@ class EmulatedEmitters(Strict):
     tx_power_dbm: float = Field(default=0.0, ge=-40, le=20)
     adv_interval_ms: float = Field(default=100.0, ge=20, le=10240)
     broadcast_s: float = Field(default=30.0, gt=0, le=600)
-    lightbar_filter_ms: float = Field(default=50.0, ge=0, le=1000, description="dips shorter than this are ignored")
+    light_bar_filter_ms: float = Field(default=50.0, ge=0, le=1000, description="dips shorter than this are ignored")
     retrigger: Literal["restart", "ignore"] = Field(
         default="restart", description="a rising edge during a broadcast restarts it, or is ignored")
 
 
 class EmulatedCamera(Strict):
-    model: str = "BWC-EMU-1"
-    firmware: str = "1.0.0"
+    model: Token = "BWC-EMU-1"
+    firmware: Token = "1.0.0"
     buffer_s: float = Field(default=30.0, ge=0, le=120)
     audio_in_buffer: bool = False
     allow_list: list[str] | None = Field(default=None, description="trusted emitter IDs; omit to trust any")
@@ -146,8 +145,8 @@ class EmulatedCamera(Strict):
 
 
 class EmulatedAttenuator(Strict):
-    model: str = "RC4DAT-6G-95"
-    serial: str = "12011110001"
+    model: Token = "RC4DAT-6G-95"
+    serial: Token = "12011110001"
     max_db: float = Field(default=95.0, gt=0, le=130)
     step_db: float = Field(default=0.25, gt=0, le=1)
     start_db: float = Field(default=0.0, ge=0)
@@ -171,7 +170,7 @@ class RigSettings(Strict):
 
 
 class Bench(Strict):
-    name: str = "bench"
+    name: Line = "bench"
     gpio: dict[str, GpioAdapter] = Field(min_length=1)
     emitters: dict[str, EmitterWiring] = Field(min_length=1)
     cameras: dict[Annotated[str, Field(pattern=SERIAL)], CameraWiring] = Field(min_length=1)
@@ -232,9 +231,26 @@ class Bench(Strict):
                     problems.append(f"instruments.scope.channels.{ch}.indicator: no camera {probe.indicator!r}")
                 if probe.line is not None and probe.line not in used:
                     problems.append(f"instruments.scope.channels.{ch}.line: {probe.line} is not wired to anything")
+        problems += self._placeable()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def distance_range_ft(self) -> tuple[float, float]:
+        """The nearest and farthest distance the attenuator can stand for on this bench (0 dB and its range)."""
+        pl, top = self.path_loss, self.instruments.attenuator.max_db
+        return pl.distance_for(0.0), pl.distance_for(top)
+
+    def _placeable(self) -> list[str]:
+        near, far = self.distance_range_ft()
+        want = self.rig.near_ft
+        if near > want:
+            return [f"path_loss: at 0 dB the attenuator already stands for {near:,.1f} ft, beyond rig.near_ft "
+                    f"({want:g} ft): with bench_loss_db {self.path_loss.bench_loss_db:g} no camera can be brought near"]
+        if far < 2 * want:
+            return [f"path_loss: the attenuator's {self.instruments.attenuator.max_db:g} dB stands for only "
+                    f"{far:,.1f} ft: a camera cannot be parked out of range"]
+        return []
 
     def broadcast_s(self, emitter: str) -> float:
         """The emitter's nominal broadcast duration: the wiring's datasheet figure, else the emulated one."""
@@ -250,6 +266,24 @@ class Bench(Strict):
         if nominal is None:
             nominal = self.emulate.emitters.retrigger if self.emulate is not None else "ignore"
         return nominal == "restart"
+
+    def kinds(self) -> list[str]:
+        return sorted({e.kind for e in self.emitters.values()})
+
+    def lacks(self, serial: str, need: str) -> str | None:
+        """Why a camera cannot serve a need (indicator, console, psu, dock), or None when it can. An emulated
+        bench gives every camera a console and a dock."""
+        c = self.cameras[serial]
+        emulated = self.emulate is not None
+        if need == "indicator" and c.indicator is None:
+            return "the camera's indicator is not wired"
+        if need == "console" and (not c.has_console or (not emulated and c.console is None)):
+            return "the camera has no console" if not c.has_console else "the bench file gives no console port"
+        if need == "psu" and (self.instruments.psu is None or c.psu_channel is None):
+            return "the camera has no supply channel on this bench"
+        if need == "dock" and not emulated and c.dock is None:
+            return "the camera has no dock folder"
+        return None
 
     def emitter_by_line(self, ref: str) -> str | None:
         return next((n for n, e in self.emitters.items() if e.line == ref), None)

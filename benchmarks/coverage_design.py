@@ -29,6 +29,7 @@ from scipy import stats as sps
 from bench.description import load_bench
 from rig.procedures.coverage import AT_EVERY, TARGETS, converged, next_distance, observations, turn
 from rig.stats import fit_probit
+from rig.trials import StepResult
 
 _BENCH = load_bench(Path(__file__).resolve().parent.parent / "fixtures" / "emulated.yaml")
 assert _BENCH.emulate is not None
@@ -61,7 +62,7 @@ def _judge(d: list[float], y: list[bool]) -> dict[str, Any]:
             "covered": r95.low is not None and r95.high is not None and r95.low <= TRUE_R95 <= r95.high}
 
 
-def choose(strategy: str, done: list[dict[str, Any]], seq: int) -> float:
+def choose(strategy: str, done: list[StepResult], seq: int) -> float:
     if strategy == "grid":
         return float(GRID[seq % len(GRID)])
     targets, every = DESIGNS[strategy]  # as the procedure does, with camera index 0
@@ -74,7 +75,7 @@ def run(strategy: str, seed: int, checkpoints: tuple[int, ...], target_ft: float
     rng = np.random.default_rng(seed)
     d: list[float] = []
     y: list[bool] = []
-    done: list[dict[str, Any]] = []
+    done: list[StepResult] = []
     reached: int | None = None
     at: dict[int, dict[str, Any]] = {}
     for seq in range(max(checkpoints)):
@@ -83,7 +84,7 @@ def run(strategy: str, seed: int, checkpoints: tuple[int, ...], target_ft: float
         heard = bool(rng.random() < true_p(x, margin))
         d.append(x)
         y.append(heard)
-        done.append({"C": {"distance_ft": x, "activated": heard}})
+        done.append(StepResult(cameras={"C": {"distance_ft": x, "activated": heard}}))
         if reached is None and seq >= 4:
             fit = fit_probit(d, y)
             r = fit.radius_wald(0.95) if fit is not None else None
@@ -97,12 +98,12 @@ def run(strategy: str, seed: int, checkpoints: tuple[int, ...], target_ft: float
 def until_precise(seed: int, target_ft: float, cap: int) -> dict[str, Any]:
     """The procedure with its stopping rule: broadcasts until r95's CI is within +/-target_ft."""
     rng = np.random.default_rng(seed)
-    done: list[dict[str, Any]] = []
+    done: list[StepResult] = []
     for seq in range(cap):
         if converged(done, ["C"], target_ft):
             break
         x = applied(choose("adaptive", done, seq))
-        done.append({"C": {"distance_ft": x, "activated": bool(rng.random() < true_p(x))}})
+        done.append(StepResult(cameras={"C": {"distance_ft": x, "activated": bool(rng.random() < true_p(x))}}))
     return {"broadcasts": len(done), **_judge(*observations(done, "C"))}
 
 

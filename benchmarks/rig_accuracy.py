@@ -37,10 +37,10 @@ BENCH = ROOT / "fixtures" / "emulated.yaml"
 
 
 def spec(path: Path, latency_trials: int, coverage_trials: int, target_ft: float = 0.0) -> Path:
-    cov: dict[str, Any] = {"trigger": "lightbar", "at_ft": 30}
+    cov: dict[str, Any] = {"trigger": "light_bar", "at_ft": 30}
     reqs: list[dict[str, Any]] = []
     if latency_trials:
-        reqs.append({"id": "LAT", "text": "latency", "procedure": "latency", "params": {"trigger": "lightbar"},
+        reqs.append({"id": "LAT", "text": "latency", "procedure": "latency", "params": {"trigger": "light_bar"},
                      "quantity": "p95", "limit": {"max": 1.0}, "units": "s", "trials": latency_trials})
     if target_ft:
         cov["target_ft"] = target_ft

@@ -26,7 +26,7 @@ import simpy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bwclab.configfile import read_yaml  # noqa: E402
+from core.config import read_yaml  # noqa: E402
 from sim.model import run_shift  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.sweep import rep_seeds, run_task  # noqa: E402

@@ -1,41 +1,56 @@
 """`bwclab rig certify`: the certification suite through pytest, with the rig's plugin.
 
-The files are checked first, so a bad bench, requirements or faults file ends with exit 2 and
-a message naming the file and field. Then pytest runs the requirements as tests and writes
-report.html (self-contained) and junit.xml beside the rig's own results. Exit 0 when every
-requirement passes or does not apply, 1 when any fails or errors, 2 on a usage error.
+Every input is checked first (bench, spec, faults, the spec against the bench, the run folder), so a
+bad file ends with exit 2 and a message naming the file and field before any bench is touched. Then
+pytest runs the requirements as tests and writes report.html (self-contained) and junit.xml beside the
+rig's own results. Exit 0 when every requirement passes or does not apply, 1 when any fails or errors or
+the run ended before judging everything, 2 on a usage error, 130 on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bench.description import load_bench
+from core.builtin import resolve
 from emulator.faults import load_faults
 from rig.campaign import check_selection
-from rig.plugin import DEFAULT_SPEC
-from rig.requirements import load_spec
+from rig.requirements import check_against_bench, load_spec
+from rig.suite import DEFAULT_SPEC
+
+Tick = Callable[[str, int, int], None]
+EXIT = {0: 0, 1: 1, 2: 130, 3: 1, 4: 2, 5: 2}  # pytest's exit codes -> ours
+
+
+class ProgressSink:
+    """Handed to pytest as a plugin so the campaign can report each finished step."""
+
+    def __init__(self, tick: Tick) -> None:
+        self.bwclab_tick = tick
 
 
 def check_inputs(bench: Path, requirements: Path, camera: str | None, faults: Path | None, out: Path,
                  resume: bool) -> None:
     b = load_bench(bench)
-    load_spec(requirements)
+    spec = load_spec(requirements)
     check_selection(b, bench, camera, faults, out, resume)
+    check_against_bench(spec, requirements, b, [camera] if camera else list(b.cameras))
     if faults is not None:
         load_faults(faults, list(b.cameras))
 
 
-def certify(bench: Path, requirements: Path | None, camera: str | None, faults: Path | None, out: Path, resume: bool,
-            select: str | None = None, quiet: bool = True) -> int:
-    requirements = requirements or DEFAULT_SPEC
-    check_inputs(bench, requirements, camera, faults, out, resume)
+def certify(bench: str | Path, requirements: str | Path | None, camera: str | None, faults: Path | None, out: Path,
+            resume: bool, select: str | None = None, quiet: bool = True, tick: Tick | None = None) -> int:
+    bench_path = resolve("bench", bench)
+    spec_path = resolve("spec", requirements or DEFAULT_SPEC)
+    check_inputs(bench_path, spec_path, camera, faults, out, resume)
     out.mkdir(parents=True, exist_ok=True)
-    args = ["-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(Path.cwd()), "--bench", str(bench),
-            "--requirements", str(requirements), "--rig-out", str(out), f"--html={out / 'report.html'}",
+    args = ["-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(Path.cwd()), "--bench", str(bench_path),
+            "--requirements", str(spec_path), "--rig-out", str(out), f"--html={out / 'report.html'}",
             "--self-contained-html", f"--junitxml={out / 'junit.xml'}", "-rfEs", "--disable-warnings"]
     args += ["-q"] if quiet else ["-v"]
     if camera:
@@ -46,5 +61,6 @@ def certify(bench: Path, requirements: Path | None, camera: str | None, faults: 
         args.append("--resume")
     if select:
         args += ["-k", select]
-    rc = int(pytest.main(args))
-    return rc if rc in (0, 1) else 2
+    plugins: list[object] = [ProgressSink(tick)] if tick is not None else []
+    rc = int(pytest.main(args, plugins=plugins))
+    return EXIT.get(rc, 1)

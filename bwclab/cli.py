@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from bwclab.configfile import ConfigError
+from core.config import ConfigError
 
 app = typer.Typer(help="bwclab: test and predict body-camera auto-activation.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -26,7 +26,8 @@ app.add_typer(rig_app, name="rig")
 console = Console(stderr=True)
 out_console = Console()
 
-ScenarioOpt = Annotated[Path, typer.Option("--scenario", help="scenario YAML file", show_default=False)]
+ScenarioOpt = Annotated[str, typer.Option("--scenario", help="scenario YAML file, or a built-in name "
+                                          "(hartford-patrol-shift, ...)", show_default=False)]
 OutOpt = Annotated[Path, typer.Option("--out", help="run folder to write", show_default=False)]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="seed (default: the scenario's)")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="override a scenario field: key=value")]
@@ -52,19 +53,21 @@ def sim_shift(
     out: OutOpt,
     seed: SeedOpt = None,
     set_: SetOpt = None,
-    profile: Annotated[Path | None, typer.Option("--profile", help="measured device profile (detection curve)")] = None,
+    profile: Annotated[Path | None, typer.Option("--profile", help="measured device profile (rig certify)")] = None,
     plots: Annotated[bool, typer.Option(help="write timeline.png and coverage.png")] = True,
 ) -> None:
     """Simulate one shift and write its run folder."""
+    from core.builtin import resolve
+    from core.profile import load_profile
     from sim.model import run_shift
     from sim.profile import apply_profile
     from sim.runfolder import write_run
     from sim.scenario import load_scenario
 
     try:
-        sc = load_scenario(scenario, set_ or [])
+        sc = load_scenario(resolve("scenario", scenario), set_ or [])
         if profile is not None:
-            sc = apply_profile(sc, profile)
+            sc = apply_profile(sc, load_profile(profile))
     except ConfigError as err:
         fail(err)
         return
@@ -86,11 +89,12 @@ def sim_sweep(
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler, tcp://HOST:PORT")] = None,
 ) -> None:
     """Run a grid of scenario variants with common random numbers."""
+    from core.builtin import resolve
     from sim.sweep import run_sweep
 
     with progress_bar("sweep") as tick:
         try:
-            summary = run_sweep(scenario, vary, reps, out, seed, workers, scheduler, set_ or [],
+            summary = run_sweep(resolve("scenario", scenario), vary, reps, out, seed, workers, scheduler, set_ or [],
                                 progress=lambda n, total: tick(n / total))
         except ConfigError as err:
             fail(err)
@@ -110,29 +114,54 @@ def sim_sweep(
     out_console.print(f"sweep written to {out}")
 
 
+BenchOpt = Annotated[str, typer.Option("--bench", help="bench description YAML, or a built-in name (emulated, ...)",
+                                       show_default=False)]
+
+
 @bench_app.command("emulate")
 def bench_emulate(
-    bench: Annotated[Path, typer.Option("--bench", help="bench description YAML", show_default=False)],
+    bench: BenchOpt,
     state_dir: Annotated[Path, typer.Option("--state-dir", help="where resources.json, truth.jsonl and docks go",
                                             show_default=False)],
     faults: Annotated[Path | None, typer.Option("--faults", help="faults YAML, per camera serial")] = None,
 ) -> None:
     """Run an emulated bench until SIGTERM or Ctrl-C; its ports are in STATE_DIR/resources.json."""
+    from emulator.__main__ import main as emulate
+
+    args = ["--bench", bench, "--state-dir", str(state_dir)] + (["--faults", str(faults)] if faults else [])
+    raise typer.Exit(emulate(args))
+
+
+@bench_app.command("check")
+def bench_check(bench: Annotated[str, typer.Argument(help="bench description YAML, or a built-in name")]) -> None:
+    """Check a bench file and print, per camera, the nearest and farthest distance the attenuator can place it at."""
+    from rich.table import Table
+
     from bench.description import load_bench
-    from emulator.server import serve
+    from core.builtin import resolve
 
     try:
-        serve(load_bench(bench), bench, state_dir, faults)
+        path = resolve("bench", bench)
+        b = load_bench(path)
     except ConfigError as err:
         fail(err)
+        return
+    near, far = b.distance_range_ft()
+    table = Table(title=f"{b.name} ({path}): valid")
+    for col in ("camera", "attenuator channel", "nearest (ft)", "farthest (ft)"):
+        table.add_column(col, justify="right" if col != "camera" else "left")
+    for serial, c in b.cameras.items():
+        table.add_row(serial, str(c.attenuator_channel), f"{near:.1f}", f"{far:.1f}")
+    out_console.print(table)
 
 
 @rig_app.command("certify")
 def rig_certify(
-    bench: Annotated[Path, typer.Option("--bench", help="bench description YAML", show_default=False)],
+    bench: BenchOpt,
     out: Annotated[Path, typer.Option("--out", help="run folder to write", show_default=False)],
-    requirements: Annotated[Path | None, typer.Option(
-        "--requirements", help="requirements YAML (default: fixtures/requirements/default.yaml)")] = None,
+    requirements: Annotated[str | None, typer.Option(
+        "--requirements", help="requirements YAML, or a built-in name: default, quick, demo (default: default)"
+    )] = None,
     camera: Annotated[str | None, typer.Option("--camera", help="certify only this camera serial")] = None,
     faults: Annotated[Path | None, typer.Option("--faults", help="emulator faults YAML (emulated bench)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="finish the interrupted run in --out")] = False,
@@ -140,7 +169,8 @@ def rig_certify(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="one line per requirement")] = False,
 ) -> None:
     """Certify a bench's cameras against a requirements file; report.html, junit.xml, trials.sqlite,
-    measurements.json and a profile.yaml per camera in OUT. Exit 0 pass, 1 fail, 2 usage error."""
+    measurements.json and a profile.yaml per camera in OUT. Exit 0 pass, 1 fail, error or incomplete,
+    2 usage error, 130 interrupted."""
     from bwclab.certify import certify
 
     try:
@@ -150,49 +180,66 @@ def rig_certify(
     raise typer.Exit(rc)
 
 
+@contextmanager
+def certify_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar naming the requirement being measured and its trial count."""
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as p:
+        task = p.add_task("certify: starting the bench", total=1)
+
+        def tick(label: str, done: int, total: int) -> None:
+            p.update(task, description=f"certify: {label}", completed=done, total=total)
+
+        yield tick
+
+
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option("--out", help="where the demo writes its runs")] = Path("results/demo"),
+    bench: BenchOpt = "demo",
+    requirements: Annotated[str, typer.Option("--requirements", help="spec YAML or built-in name: demo "
+                                              "(fast), quick, default")] = "demo",
 ) -> None:
-    """Certify the emulated bench, then run the Hartford patrol shift with CAM001's measured profile."""
+    """Certify the emulated demo bench, then run the Hartford patrol shift with CAM001's measured profile."""
     from bwclab.demo import run_demo
 
     try:
-        rc, _ = run_demo(out, progress_bar, show_summary, show_certificate)
+        rc, _ = run_demo(out, bench, requirements, certify_progress, progress_bar, show_summary, show_certificate)
     except ConfigError as err:
         fail(err)
     raise typer.Exit(rc)
 
 
-def show_certificate(measured: dict[str, Any], out: Path) -> None:
+def show_certificate(cert: Any, out: Path) -> None:
     from rich.table import Table
 
-    cams = measured["cameras"]
-    t = Table(title=f"certification: {measured['bench']} / {measured['spec']}: {measured['verdict'].upper()}")
+    t = Table(title=f"certification: {cert.bench} / {cert.spec}: {cert.verdict.upper()}")
     t.add_column("requirement")
     t.add_column("limit")
-    for c in cams:
+    for c in cert.cameras:
         t.add_column(c, justify="right")
     rows: dict[str, dict[str, Any]] = {}
-    for r in measured["results"]:
-        rows.setdefault(r["requirement"], {})[r["camera"]] = r
+    for r in cert.results:
+        rows.setdefault(r.requirement, {})[r.camera] = r
     for req, by_cam in rows.items():
         first = next(iter(by_cam.values()))
-        limit = " ".join(f"{'<=' if k == 'max' else '>='} {v:g}" for k, v in first["limit"].items())
+        limit = " ".join(f"{'<=' if k == 'max' else '>='} {v:g}" for k, v in first.limit.items())
         cells = []
-        for c in cams:
+        for c in cert.cameras:
             r = by_cam.get(c)
             if r is None:
                 cells.append("")
                 continue
-            value = r["judged_value"]
+            value = r.judged_value
             shown = f"{value:.3g}" if isinstance(value, float | int) else str(value or "-")
-            colour = {"pass": "green", "fail": "red"}.get(r["verdict"], "yellow")
-            cells.append(f"[{colour}]{shown} {r['verdict']}[/{colour}]")
-        t.add_row(req, f"{limit} {first['units']}".strip(), *cells)
+            colour = {"pass": "green", "fail": "red"}.get(r.verdict, "yellow")
+            cells.append(f"[{colour}]{shown} {r.verdict}[/{colour}]")
+        t.add_row(req, f"{limit} {first.units}".strip(), *cells)
     out_console.print(t)
-    out_console.print(f"{measured['trials']} trials, {measured['errored_attempts']} errored; "
-                      f"report: {out / 'report.html'}")
+    if cert.reason:
+        out_console.print(f"[yellow]not final: {cert.reason}[/yellow]; to finish: {cert.resume}")
+    out_console.print(f"{cert.trials} trials, {cert.errored_attempts} errored; report: {out / 'report.html'}")
 
 
 def show_summary(summary: dict[str, Any], out: Path) -> None:

@@ -1,44 +1,50 @@
-"""`bwclab demo`: certify the built-in emulated bench, then run the Hartford patrol shift with the
-profile the certification measured, and print both headline tables."""
+"""`bwclab demo`: certify the built-in emulated demo bench against the demo spec, then run the Hartford
+patrol shift with the profile the certification measured of CAM001, and print both headline tables.
+`--requirements quick` (or `default`) and `--bench emulated` are one flag away."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from bwclab.certify import certify
+from bwclab.certify import Tick, certify
+from core.builtin import resolve
+from core.profile import load_profile
+from rig.certificate import Certificate, read_certificate
 from sim.model import run_shift
 from sim.profile import apply_profile
 from sim.runfolder import write_run
 from sim.scenario import load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ROOT / "scenarios"
-BENCH = ROOT / "fixtures" / "emulated.yaml"
-SPEC = ROOT / "fixtures" / "requirements" / "quick.yaml"
+SCENARIO = "hartford-patrol-shift"
 
 
 def run_demo(
     out: Path,
+    bench: str,
+    spec: str,
+    certify_progress: Callable[[], AbstractContextManager[Tick]],
     progress: Callable[[str], AbstractContextManager[Callable[[float], None]]],
     show: Callable[[dict[str, Any], Path], None],
-    show_certificate: Callable[[dict[str, Any], Path], None],
+    show_certificate: Callable[[Certificate, Path], None],
 ) -> tuple[int, dict[str, Any]]:
     cert_dir = out / time.strftime("certify-%Y%m%d-%H%M%S")
-    rc = certify(BENCH, SPEC, None, None, cert_dir, resume=False)
-    measured = json.loads((cert_dir / "measurements.json").read_text(encoding="utf-8"))
-    show_certificate(measured, cert_dir)
-    sc = load_scenario(SCENARIOS / "hartford-patrol-shift.yaml")
-    profile = cert_dir / "CAM001" / "profile.yaml"
+    with certify_progress() as tick:
+        rc = certify(bench, spec, None, None, cert_dir, resume=False, tick=tick)
+    show_certificate(read_certificate(cert_dir / "measurements.json"), cert_dir)
+    sc = load_scenario(resolve("scenario", SCENARIO))
+    serial = "CAM001"
+    profile = cert_dir / serial / "profile.yaml"
+    label = f"shift: {sc.name}"
     if profile.exists():
-        sc = apply_profile(sc, profile)
-    with progress(f"shift: {sc.name} with CAM001's measured profile") as tick:
-        res = run_shift(sc, None, tick)
-    folder = out / "hartford-patrol-shift"
+        sc = apply_profile(sc, load_profile(profile))
+        label += f" with {serial}'s measured profile"
+    with progress(label) as frac:
+        res = run_shift(sc, None, frac)
+    folder = out / SCENARIO
     summary = write_run(res, folder)
     show(summary, folder)
     return rc, summary

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Protocol
 
 import numpy as np
@@ -106,3 +107,31 @@ class TableCurve:
     @property
     def max_radius_ft(self) -> float:
         return float(self.distance_ft[-1])
+
+
+@dataclass(frozen=True)
+class ProbitCurve:
+    """A measured curve: P(d) = Phi(a + b ln d), d in feet, b < 0 (the rig's fit)."""
+
+    a: float
+    b: float
+
+    def probability(self, distance_ft: NDArray[np.float64]) -> NDArray[np.float64]:
+        d = np.maximum(np.asarray(distance_ft, dtype=float), 1e-9)
+        z = (self.a + self.b * np.log(d)) / math.sqrt(2.0)
+        return np.asarray(0.5 * (1.0 + _erf(z)), dtype=float)
+
+    def radius_for(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray([self.radius_of(float(x)) for x in np.ravel(u)], dtype=float).reshape(np.shape(u))
+
+    def radius_of(self, u: float) -> float:
+        u = min(max(u, 1e-15), 1 - 1e-15)
+        return math.exp((_NORMAL.inv_cdf(u) - self.a) / self.b)
+
+    @property
+    def max_radius_ft(self) -> float:
+        return self.radius_of(1e-15)
+
+
+_NORMAL = NormalDist()
+_erf = np.vectorize(math.erf, otypes=[float])

@@ -9,7 +9,7 @@ from emulator.loop import now_ns
 from emulator.truth import TruthLog
 
 OK, FAILED, CLIPPED = "1", "0", "2"
-NUMBER = r"(-?\d+(?:\.\d*)?|-?\.\d+)"
+NUMBER = r"(-?\d{1,6}(?:\.\d{0,6})?|-?\.\d{1,6})"  # bounded: no line can make a huge number
 
 
 class Attenuator:
@@ -47,10 +47,10 @@ class Attenuator:
         if m := re.fullmatch(r"SETATT=" + NUMBER, cmd):
             replies = [self.set(ch, float(m.group(1))) for ch in self.values]
             return CLIPPED if CLIPPED in replies else replies[0]
-        if m := re.fullmatch(r"CHAN:(\d+):SETATT:" + NUMBER, cmd):
+        if m := re.fullmatch(r"CHAN:(\d{1,3}):SETATT:" + NUMBER, cmd):
             ch = int(m.group(1))
             return self.set(ch, float(m.group(2))) if ch in self.values else FAILED
-        if m := re.fullmatch(r"CHAN:(\d+):ATT\?", cmd):
+        if m := re.fullmatch(r"CHAN:(\d{1,3}):ATT\?", cmd):
             ch = int(m.group(1))
             return f"{self.values[ch]:g}" if ch in self.values else FAILED
         return FAILED

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from camera.bodycam import CameraState
@@ -12,6 +14,7 @@ from emulator.truth import TruthLog
 from emulator.unit import CameraUnit
 
 MAX_LINE = 4096
+TAG = re.compile(r"^@(\d{1,9})$")
 
 
 class Console:
@@ -56,7 +59,7 @@ class Console:
                     line = self.buf.decode("ascii", errors="replace").strip()
                     self.buf.clear()
                     if line:
-                        self._reply(self.execute(line))
+                        self._reply(self.tagged(line))
                 continue
             if len(self.buf) >= MAX_LINE:
                 self.buf.clear()
@@ -67,6 +70,17 @@ class Console:
     def _reply(self, text: str | None) -> None:
         if text is not None and self.unit.powered:  # a camera without power says nothing
             self.pty.write(f"{text}\n".encode())
+
+    def tagged(self, line: str) -> str | None:
+        """A command with an optional `@n` tag: the reply carries the same tag."""
+        if not line.startswith("@"):
+            return self.execute(line)
+        first, _, rest = line.partition(" ")
+        m = TAG.match(first)
+        if m is None or not rest.strip():
+            return "ERR 400 bad tag"
+        reply = self.execute(rest.strip())
+        return None if reply is None else f"@{m.group(1)} {reply}"
 
     def execute(self, line: str) -> str | None:
         words = line.split()
@@ -121,6 +135,8 @@ class Console:
             if not sep:
                 return f"ERR 400 expected key=value, got {item}"
             if key == "buffer_s":
+                if len(value) > 32:
+                    return "ERR 400 buffer_s: expected seconds"
                 try:
                     v = float(value)
                 except ValueError:

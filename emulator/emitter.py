@@ -32,7 +32,7 @@ class Emitter:
                  restart: bool = True) -> None:
         self.loop, self.name, self.kind, self.emitter_id = loop, name, kind, emitter_id
         self.duration_ns = int(duration_s * 1e9)
-        self.filter_ns = int(filter_s * 1e9) if kind == "lightbar" else 0
+        self.filter_ns = int(filter_s * 1e9) if kind == "light_bar" else 0
         self.restart = restart
         self.truth = truth
         self.on_start, self.on_end = on_start, on_end

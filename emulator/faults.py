@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field, RootModel
 
-from bwclab.configfile import ConfigError, read_yaml, validate
+from core.config import ConfigError, read_yaml, validate
+from core.strict import Strict
 
 
-class CameraFaults(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class CameraFaults(Strict):
     extra_latency_ms: float = Field(default=0.0, ge=0, le=60_000)
     latency_jitter_ms: float = Field(default=0.0, ge=0, le=60_000, description="uniform 0..jitter added")
     sensitivity_offset_db: float = Field(default=0.0, ge=-60, le=60, description="positive: hears less")
@@ -33,7 +32,7 @@ class CameraFaults(BaseModel):
 
 
 class FaultFile(RootModel[dict[str, CameraFaults]]):
-    pass
+    model_config = ConfigDict(frozen=True)
 
 
 def load_faults(path: Path, cameras: list[str]) -> dict[str, CameraFaults]:

@@ -91,6 +91,8 @@ class NumatoAdapter:
         return i if 0 <= i < self.ports else None
 
     def hexarg(self, token: str) -> int | None:
+        if len(token) > self.width:
+            return None
         try:
             v = int(token, 16)
         except ValueError:

@@ -130,6 +130,8 @@ class Oscilloscope:
         parts = [p.strip() for p in arg.split(",")]
         if len(parts) != 3 or parts[0].upper() not in ("DEL", "DELAY"):
             raise ScpiError(ILLEGAL_VALUE)
+        if len(parts[1]) > 6 or len(parts[2]) > 6:
+            raise ScpiError(DATA_OUT_OF_RANGE)
         try:
             a, b = int(parts[1]), int(parts[2])
         except ValueError:

@@ -11,6 +11,8 @@ ILLEGAL_VALUE = (-224, "Illegal parameter value")
 DATA_OUT_OF_RANGE = (-222, "Data out of range")
 MISSING_PARAMETER = (-109, "Missing parameter")
 INVALID_CHARACTER = (-101, "Invalid character")
+NUMERIC_DATA = (-120, "Numeric data error")
+MAX_NUMBER_CHARS = 32
 
 
 class ScpiError(Exception):
@@ -118,6 +120,8 @@ def number(text: str, lo: float, hi: float) -> float:
         raise ScpiError(MISSING_PARAMETER)
     if t in words:
         return words[t]
+    if len(t) > MAX_NUMBER_CHARS:
+        raise ScpiError(NUMERIC_DATA)
     try:
         v = float(t)
     except ValueError:
@@ -145,12 +149,17 @@ def channel_list(text: str, count: int) -> list[int] | None:
     if m is None:
         raise ScpiError(ILLEGAL_VALUE)
     out: list[int] = []
-    for item in m.group(1).split(","):
+    for item in m.group(1).split(",")[:count + 1]:
         lo, _, hi = item.partition(":")
         if not lo.isdigit() or (hi and not hi.isdigit()):
             raise ScpiError(ILLEGAL_VALUE)
-        out.extend(range(int(lo), int(hi or lo) + 1))
-    if not out or any(not 1 <= c <= count for c in out):
+        if len(lo) > 3 or len(hi) > 3:
+            raise ScpiError(DATA_OUT_OF_RANGE)
+        first, last = int(lo), int(hi or lo)
+        if not 1 <= first <= last <= count:  # checked before the range is built
+            raise ScpiError(DATA_OUT_OF_RANGE)
+        out.extend(range(first, last + 1))
+    if not out:
         raise ScpiError(DATA_OUT_OF_RANGE)
     return out
 

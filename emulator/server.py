@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import signal
 import time
+import uuid
 from pathlib import Path
-from typing import Any
 
 from bench.description import Bench, split_line
-from bwclab.configfile import ConfigError
+from core.config import ConfigError
+from core.resources import CameraPorts, Endpoint, Resources, SerialPort, write_resources
 from emulator.attenuator import Attenuator
 from emulator.console import Console
 from emulator.dock import Renderer
@@ -45,6 +45,7 @@ class EmulatedBench:
         assert bench.emulate is not None
         em = bench.emulate
         self.bench, self.state_dir = bench, state_dir
+        self.session = uuid.uuid4().hex[:12]
         self.loop = Loop()
         state_dir.mkdir(parents=True, exist_ok=True)
         self.truth = TruthLog(state_dir / "truth.jsonl")
@@ -61,7 +62,7 @@ class EmulatedBench:
                            lambda ch: self.attenuator.values[ch], self.truth)
         self.emitters = {}
         for name, e in bench.emitters.items():
-            em_ = Emitter(self.loop, name, e.kind, e.id, em.emitters.broadcast_s, em.emitters.lightbar_filter_ms / 1e3,
+            em_ = Emitter(self.loop, name, e.kind, e.id, em.emitters.broadcast_s, em.emitters.light_bar_filter_ms / 1e3,
                           self.truth, self.radio.start, self.radio.end, em.emitters.retrigger == "restart")
             self.wire(e.line).listeners.append(em_.input_changed)
             self.emitters[name] = em_
@@ -112,10 +113,13 @@ class EmulatedBench:
                 probes[ch] = self.units[probe.indicator].indicator
         self.scope = Oscilloscope(self.loop, probes, self.truth)
         self.servers = {
-            "attenuator": TcpInstrument(self.loop, lambda: self.attenuator.handle, b"\r\n"),
-            "scope": TcpInstrument(self.loop, lambda: self.scope.handle, b"\n"),
-            "psu": TcpInstrument(self.loop, lambda: self.psu.handle, b"\n"),
-        }
+            name: TcpInstrument(self.loop, handler, end, on_error=functools.partial(self._protocol_error, name))
+            for name, handler, end in (("attenuator", lambda: self.attenuator.handle, b"\r\n"),
+                                       ("scope", lambda: self.scope.handle, b"\n"),
+                                       ("psu", lambda: self.psu.handle, b"\n"))}
+
+    def _protocol_error(self, instrument: str, text: str) -> None:
+        self.truth.log("protocol_error", instrument=instrument, error=text)
 
     def wire(self, ref: str) -> Wire:
         if ref not in self.wires:
@@ -129,25 +133,40 @@ class EmulatedBench:
         if serial is not None:
             self.units[serial].set_power(on, t_ns)
 
-    def resources(self) -> dict[str, Any]:
-        def inst(s: TcpInstrument) -> dict[str, Any]:
-            return {"host": "127.0.0.1", "port": s.port, "resource": f"TCPIP::127.0.0.1::{s.port}::SOCKET"}
+    def resources(self) -> Resources:
+        def inst(s: TcpInstrument) -> Endpoint:
+            return Endpoint(host="127.0.0.1", port=s.port, resource=f"TCPIP::127.0.0.1::{s.port}::SOCKET")
 
-        return {
-            "gpio": {name: {"port": a.pty.name} for name, a in self.adapters.items()},
-            "instruments": {name: inst(s) for name, s in self.servers.items()},
-            "cameras": {s: {"console": self.consoles[s].pty.name, "dock": str(self.state_dir / "dock" / s)}
-                        for s in self.units},
-            "truth_log": str(self.state_dir / "truth.jsonl"),
-        }
+        return Resources(
+            pid=os.getpid(), session=self.session,
+            gpio={name: SerialPort(port=a.pty.name) for name, a in self.adapters.items()},
+            instruments={name: inst(s) for name, s in self.servers.items()},
+            cameras={s: CameraPorts(console=self.consoles[s].pty.name, dock=str(self.state_dir / "dock" / s))
+                     for s in self.units},
+            truth_log=str(self.state_dir / "truth.jsonl"))
 
     def publish(self) -> Path:
         path = self.state_dir / "resources.json"
-        tmp = path.with_name(".resources.json.part")
-        tmp.write_text(json.dumps(self.resources(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_resources(path, self.resources())
         self.truth.log("ready", resources=str(path))
         return path
+
+    def watch(self, fd: int) -> None:
+        """Stop when the parent's end of this pipe closes: the parent died (however it died)."""
+        def readable() -> None:
+            try:
+                data = os.read(fd, 64)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self.truth.log("parent_gone")
+                self.loop.remove(fd)
+                self.loop.stop()
+
+        os.set_blocking(fd, False)
+        self.loop.add_reader(fd, readable)
 
     def run(self) -> None:
         self.loop.run()
@@ -170,10 +189,13 @@ class EmulatedBench:
             (self.state_dir / "resources.json").unlink()
 
 
-def serve(bench: Bench, bench_path: Path, state_dir: Path, faults_path: Path | None) -> None:
+def serve(bench: Bench, bench_path: Path, state_dir: Path, faults_path: Path | None,
+          watch_fd: int | None = None) -> None:
     check_emulatable(bench, bench_path)
     faults = load_faults(faults_path, list(bench.cameras)) if faults_path else {}
     eb = EmulatedBench(bench, state_dir, faults)
+    if watch_fd is not None:
+        eb.watch(watch_fd)
 
     def stop(signum: int, frame: object) -> None:
         eb.loop.stop()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from emulator.loop import Loop
 
 MAX_PENDING = 256 * 1024  # bytes queued for a reader that is not reading; older bytes are dropped
+MAX_UNREAD = 256 * 1024  # replies queued for a TCP client that is not reading: past this it is dropped
 
 
 class PtyPort:
@@ -79,10 +80,15 @@ LineHandler = Callable[[str], str | None]
 
 
 class TcpInstrument:
-    """A line-oriented instrument on 127.0.0.1: each line in, at most one reply out."""
+    """A line-oriented instrument on 127.0.0.1: each line in, at most one reply out.
+
+    A line longer than `max_line` is replaced by one the handler refuses, however its bytes arrive; a
+    client that leaves more than MAX_UNREAD bytes of replies unread is disconnected; a handler that
+    raises on a line logs it and answers nothing: no line can stop the bench."""
 
     def __init__(self, loop: Loop, make_handler: Callable[[], LineHandler], reply_end: bytes,
-                 max_line: int = 8192) -> None:
+                 max_line: int = 8192, on_error: Callable[[str], None] = lambda _text: None) -> None:
+        self.on_error = on_error
         self.loop = loop
         self.make_handler = make_handler
         self.reply_end = reply_end
@@ -140,18 +146,28 @@ class _Conn:
                 return
             raw = bytes(self.inbuf[:cut])
             del self.inbuf[: cut + 1]
-            if self.discarding:
+            if self.discarding or len(raw) > self.server.max_line:
                 self.discarding = False
-                raw = b"\x00" * (self.server.max_line + 1)
+                raw = b"\x00"  # the over-long line, as one the handler refuses (a control character)
             if not raw.strip():
                 continue
             text = raw.decode("ascii", errors="replace").strip()
-            reply = self.handler(text)
+            try:
+                reply = self.handler(text)
+            except Exception as exc:  # a handler bug must not take the bench down: log it, answer nothing
+                self.server.on_error(f"{type(exc).__name__}: {exc} on {text[:80]!r}")
+                continue
             if reply is not None:
                 self._send(reply.encode("ascii", errors="replace") + self.server.reply_end)
+                if self.sock.fileno() < 0:
+                    return
 
     def _send(self, data: bytes) -> None:
         self.out += data
+        if len(self.out) > MAX_UNREAD:
+            self.server.on_error(f"client does not read its replies ({len(self.out):,} bytes queued): dropped")
+            self.close()
+            return
         self._flush()
 
     def _flush(self) -> None:
@@ -171,5 +187,7 @@ class _Conn:
     def close(self) -> None:
         self.server.loop.remove(self.sock)
         self.server.conns.discard(self)
+        self.out.clear()
+        self.inbuf.clear()
         with contextlib.suppress(OSError):
             self.sock.close()

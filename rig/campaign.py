@@ -1,45 +1,50 @@
 """One certification run: bench up, procedures run on demand (each once, for every requirement
 that uses it), every trial committed as it finishes, requirements judged, results written.
 
-The run folder holds `trials.sqlite` (every attempt), `clips/` (the clips the buffer checks read),
-and at the end `measurements.json` and `<serial>/profile.yaml`. `--resume` reopens the folder and
-runs only the trials it lacks; a folder that already holds trials is never overwritten.
+The run folder holds `trials.sqlite` (every attempt of every session), `clips/` (the clips the buffer
+checks read, named by session), `bench/session-N/` (an emulated bench's state, a fresh one per session)
+and at the end `measurements.json` and `<serial>/profile.yaml`. `--resume` reopens the folder and runs
+only the trials it lacks; a folder that already holds trials is never overwritten; a folder in use by
+another run is refused (an `fcntl` lock, released when that run ends however it ends).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
-import json
 import os
-import statistics
-import tempfile
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 import numpy as np
-import yaml
 
 from bench.description import Bench, load_bench
-from bwclab.configfile import ConfigError
-from rig.emulated import EmulatedBench
-from rig.interfaces import DriverError, NotApplicable
-from rig.measurements import Measurement, NoData, latency_samples, measure
-from rig.procedures import PROCEDURES
-from rig.procedures.base import TRIAL_ERRORS, Context, GpioPath
-from rig.requirements import Requirement, Spec, Verdict, judged_value, load_spec, verdict
+from core.config import ConfigError
+from core.profile import (
+    PROFILE_FORMAT,
+    AudioMeasured,
+    BufferMeasured,
+    DeviceProfile,
+    Identity,
+    LatencySamples,
+    ProbitCurve,
+    Provenance,
+    dump_profile,
+)
+from rig.certificate import Certificate, Result, Unjudged, atomic_write, finite, overall, write_certificate
+from rig.emulated import EmulatorProcess
+from rig.interfaces import DriverError
+from rig.measurements import Measurement, NoData
+from rig.procedures import buffer, coverage, latency
+from rig.procedures.base import TRIAL_ERRORS, Context, GpioPath, Plan
+from rig.requirements import Requirement, Spec, Verdict, check_against_bench, judged_value, load_spec, unmet, verdict
 from rig.station import Station
-from rig.stats import fit_probit
-from rig.trials import DROPPED, TrialStore, camera_causes, camera_rows, lost_steps
-
-NEEDS = {  # procedure -> what each camera must have for it to apply
-    "allowlist": ("console",), "sleep": ("console",), "console": ("console",), "clock": ("console",),
-    "powercut": ("psu", "dock"), "buffer": ("dock",), "latency": ("indicator",), "coverage": ("indicator",),
-    "window": ("indicator",), "group": ("indicator",),
-}
+from rig.trials import TRIALS_FORMAT, TrialStore, camera_causes, camera_rows, lost_steps
 
 
 @dataclass
@@ -50,34 +55,20 @@ class Outcome:
     measurement: Measurement | None
     reason: str = ""
 
-    def as_json(self, req: Requirement) -> dict[str, Any]:
+    def record(self, req: Requirement) -> Result:
         m = self.measurement
-        return {"requirement": req.id, "text": req.text, "camera": self.camera, "verdict": self.verdict,
-                "quantity": req.quantity, "judge": req.judge, "limit": req.limit.model_dump(exclude_none=True),
-                "units": req.units, "value": None if m is None else _finite(m.value),
-                "judged_value": None if m is None else _finite(judged_value(req, m)),
-                "ci_low": None if m is None else _finite(m.low), "ci_high": None if m is None else _finite(m.high),
-                "uncertainty": "" if m is None else m.uncertainty, "trials": 0 if m is None else m.n,
-                "note": self.reason or ("" if m is None else m.note)}
-
-
-def _finite(x: float | None) -> float | str | None:
-    if x is None:
-        return None
-    return x if np.isfinite(x) else ("inf" if x > 0 else "-inf")
+        return Result(
+            requirement=req.id, text=req.text, camera=self.camera, verdict=self.verdict, quantity=req.quantity,
+            judge=req.judge, limit=req.limit.model_dump(exclude_none=True), units=req.units,
+            value=None if m is None else finite(m.value),
+            judged_value=None if m is None else finite(judged_value(req, m)),
+            ci_low=None if m is None else finite(m.low), ci_high=None if m is None else finite(m.high),
+            uncertainty="" if m is None else m.uncertainty, trials=0 if m is None else m.n,
+            note=self.reason or ("" if m is None else m.note))
 
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def check_selection(bench: Bench, bench_path: Path, camera: str | None, faults: Path | None, out: Path,
@@ -87,6 +78,8 @@ def check_selection(bench: Bench, bench_path: Path, camera: str | None, faults: 
         raise ConfigError(bench_path, [f"--camera {camera}: no such camera (have {', '.join(sorted(bench.cameras))})"])
     if faults is not None and bench.emulate is None:
         raise ConfigError(bench_path, ["--faults applies to an emulated bench only (this file has no emulate:)"])
+    if out.exists() and not out.is_dir():
+        raise ConfigError(out, ["--out names a file; a run folder is expected"])
     db = out / "trials.sqlite"
     if db.exists() and not resume:
         raise ConfigError(out, ["already holds a run's trials: pass --resume to finish it, or choose a new --out"])
@@ -94,47 +87,80 @@ def check_selection(bench: Bench, bench_path: Path, camera: str | None, faults: 
         raise ConfigError(out, ["--resume: no trials.sqlite here to resume"])
 
 
+def lock_folder(out: Path) -> IO[str]:
+    """Hold `out/.lock` for this process's life; a second run on the same folder is refused."""
+    out.mkdir(parents=True, exist_ok=True)
+    fh = (out / ".lock").open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise ConfigError(out, [f"is in use by another bwclab run ({holder}); wait for it to end"]) from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()}\n")
+    fh.flush()
+    return fh
+
+
 class Campaign:
     def __init__(self, bench_path: Path, spec_path: Path, out: Path, camera: str | None = None,
                  faults: Path | None = None, resume: bool = False,
-                 progress: Callable[[str], None] = lambda _t: None) -> None:
+                 progress: Callable[[str], None] = lambda _t: None,
+                 tick: Callable[[str, int, int], None] = lambda _label, _done, _total: None) -> None:
         self.bench_path, self.spec_path, self.out = bench_path, spec_path, out
         self.bench: Bench = load_bench(bench_path)
         self.spec: Spec = load_spec(spec_path)
         check_selection(self.bench, bench_path, camera, faults, out, resume)
         self.cameras = [camera] if camera else list(self.bench.cameras)
+        check_against_bench(self.spec, spec_path, self.bench, self.cameras)
         self.faults = faults
         self.progress = progress
-        out.mkdir(parents=True, exist_ok=True)
+        self.tick = tick
+        self.camera_arg = camera
+        self._lock = lock_folder(out)
         self.store = TrialStore(out / "trials.sqlite")
         meta = {"bench": str(bench_path), "bench_sha256": file_digest(bench_path),
                 "spec_sha256": file_digest(spec_path),
                 "cameras": ",".join(self.cameras), "faults_sha256": file_digest(faults) if faults else ""}
         if resume:
             old = self.store.meta()
+            if old.get("format", "1") != TRIALS_FORMAT:
+                self._release()
+                raise ConfigError(out, [f"--resume: the run was written in trials format {old.get('format', '1')}; "
+                                        f"this bwclab writes format {TRIALS_FORMAT}: start a new run"])
             changed = [k for k in meta if k != "bench" and old.get(k) != meta[k]]
             if changed:
-                self.store.close()
+                self._release()
                 raise ConfigError(out, [f"--resume: the run was started with a different {', '.join(changed)}"])
         else:
-            self.store.set_meta(**meta, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-        self.emulated: EmulatedBench | None = None
+            self.store.set_meta(**meta, format=TRIALS_FORMAT, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        self.session = self.store.begin_session()
+        self.emulated: EmulatorProcess | None = None
         self.station: Station | None = None
         self.ctx: Context | None = None
-        self.ran: dict[str, str | None] = {}  # procedure key -> None when run, else why not applicable
+        self.ran: dict[str, str | None] = {}  # procedure key -> None when run, else why it could not run
         self.outcomes: dict[tuple[str, str], Outcome] = {}
+        self.stopped = ""  # why the run ended before judging everything
+
+    def _release(self) -> None:
+        self.store.close()
+        self._lock.close()
 
     # --- bench --------------------------------------------------------------------------
     def open(self) -> None:
         resources = None
         if self.bench.emulate is not None:
             self.progress("starting the emulated bench")
-            self.emulated = EmulatedBench(self.bench_path, self.out / "bench", self.faults)
+            state = self.out / "bench" / f"session-{self.session}"
+            self.emulated = EmulatorProcess(self.bench_path, state, self.faults)
             resources = self.emulated.resources
         self.station = Station(self.bench, resources)
         rs = self.bench.rig
         self.ctx = Context(self.station, self.store, self.cameras, self.out, near_ft=rs.near_ft, settle_s=rs.settle_s,
-                           boot_wait_s=rs.boot_wait_s, progress=self.progress)
+                           boot_wait_s=rs.boot_wait_s, progress=self.progress, tick=self._tick)
         lags = self.station.loopback_lags_ns(30)
         if lags:
             lo, med, hi = np.percentile(lags, [2.5, 50, 97.5])
@@ -158,125 +184,147 @@ class Campaign:
             self.station.close()
         if self.emulated is not None:
             self.emulated.stop()
-        self.store.close()
+        self._release()
 
     # --- running ------------------------------------------------------------------------
-    def missing(self, procedure: str, serial: str) -> str | None:
-        st, wiring = self.station, self.bench.cameras[serial]
-        assert st is not None
-        for need in NEEDS[procedure]:
-            if need == "console" and st.console_port(serial) is None:
-                return "the camera has no console"
-            if need == "psu" and (st.psu is None or wiring.psu_channel is None):
-                return "the camera has no supply channel on this bench"
-            if need == "dock" and st.dock(serial) is None:
-                return "the camera has no dock folder"
-            if need == "indicator" and wiring.indicator is None:
-                return "the camera's indicator is not wired"
-        return None
+    def _tick(self, key: str, done: int, total: int) -> None:
+        ids = [r.id for r in self.spec.requirements if r.key == key]
+        self.tick(", ".join(ids[:3]) + (" ..." if len(ids) > 3 else ""), done, total)
 
     def run_procedure(self, req: Requirement) -> None:
         if req.key in self.ran:
             return
         assert self.ctx is not None
         users = [r for r in self.spec.requirements if r.key == req.key]
-        trials, retries = max(r.trials for r in users), max(r.retries for r in users)
-        cams = [s for s in self.cameras if self.missing(req.procedure, s) is None]
-        if not cams:
-            self.ran[req.key] = self.missing(req.procedure, self.cameras[0])
-            return
-        self.progress(f"{req.key}: {trials} trials on {', '.join(cams)}")
+        plan = Plan(req.key, max(r.trials for r in users), max(r.retries for r in users))
+        cams = [s for s in self.cameras if any(unmet(r, self.bench, s) is None for r in users)]
+        self.progress(f"{req.id} ({req.key}): {plan.trials} trials on {', '.join(cams)}")
         self.ctx.cameras = cams
         try:
-            PROCEDURES[req.procedure](self.ctx, req.key, trials, retries, **dict(req.params))
+            req.proc.run(self.ctx, plan, req.settings())
             self.ran[req.key] = None
-        except NotApplicable as exc:
-            self.ran[req.key] = str(exc)
         finally:
             self.ctx.cameras = list(self.cameras)
 
     def evaluate(self, req: Requirement, camera: str) -> Outcome:
         if (req.id, camera) in self.outcomes:
             return self.outcomes[(req.id, camera)]
-        why = self.missing(req.procedure, camera)
-        if why is None:
-            self.run_procedure(req)
-            why = self.ran.get(req.key)
+        why = unmet(req, self.bench, camera)
         if why is not None:
             outcome = Outcome(req.id, camera, "not applicable", None, why)
         else:
-            try:
-                trials = self.store.trials(req.key)
-                m = measure(req.procedure, req.quantity, trials, camera, dict(req.measure))
-                lost = lost_steps(trials, camera)
-                if lost:  # fewer trials than the requirement asks: never a pass on what is left
-                    causes = "; ".join(sorted(set(camera_causes(trials, camera)))[:3])
-                    steps = len({t.seq for t in trials})
-                    outcome = Outcome(req.id, camera, "error", m, f"{len(lost)} of {steps} steps gave this camera "
-                                      f"no result after their retries: {causes}")
-                else:
-                    outcome = Outcome(req.id, camera, verdict(req, m), m)
-            except NotApplicable as exc:
-                outcome = Outcome(req.id, camera, "not applicable", None, str(exc))
-            except NoData as exc:
-                outcome = Outcome(req.id, camera, "error", None, str(exc))
-            except DriverError as exc:
-                outcome = Outcome(req.id, camera, "error", None, str(exc))
+            self.run_procedure(req)
+            outcome = self._judge(req, camera)
         self.outcomes[(req.id, camera)] = outcome
         return outcome
 
+    def _judge(self, req: Requirement, camera: str) -> Outcome:
+        trials = self.store.trials(req.key)
+        try:
+            rows = camera_rows(trials, camera, req.proc.row)
+            if not rows:
+                causes = camera_causes(trials, camera)
+                raise NoData(f"no successful trial of {req.procedure} for {camera}"
+                             + (f": {_summary(causes)}" if causes else ""))
+            m = req.proc.measure(req.quantity, rows, req.options())
+        except (NoData, DriverError) as exc:
+            return Outcome(req.id, camera, "error", None, str(exc))
+        causes = camera_causes(trials, camera)
+        if causes:
+            m.note = (m.note + " " if m.note else "") + f"{len(causes)} errored attempt(s) recorded: {_summary(causes)}"
+        lost = lost_steps(trials, camera)
+        if lost:  # fewer trials than the requirement asks: never a pass on what is left
+            steps = len({t.seq for t in trials})
+            return Outcome(req.id, camera, "error", m, f"{len(lost)} of {steps} steps gave this camera no result "
+                           f"after their retries: {_summary(causes)}; --resume retries them")
+        if m.unsure:
+            return Outcome(req.id, camera, "error", m, m.unsure)
+        return Outcome(req.id, camera, verdict(req, m), m)
+
     # --- results ------------------------------------------------------------------------
-    def write_results(self) -> None:
+    def resume_command(self) -> str:
+        words = ["bwclab", "rig", "certify", "--bench", str(self.bench_path), "--requirements", str(self.spec_path),
+                 "--out", str(self.out)]
+        if self.camera_arg:
+            words += ["--camera", self.camera_arg]
+        if self.faults:
+            words += ["--faults", str(self.faults)]
+        return shlex.join([*words, "--resume"])
+
+    def certificate(self) -> Certificate:
         by_id = {r.id: r for r in self.spec.requirements}
-        rows = [o.as_json(by_id[o.requirement]) for o in self.outcomes.values()]
+        results = [o.record(by_id[o.requirement]) for o in self.outcomes.values()]
+        unjudged = [Unjudged(requirement=r.id, camera=c) for r in self.spec.requirements for c in self.cameras
+                    if (r.id, c) not in self.outcomes]
         trials = self.store.trials()
-        summary = {"bench": self.bench.name, "spec": self.spec.name, "cameras": self.cameras,
-                   "trials": len(trials), "errored_attempts": sum(t.status == "error" for t in trials),
-                   "dropped_camera_attempts": sum(isinstance(v, dict) and DROPPED in v for t in trials
-                                                  for v in t.result.values()),
-                   "verdict": overall(list(self.outcomes.values())), "results": rows}
+        verdict_ = overall(results, unjudged)
+        counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "fail", "error", "not applicable")}
+        counts["unjudged"] = len(unjudged)
+        cert = Certificate(
+            bench=self.bench.name, spec=self.spec.name, cameras=self.cameras, verdict=verdict_,
+            reason=(self.stopped or "the run ended before judging every requirement") if unjudged else "",
+            unjudged=unjudged, resume=self.resume_command() if unjudged or verdict_ == "error" else "",
+            counts=counts, trials=len(trials), errored_attempts=sum(t.status == "error" for t in trials),
+            dropped_camera_attempts=sum(len(t.result.dropped) for t in trials), sessions=self.session,
+            results=results)
         if self.ctx is not None and self.ctx.gpio.samples:
-            summary["gpio_loopback_ms"] = {"median": self.ctx.gpio.lag_median_ns / 1e6,
-                                           "u95": self.ctx.gpio.lag_spread_ns / 1e6}
-        atomic_write(self.out / "measurements.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
+            cert.gpio_loopback_ms = {"median": self.ctx.gpio.lag_median_ns / 1e6,
+                                     "u95": self.ctx.gpio.lag_spread_ns / 1e6}
+        return cert
+
+    def write_results(self) -> Certificate:
+        cert = self.certificate()
+        write_certificate(self.out / "measurements.json", cert)
         for s in self.cameras:
             profile = self.profile(s)
-            if profile:
+            if profile is not None:
                 (self.out / s).mkdir(exist_ok=True)
-                atomic_write(self.out / s / "profile.yaml", yaml.safe_dump(profile, sort_keys=False))
+                atomic_write(self.out / s / "profile.yaml", dump_profile(profile))
+        return cert
 
-    def profile(self, serial: str) -> dict[str, Any]:
-        """The camera as the fleet simulator models it (sim/profile.py's format)."""
-        prof: dict[str, Any] = {"device": {"serial": serial}}
+    def identity(self, serial: str) -> Identity:
         con = self.station.consoles.get(serial) if self.station else None
         if con is not None:
-            try:
+            with contextlib.suppress(*TRIAL_ERRORS):
                 ident = con.identity()
-                prof["device"] = {k: ident[k] for k in ("model", "serial", "firmware") if k in ident}
-            except TRIAL_ERRORS:
-                pass
-        keys = {r.key for r in self.spec.requirements}
-        lat = [x for k in keys if k.startswith("latency ") for x in latency_samples(self.store.trials(k), serial)]
-        if lat:
-            prof["latency_s"] = [round(float(x), 4) for x in sorted(lat)]
-        for k in keys:
-            if k.startswith("coverage "):
-                rows = camera_rows(self.store.trials(k), serial)
-                fit = fit_probit([r["distance_ft"] for r in rows], [r["activated"] for r in rows])
-                if fit is not None:
-                    grid = [0.0, *(float(x) for x in np.arange(5.0, 205.0, 5.0))]
-                    prob = [1.0, *(round(float(fit.p(d)), 4) for d in grid[1:])]
-                    prof["detection"] = {"kind": "table", "distance_ft": grid, "probability": prob}
-            if k.startswith("buffer "):
-                reach = [r["buffered_s"] for r in camera_rows(self.store.trials(k), serial) if "buffered_s" in r]
-                if reach:
-                    prof["buffer_s"] = round(float(statistics.median(reach)), 3)
-        return prof if len(prof) > 1 else {}
+                return Identity(serial=serial, model=ident.get("model"), firmware=ident.get("firmware"))
+        return Identity(serial=serial)
+
+    def profile(self, serial: str) -> DeviceProfile | None:
+        """The camera as the fleet simulator models it (core/profile.py): device properties only."""
+        detection: dict[str, ProbitCurve] = {}
+        lat: dict[str, LatencySamples] = {}
+        buf: BufferMeasured | None = None
+        audio: AudioMeasured | None = None
+        for req in self.spec.requirements:
+            kind = getattr(req.settings(), "trigger", None) or next(iter(self.bench.emitters.values())).kind
+            trials = self.store.trials(req.key)
+            if req.procedure == "latency" and kind not in lat:
+                got, misses = latency.samples(camera_rows(trials, serial, latency.LatencyRow))
+                if got:
+                    lat[kind] = LatencySamples(samples_s=[round(x, 4) for x in sorted(got)], misses=misses)
+            elif req.procedure == "coverage" and kind not in detection:
+                with contextlib.suppress(NoData):
+                    f = coverage.fit(camera_rows(trials, serial, coverage.CoverageRow))
+                    c = f.cov.tolist()
+                    detection[kind] = ProbitCurve(a=f.a, b=f.b, cov=((c[0][0], c[0][1]), (c[1][0], c[1][1])),
+                                                  broadcasts=f.n)
+            elif req.procedure == "buffer" and buf is None:
+                got_buffer = buffer.buffered(camera_rows(trials, serial, buffer.BufferRow))
+                if got_buffer is not None:
+                    configured, reach, found = got_buffer
+                    buf = BufferMeasured(configured_s=configured, measured_s=[round(x, 4) for x in reach])
+                    cfg = next((r for r in camera_rows(trials, serial, buffer.BufferRow) if r.activated), None)
+                    audio = AudioMeasured(configured_in_buffer=bool(cfg and cfg.audio_in_buffer), found_in_buffer=found)
+        if not (detection or lat or buf):
+            return None
+        return DeviceProfile(format=PROFILE_FORMAT, device=self.identity(serial), detection=detection, latency=lat,
+                             buffer=buf, audio=audio,
+                             measured=Provenance(bench=self.bench.name, spec=self.spec.name, run=str(self.out),
+                                                 measured_at=time.strftime("%Y-%m-%dT%H:%M:%S%z")))
 
 
-def overall(outcomes: list[Outcome]) -> str:
-    verdicts = {o.verdict for o in outcomes}
-    if "fail" in verdicts or "error" in verdicts:
-        return "fail"
-    return "pass"
+def _summary(causes: list[str]) -> str:
+    distinct = sorted(set(causes))
+    return "; ".join(distinct[:3]) + (f" (+{len(distinct) - 3} more)" if len(distinct) > 3 else "")
 

@@ -42,6 +42,7 @@ class ConsoleLink(Protocol):
 
     noise_bytes: int
     retried: int
+    stale: int
 
     def command(self, text: str) -> str: ...
 

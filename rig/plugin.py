@@ -1,33 +1,23 @@
-"""pytest plugin: `pytest --bench FILE [--requirements FILE] [--camera SERIAL] [--faults FILE]
-[--rig-out DIR] [--resume]` certifies the bench's cameras, one test per requirement and camera.
+"""pytest plugin (`pytest11` entry point): `pytest --bench FILE|NAME [--requirements FILE|NAME]
+[--camera SERIAL] [--faults FILE] [--rig-out DIR] [--resume]` certifies the bench's cameras, one test per
+requirement and camera.
 
-With `--bench` the plugin replaces collection: the items are the spec's requirements, so pytest's
-own selection (-k), reports (--junitxml, pytest-html) and exit codes apply unchanged. Each item
-runs (once) the procedure its requirement names, judges the measurement against the limit, and
-attaches its plot; a requirement that does not apply to a camera is skipped as "not applicable".
+Loaded by every pytest session of the environment, so it does nothing and imports nothing heavy
+until `--bench` is given; then `rig/suite.py` replaces collection with the spec's requirements, and
+pytest's own selection (-k), reports (--junitxml, pytest-html) and exit codes apply unchanged.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Generator
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-from bwclab.configfile import ConfigError
-from rig import report
-from rig.campaign import Campaign, Outcome
-from rig.requirements import Requirement
-
-DEFAULT_SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "requirements" / "default.yaml"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("bwclab", "bwclab rig certification")
-    group.addoption("--bench", type=Path, default=None, help="bench description YAML: certify its cameras")
-    group.addoption("--requirements", type=Path, default=DEFAULT_SPEC, help="requirements YAML")
+    group.addoption("--bench", default=None, help="bench description YAML, or a built-in name: certify its cameras")
+    group.addoption("--requirements", default=None, help="requirements YAML or built-in name (default: default)")
     group.addoption("--camera", default=None, help="certify only this camera serial")
     group.addoption("--faults", type=Path, default=None, help="emulator faults YAML (emulated bench only)")
     group.addoption("--rig-out", type=Path, default=None, help="run folder (default results/certify-<time>)")
@@ -35,113 +25,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("bench", None) is not None:
-        config.pluginmanager.register(Certification(config), "bwclab-certification")
+    if config.getoption("bench", None) is None:
+        return
+    from rig.suite import Certification
 
-
-class RequirementFailed(Exception):
-    pass
-
-
-class RequirementItem(pytest.Item):
-    def __init__(self, *, requirement: Requirement, camera: str, cert: Certification, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.requirement, self.camera, self.cert = requirement, camera, cert
-        self.outcome: Outcome | None = None
-
-    def runtest(self) -> None:
-        o = self.cert.evaluate(self.requirement, self.camera)
-        self.outcome = o
-        m = o.measurement
-        if m is not None:
-            self.user_properties += [("value", str(m.value)), ("uncertainty", m.uncertainty),
-                                     ("limit", self.requirement.limit.text(self.requirement.units))]
-        self.user_properties.append(("verdict", o.verdict))
-        if o.verdict == "not applicable":
-            pytest.skip(f"not applicable: {o.reason}")
-        if o.verdict != "pass":
-            raise RequirementFailed(self._explain(o))
-
-    def _explain(self, o: Outcome) -> str:
-        req, m = self.requirement, o.measurement
-        if m is None:
-            return f"{req.id} on {self.camera}: error: {o.reason}"
-        return (f"{req.id} on {self.camera}: {req.text}\n  measured {req.quantity} = {m.value:.4g} {req.units} "
-                f"({m.uncertainty}); judged on the {req.judge}; limit {req.limit.text(req.units)}: {o.verdict}"
-                + (f"\n  {m.note}" if m.note else ""))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, RequirementFailed):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
-
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return self.cert.spec_path, 0, f"{self.requirement.id} [{self.camera}]"
-
-
-class Certification:
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.spec_path: Path = config.getoption("requirements")
-        out = config.getoption("rig_out") or Path("results") / time.strftime("certify-%Y%m%d-%H%M%S")
-        try:
-            self.campaign = Campaign(config.getoption("bench"), self.spec_path, out, config.getoption("camera"),
-                                     config.getoption("faults"), config.getoption("resume"), progress=self._log)
-        except ConfigError as exc:
-            raise pytest.UsageError(exc.render()) from None
-        self.log = (out / "run.log").open("a", encoding="utf-8")
-        self.opened = False
-
-    def _log(self, text: str) -> None:
-        self.log.write(f"{time.strftime('%H:%M:%S')} {text}\n")
-        self.log.flush()
-
-    def evaluate(self, req: Requirement, camera: str) -> Outcome:
-        if not self.opened:
-            self.opened = True
-            self.campaign.open()
-        return self.campaign.evaluate(req, camera)
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collection(self, session: pytest.Session) -> bool:
-        items: list[pytest.Item] = [
-            RequirementItem.from_parent(session, name=f"{req.id}[{camera}]", requirement=req, camera=camera,
-                                        cert=self, nodeid=f"{camera}::{req.id}")
-            for req in self.campaign.spec.requirements for camera in self.campaign.cameras]
-        self.config.hook.pytest_collection_modifyitems(session=session, config=self.config, items=items)
-        session.items = items
-        session.testscollected = len(items)
-        self.config.hook.pytest_collection_finish(session=session)
-        return True
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item,
-                                  call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
-        outcome = yield
-        rep = outcome.get_result()
-        if call.when != "call" or not isinstance(item, RequirementItem) or item.outcome is None:
-            return
-        png = report.plot_for(item.requirement, item.outcome)
-        if png is not None:
-            from pytest_html import extras  # type: ignore[import-untyped]
-
-            rep.extras = [*getattr(rep, "extras", []), extras.png(png, item.requirement.id)]
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        try:
-            if self.opened:
-                self.campaign.write_results()
-        finally:
-            self.campaign.close()
-            self.log.close()
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_report_title(self, report: Any) -> None:
-        report.title = f"bwclab certification: {self.campaign.bench.name} / {self.campaign.spec.name}"
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
-                                    session: pytest.Session) -> None:
-        by_id = {r.id: r for r in self.campaign.spec.requirements}
-        rows = [(by_id[o.requirement], o) for o in self.campaign.outcomes.values()]
-        prefix.append(report.traceability(rows))
+    config.pluginmanager.register(Certification(config), "bwclab-certification")

@@ -4,71 +4,72 @@ Each requirement names a procedure and its parameters, the quantity it judges, a
 or `min`), the units, how many trials, how many retries an errored trial gets, and which side
 of the uncertainty is judged: `estimate` (the figure itself), `upper` or `lower` (the one-sided 95%
 confidence bound on the unfavourable side, the cautious reading).
+
+A spec is checked twice before any bench is touched: against the procedures' declared parameters
+and measure options (`load_spec`), and against the bench it is to run on (`check_against_bench`):
+an emitter kind, instrument or distance the bench lacks is refused, naming the requirement and field.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from bwclab.configfile import load
-from rig.measurements import QUANTITIES, Measurement
-from rig.procedures import PROCEDURES, procedure_key
+from bench.description import Bench
+from core.config import ConfigError, describe_errors, read_yaml, validate
+from core.strict import Line, Strict
+from rig.measurements import Limit, Measurement
+from rig.procedures import PROCEDURES
+from rig.procedures.declare import Options, Params, Procedure
 
 Verdict = Literal["pass", "fail", "error", "not applicable"]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Limit(Strict):
-    max: float | None = None
-    min: float | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Limit:
-        if (self.max is None) == (self.min is None):
-            raise ValueError("a limit is exactly one of: max, min")
-        return self
-
-    def text(self, units: str) -> str:
-        u = f" {units}" if units else ""
-        return f"<= {self.max:g}{u}" if self.max is not None else f">= {self.min:g}{u}"
-
-
 class Requirement(Strict):
     id: str = Field(pattern=r"^[A-Za-z][\w.-]{0,31}$")
-    text: str = Field(min_length=1)
+    text: Line = Field(min_length=1)
     procedure: str
-    params: dict[str, str | float | int | bool] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
     quantity: str
     limit: Limit
-    units: str = ""
+    units: str = Field(default="", max_length=16)
     judge: Literal["estimate", "upper", "lower"] = "estimate"
     trials: int = Field(default=10, ge=1, le=100_000)
     retries: int = Field(default=2, ge=0, le=20)
-    measure: dict[str, str | float | int | bool] = Field(default_factory=dict,
-                                                         description="parameters of the quantity, e.g. at_ft")
+    measure: dict[str, Any] = Field(default_factory=dict, description="options of the quantity, e.g. at_ft")
+    optional: bool = Field(default=False, description="not applicable where the bench lacks what it needs")
 
     @model_validator(mode="after")
     def _known(self) -> Requirement:
         if self.procedure not in PROCEDURES:
             raise ValueError(f"procedure {self.procedure!r} is not one of {sorted(PROCEDURES)}")
-        if self.quantity not in QUANTITIES[self.procedure]:
+        if self.quantity not in self.proc.quantities:
             raise ValueError(f"quantity {self.quantity!r} of {self.procedure} is not one of "
-                             f"{list(QUANTITIES[self.procedure])}")
+                             f"{list(self.proc.quantities)}")
         return self
 
     @property
+    def proc(self) -> Procedure[Any, Any, Any]:
+        return PROCEDURES[self.procedure]
+
+    def settings(self) -> Params:
+        """The parameters as the procedure's model (validated at load)."""
+        return cast(Params, self.proc.params.model_validate(self.params))
+
+    def options(self) -> Options:
+        return cast(Options, self.proc.options.model_validate(self.measure))
+
+    @property
     def key(self) -> str:
-        return procedure_key(self.procedure, dict(self.params))
+        return self.proc.key(self.settings())
 
 
 class Spec(Strict):
-    name: str = "requirements"
+    name: Line = "requirements"
+    not_applicable: Literal["allow", "forbid"] = Field(
+        default="allow", description="forbid: a requirement a camera cannot serve refuses the run")
     requirements: list[Requirement] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -81,12 +82,72 @@ class Spec(Strict):
         return self
 
 
+def _where(i: int, req: Requirement) -> str:
+    return f"requirements.{i} ({req.id})"
+
+
 def load_spec(path: Path) -> Spec:
-    return load(Spec, path)
+    """Read a spec; every requirement's params and measure options validated against its procedure."""
+    spec = validate(Spec, read_yaml(path), path)
+    problems: list[str] = []
+    for i, req in enumerate(spec.requirements):
+        for field, model, data in (("params", req.proc.params, req.params), ("measure", req.proc.options, req.measure)):
+            try:
+                model.model_validate(data)
+            except ValidationError as err:
+                problems += describe_errors(err, prefix=f"{_where(i, req)}.{field}")
+    if problems:
+        raise ConfigError(path, problems)
+    return spec
+
+
+def check_against_bench(spec: Spec, path: Path, bench: Bench, cameras: list[str]) -> None:
+    """Refuse a spec that asks for what this bench lacks (an emitter kind, an instrument, a distance), unless
+    the requirement is optional; with `not_applicable: forbid`, also one that a camera cannot serve."""
+    problems: list[str] = []
+    for i, req in enumerate(spec.requirements):
+        where, params, options = _where(i, req), req.settings(), req.options()
+        found: list[str] = []
+        kind = getattr(params, "trigger", None)
+        if kind is not None and kind not in bench.kinds():
+            found.append(f"params.trigger: no {kind} emitter on bench {bench.name!r} "
+                         f"(it has {', '.join(bench.kinds())})")
+        for inst in req.proc.instruments:
+            if getattr(bench.instruments, inst) is None:
+                found.append(f"procedure: {req.procedure} needs the bench's {inst}, and bench {bench.name!r} has none")
+        if req.proc.check is not None:
+            found += req.proc.check(req.quantity, params, options, bench)
+        if not req.optional:
+            problems += [f"{where}.{p}" for p in found]
+        if spec.not_applicable == "forbid":
+            for s in cameras:
+                why = next((w for n in req.proc.needs_for(req.quantity) if (w := bench.lacks(s, n))), None)
+                if why:
+                    problems.append(f"{where}: not applicable to camera {s} ({why}), and the spec forbids that")
+    if problems:
+        raise ConfigError(path, problems)
+
+
+def unmet(req: Requirement, bench: Bench, camera: str) -> str | None:
+    """Why this requirement does not apply to this camera on this bench (only an optional requirement may
+    lack an emitter or instrument: the spec was checked against the bench), or None."""
+    for need in req.proc.needs_for(req.quantity):
+        why = bench.lacks(camera, need)
+        if why:
+            return why
+    params = req.settings()
+    kind = getattr(params, "trigger", None)
+    if kind is not None and kind not in bench.kinds():
+        return f"no {kind} emitter on this bench (optional requirement)"
+    for inst in req.proc.instruments:
+        if getattr(bench.instruments, inst) is None:
+            return f"no {inst} on this bench (optional requirement)"
+    found = req.proc.check(req.quantity, params, req.options(), bench) if req.proc.check is not None else []
+    return f"{found[0]} (optional requirement)" if found else None
 
 
 def verdict(req: Requirement, m: Measurement) -> Verdict:
-    if m.value is None:
+    if m.value is None or m.unsure:
         return "error"
     side = judged_value(req, m)
     if side is None:  # the data do not bound that side: cannot be shown to meet the limit

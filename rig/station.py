@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.description import Bench, split_line
+from core.resources import Resources
 from rig.drivers.console import CameraConsole
 from rig.drivers.e36300 import E36300Supply
 from rig.drivers.gpiod_lines import GpiodLines
@@ -60,9 +61,9 @@ class Edges:
 
 
 class Station:
-    def __init__(self, bench: Bench, resources: dict[str, Any] | None = None) -> None:
+    def __init__(self, bench: Bench, resources: Resources | None = None) -> None:
         self.bench = bench
-        self.res = resources or {}
+        self.res = resources
         self.edges = Edges()
         self.outputs: dict[str, DigitalOutput] = {}
         self._closers: list[Any] = []
@@ -71,7 +72,8 @@ class Station:
                             {e: bench.restarts(e) for e in bench.emitters}, bench.rig.settle_s)
         try:
             self._open_gpio()
-            self.attenuator: PathLossSetter = RcdatAttenuator(self._resource("attenuator", required=True))
+            self.attenuator: PathLossSetter = RcdatAttenuator(self._resource("attenuator", required=True),
+                                                              bench.instruments.attenuator.step_db)
             self._closers.append(self.attenuator)
             scope = self._resource("scope")
             self.scope: DelayMeter | None = InfiniiVisionScope(scope) if scope else None
@@ -88,7 +90,8 @@ class Station:
 
     # --- opening ------------------------------------------------------------------------
     def _resource(self, name: str, required: bool = False) -> str | None:
-        published = self.res.get("instruments", {}).get(name, {}).get("resource")
+        endpoint = self.res.instruments.get(name) if self.res is not None else None
+        published = endpoint.resource if endpoint is not None else None
         inst = getattr(self.bench.instruments, name)
         resource = published or (inst.resource if inst is not None else None)
         if required and not resource:
@@ -117,7 +120,8 @@ class Station:
 
     def _open_gpio(self) -> None:
         for name, adapter in self.bench.gpio.items():
-            port = self.res.get("gpio", {}).get(name, {}).get("port") or adapter.port
+            published = self.res.gpio.get(name) if self.res is not None else None
+            port = (published.port if published is not None else None) or adapter.port
             if not port:
                 raise DriverError(f"bench {self.bench.name!r}: gpio.{name}.port is not set")
             outs, ins = self._lines(name)
@@ -147,7 +151,8 @@ class Station:
     def console_port(self, serial: str) -> str | None:
         if not self.bench.cameras[serial].has_console:
             return None
-        port = self.res.get("cameras", {}).get(serial, {}).get("console") or self.bench.cameras[serial].console
+        published = self.res.cameras.get(serial) if self.res is not None else None
+        port = (published.console if published is not None else None) or self.bench.cameras[serial].console
         return str(port) if port else None
 
     def _open_console(self, serial: str) -> ConsoleLink | None:
@@ -221,7 +226,8 @@ class Station:
         return t
 
     def dock(self, serial: str) -> Path | None:
-        path = self.res.get("cameras", {}).get(serial, {}).get("dock") or self.bench.cameras[serial].dock
+        published = self.res.cameras.get(serial) if self.res is not None else None
+        path = (published.dock if published is not None else None) or self.bench.cameras[serial].dock
         return Path(path) if path else None
 
     def scope_channels(self, emitter: str, serial: str) -> tuple[int, int] | None:

@@ -1,13 +1,12 @@
 """Every trial of a run, committed to `trials.sqlite` the moment it finishes.
 
-A trial is one attempt of one step of a procedure: `key` names the procedure and its
-parameters (`latency trigger=lightbar`), `seq` the step, `attempt` the try. An errored attempt
-is kept with its cause; a resumed run skips every step that already has an `ok` attempt.
-A step covers several cameras; when one camera's own part fails (its console, its clip) the step
-is still `ok` for the others and that camera's entry is `{"trial_error": cause}` (`DROPPED`); the
-step is retried for that camera alone, as a further attempt.
-SQL is parameterised throughout; the database is in WAL mode with full sync, so a power cut of
-the rig's own host loses at most the trial in flight.
+A trial is one attempt of one step of a procedure: `key` names the procedure and its parameters
+(`latency trigger=light_bar`), `seq` the step, `attempt` the try within a session (each `--resume`
+is a new session, with a fresh retry budget). A step's result is typed (`StepResult`): what the
+cameras share (when the trigger fired, which emitter), each camera's row, and the cameras whose own
+part failed (`dropped`, with the cause); an attempt that failed as a whole (a shared instrument) is
+kept as `error` with its cause. SQL is parameterised throughout; the database is in WAL mode with
+full sync, so a crash of the rig's host loses at most the trial in flight.
 """
 
 from __future__ import annotations
@@ -15,14 +14,20 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TRIALS_FORMAT = "2"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS run (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS trials (
     id INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
     key TEXT NOT NULL,
     seq INTEGER NOT NULL,
     attempt INTEGER NOT NULL,
@@ -37,28 +42,59 @@ CREATE INDEX IF NOT EXISTS trials_key ON trials (key, seq);
 """
 
 
-DROPPED = "trial_error"
+class Row(BaseModel):
+    """One camera's result in one step; each procedure declares its own fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Shared = dict[str, int | float | str]
+
+
+class StepResult(BaseModel):
+    """What one attempt of a step gave: the shared part, each camera's row, the cameras dropped from it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shared: Shared = Field(default_factory=dict)
+    cameras: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    dropped: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rows: Mapping[str, Row], **shared: int | float | str) -> StepResult:
+        return cls(shared=shared, cameras={s: r.model_dump(mode="json") for s, r in rows.items()})
+
+
+R = TypeVar("R", bound=Row)
 
 
 @dataclass(frozen=True)
 class Trial:
+    session: int
     key: str
     seq: int
     attempt: int
     status: str
     started_ns: int
     ended_ns: int
-    result: dict[str, Any]
+    result: StepResult
     cause: str
+
+    def row(self, camera: str, row_type: type[R]) -> R | None:
+        """This camera's row in a successful attempt, if it has one."""
+        if self.status != "ok" or camera not in self.result.cameras:
+            return None
+        return row_type.model_validate(self.result.cameras[camera])
 
 
 class TrialStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        self.session = 0
 
     def meta(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT name, value FROM run").fetchall())
@@ -68,54 +104,56 @@ class TrialStore:
             for name, value in values.items():
                 self.db.execute("INSERT OR REPLACE INTO run (name, value) VALUES (?, ?)", (name, value))
 
-    def record(self, key: str, seq: int, attempt: int, status: str, started_ns: int, result: dict[str, Any],
+    def begin_session(self) -> int:
+        """A new session (the first run, or a resume): attempts are counted afresh within it."""
+        row = self.db.execute("SELECT MAX(session) FROM trials").fetchone()
+        last = int(self.meta().get("sessions", "0"))
+        self.session = max(last, int(row[0] or 0)) + 1
+        self.set_meta(sessions=str(self.session))
+        return self.session
+
+    def record(self, key: str, seq: int, attempt: int, status: str, started_ns: int, result: StepResult,
                cause: str = "") -> Trial:
         ended = time.monotonic_ns()
         self.db.execute(
-            "INSERT INTO trials (key, seq, attempt, status, started_ns, ended_ns, wall_time, result, cause) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (key, seq, attempt, status, started_ns, ended, time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-             json.dumps(result, sort_keys=True), cause))
-        return Trial(key, seq, attempt, status, started_ns, ended, result, cause)
+            "INSERT INTO trials (session, key, seq, attempt, status, started_ns, ended_ns, wall_time, result, cause) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self.session, key, seq, attempt, status, started_ns, ended, time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+             result.model_dump_json(), cause))
+        return Trial(self.session, key, seq, attempt, status, started_ns, ended, result, cause)
 
     def trials(self, key: str | None = None) -> list[Trial]:
-        query = "SELECT key, seq, attempt, status, started_ns, ended_ns, result, cause FROM trials"
+        query = "SELECT session, key, seq, attempt, status, started_ns, ended_ns, result, cause FROM trials"
         args: tuple[str, ...] = ()
         if key is not None:
             query += " WHERE key = ?"
             args = (key,)
         rows = self.db.execute(query + " ORDER BY id", args).fetchall()
-        return [Trial(k, s, a, st, t0, t1, json.loads(r), c) for k, s, a, st, t0, t1, r, c in rows]
-
-    def ok(self, key: str) -> dict[int, Trial]:
-        return {t.seq: t for t in self.trials(key) if t.status == "ok"}
+        return [Trial(se, k, s, a, st, t0, t1, StepResult.model_validate(json.loads(r)), c)
+                for se, k, s, a, st, t0, t1, r, c in rows]
 
     def attempts(self, key: str, seq: int) -> int:
-        row = self.db.execute("SELECT COUNT(*) FROM trials WHERE key = ? AND seq = ?", (key, seq)).fetchone()
+        """Attempts of this step in the current session."""
+        row = self.db.execute("SELECT COUNT(*) FROM trials WHERE key = ? AND seq = ? AND session = ?",
+                              (key, seq, self.session)).fetchone()
         return int(row[0])
 
     def close(self) -> None:
         self.db.close()
 
 
-def _entry(t: Trial, camera: str) -> dict[str, Any] | None:
-    """This camera's entry in a successful attempt (a result, or why it was dropped), if any."""
-    entry = t.result.get(camera) if t.status == "ok" else None
-    return entry if isinstance(entry, dict) else None
-
-
-def camera_rows(trials: list[Trial], camera: str) -> list[dict[str, Any]]:
-    """One camera's results from the successful attempts, its dropped entries left out."""
-    return [e for t in trials if (e := _entry(t, camera)) is not None and DROPPED not in e]
+def camera_rows(trials: list[Trial], camera: str, row_type: type[R]) -> list[R]:
+    """One camera's rows from the successful attempts, in the order they were made."""
+    return [r for t in trials if (r := t.row(camera, row_type)) is not None]
 
 
 def answered_steps(trials: list[Trial], camera: str) -> set[int]:
-    """The steps that gave this camera a result."""
-    return {t.seq for t in trials if (e := _entry(t, camera)) is not None and DROPPED not in e}
+    """The steps that gave this camera a row."""
+    return {t.seq for t in trials if t.status == "ok" and camera in t.result.cameras}
 
 
 def lost_steps(trials: list[Trial], camera: str) -> list[int]:
-    """Steps that ran (some attempt is stored) yet gave this camera no result."""
+    """Steps that ran (some attempt is stored) yet gave this camera no row."""
     return sorted({t.seq for t in trials} - answered_steps(trials, camera))
 
 
@@ -123,9 +161,8 @@ def camera_causes(trials: list[Trial], camera: str) -> list[str]:
     """Why attempts failed for this camera: whole-step errors and its own dropped entries."""
     causes = []
     for t in trials:
-        entry = _entry(t, camera)
         if t.status == "error":
             causes.append(t.cause)
-        elif entry is not None and DROPPED in entry:
-            causes.append(str(entry[DROPPED]))
+        elif camera in t.result.dropped:
+            causes.append(t.result.dropped[camera])
     return causes

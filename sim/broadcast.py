@@ -9,7 +9,7 @@ processing, and dropped if a later course change makes it stale.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +17,9 @@ import simpy
 
 from camera.ble import DiscoveryModel
 from camera.detection import DetectionCurve
+from core.triggers import TriggerKind
 from sim.motion import Motion
+from sim.scenario import MeasuredLatency
 from sim.streams import KeyedRandom, Streams, keyed_uniform, keyed_uniform_one
 
 
@@ -29,7 +31,7 @@ class Broadcast:
     kind: str
     start: float
     end: float
-    incident: int
+    incident: int | None
     entered: dict[int, float] = field(default_factory=dict)  # officer -> entry time
     pending: dict[int, int] = field(default_factory=dict)  # officer -> token
     done: set[int] = field(default_factory=set)
@@ -51,9 +53,9 @@ class Airwaves:
         streams: Streams,
         deliver: Deliver,
         max_speed_ftps: float,
-        measured_latency_s: tuple[float, ...] | None = None,
+        measured_latency: Mapping[TriggerKind, MeasuredLatency] | None = None,
     ) -> None:
-        self.measured = np.asarray(measured_latency_s) if measured_latency_s else None
+        self.measured: dict[str, MeasuredLatency] = {str(k): v for k, v in (measured_latency or {}).items()}
         self.env = env
         self.motion = motion
         self.n_officers = n_officers
@@ -74,7 +76,7 @@ class Airwaves:
         self.cell = max(self.reach, 1.0)
         self.grid: dict[tuple[int, int], list[Broadcast]] = {}
 
-    def start(self, emitter_body: int, emitter_id: str, kind: str, incident: int) -> Broadcast:
+    def start(self, emitter_body: int, emitter_id: str, kind: str, incident: int | None) -> Broadcast:
         now = float(self.env.now)
         b = Broadcast(len(self.log), emitter_body, emitter_id, kind, now, now + self.broadcast_s, incident)
         self.log.append(b)
@@ -155,17 +157,22 @@ class Airwaves:
             return
         self._schedule(b, cam, t)
 
-    def _latency(self, rng: KeyedRandom, limit_s: float) -> float:
-        """Discovery (before the broadcast ends) plus processing, or a measured latency."""
-        if self.measured is not None:
-            lat = float(self.measured[rng.integers(len(self.measured))])
+    def _latency(self, rng: KeyedRandom, kind: str, limit_s: float) -> float:
+        """Discovery (before the broadcast ends) plus processing, or a latency measured for this trigger kind
+        (a measured miss is never heard)."""
+        measured = self.measured.get(kind)
+        if measured is not None:
+            k = rng.integers(len(measured.samples_s) + measured.misses)
+            if k >= len(measured.samples_s):
+                return math.inf
+            lat = float(measured.samples_s[k])
             return lat if lat <= limit_s + self.ble.processing_s else math.inf
         discovery = self.ble.sample_discovery(rng, limit_s=limit_s)
         return discovery + self.ble.sample_processing(rng)
 
     def _schedule(self, b: Broadcast, cam: int, t_entry: float) -> None:
         rng = KeyedRandom(self._discovery_key, b.number, cam)
-        latency = self._latency(rng, b.end - t_entry)
+        latency = self._latency(rng, b.kind, b.end - t_entry)
         if math.isinf(latency):
             b.pending.pop(cam, None)
             b.entered.pop(cam, None)

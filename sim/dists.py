@@ -6,17 +6,17 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
+
+from core.strict import Strict
 
 
-class Dist(BaseModel):
+class Dist(Strict):
     """`dist` is constant, uniform, exponential, lognormal or gamma.
 
     constant needs `value`; uniform `low` and `high`; exponential `mean`;
     lognormal and gamma `mean` and `cv` (coefficient of variation).
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     dist: Literal["constant", "uniform", "exponential", "lognormal", "gamma"]
     value: float | None = None

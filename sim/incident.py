@@ -1,18 +1,16 @@
 """An incident: units arrive, time on scene runs from the first arrival, a critical moment
-happens, maybe a taser is armed or a firearm drawn, and the scene clears."""
+happens, maybe a taser is armed or a firearm drawn (the holster sensor fires), and the scene clears."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+import numpy as np
 import simpy
 
 from sim.scenario import CallTypeSpec, TriggerUse
-
-if TYPE_CHECKING:
-    from sim.model import Shift
 
 
 @dataclass
@@ -44,15 +42,18 @@ class Incident:
 
 
 class Scene:
-    """Drives an incident's timeline once its first unit is on scene."""
+    """Drives an incident's timeline once its first unit is on scene: connected to the clock, its own
+    random stream, a trigger callback (officer, kind, incident) and what to do when it is over."""
 
-    def __init__(self, shift: Shift, incident: Incident) -> None:
-        self.shift = shift
+    def __init__(self, env: simpy.Environment, incident: Incident, rng: np.random.Generator,
+                 trigger: Callable[[int, str, int], None], over: Callable[[Incident], None]) -> None:
+        self.env = env
         self.inc = incident
-        self.rng = shift.streams.rng("incident", incident.number)
+        self.rng = rng
+        self._trigger, self._over = trigger, over
 
     def arrive(self, officer: int) -> None:
-        inc, now = self.inc, float(self.shift.env.now)
+        inc, now = self.inc, float(self.env.now)
         inc.arrivals[officer] = now
         if not math.isnan(inc.first_arrival):
             return
@@ -61,10 +62,9 @@ class Scene:
         inc.end_time = now + on_scene
         crit = inc.spec.critical_after_arrival_s.sample(self.rng)
         inc.critical_at = now + min(max(crit, 0.0), on_scene)
-        env = self.shift.env
-        env.timeout(on_scene).callbacks.append(lambda _e: self._end())
+        self.env.timeout(on_scene).callbacks.append(lambda _e: self._end())
         self._maybe_trigger("taser", inc.spec.taser)
-        self._maybe_trigger("firearm", inc.spec.firearm)
+        self._maybe_trigger("holster", inc.spec.holster)
 
     def _maybe_trigger(self, kind: str, use: TriggerUse) -> None:
         draw, pick = self.rng.uniform(), self.rng.uniform()
@@ -75,13 +75,13 @@ class Scene:
         at = min(max(inc.critical_at + offset, inc.first_arrival), inc.end_time)
 
         def fire(_e: simpy.Event) -> None:
-            present = inc.present_at(float(self.shift.env.now))
+            present = inc.present_at(float(self.env.now))
             if present and not inc.is_over:
                 officer = present[min(int(pick * len(present)), len(present) - 1)]
-                self.shift.officer_trigger(officer, kind, inc.number)
+                self._trigger(officer, kind, inc.number)
 
-        self.shift.env.timeout(at - inc.first_arrival).callbacks.append(fire)
+        self.env.timeout(at - inc.first_arrival).callbacks.append(fire)
 
     def _end(self) -> None:
         self.inc.ended.succeed()
-        self.shift.incident_over(self.inc)
+        self._over(self.inc)

@@ -55,7 +55,7 @@ def officers_on_scene(res: ShiftResult) -> list[OfficerOnScene]:
     ctx = res.scenario.metrics.context_s
     heard: dict[tuple[int, int], set[str]] = {}
     for r in res.receptions:
-        if r.incident >= 0:
+        if r.incident is not None:
             heard.setdefault((r.incident, r.officer), set()).add(r.outcome)
     rows = []
     for inc in res.incidents:

@@ -18,12 +18,12 @@ from sim.cruiser import Cruiser
 from sim.dispatcher import Dispatcher
 from sim.incident import Incident, Scene
 from sim.motion import Motion
-from sim.officer import FT_PER_MILE, Officer, around
+from sim.officer import FT_PER_MILE, Officer, Ports, around
 from sim.records import ActivationRow, Reception, StatusSpan
-from sim.scenario import Scenario
+from sim.scenario import Scenario, ScriptTrigger
 from sim.streams import Streams
 
-EMITTER_PREFIX = {"taser": "TSR", "firearm": "HOL", "light_bar": "VEH"}
+EMITTER_PREFIX = {"taser": "TSR", "holster": "HOL", "light_bar": "VEH"}
 
 
 class CountingEnvironment(simpy.Environment):
@@ -76,17 +76,34 @@ class Shift:
         self.airwaves = Airwaves(
             self.env, self.motion, n, sig.detection.curve(), sig.ble.model(), sig.broadcast_s,
             self.streams, self.deliver, scenario.patrol.emergency_speed_mph * FT_PER_MILE / 3600,
-            sig.latency_samples_s,
+            sig.measured_latency,
         )
-        self.cruisers = [Cruiser(self, i) for i in range(n)]
-        self.officers = [Officer(self, i, b) for i, b in enumerate(self._beats())]
-        self.dispatcher = Dispatcher(self)
+        self.cruisers = [Cruiser(i, n + i, scenario.camera.buffer_s, self.fire, self.start_dash) for i in range(n)]
+        self.dispatcher = Dispatcher(self.env, self.motion, n)
+        self.officers = [self._officer(i, b) for i, b in enumerate(self._beats())]
+        self.dispatcher.connect(self.officers)
         self._place_fleet()
         self.motion.listener = self.airwaves.course_changed
         self._fixed_bodies = {id(t): 2 * n + k for k, t in enumerate(fixed)}
         self._script_incidents: dict[int, int] = {}
 
     # --- building ----------------------------------------------------------------------
+    def _officer(self, i: int, beat: tuple[float, float, float, float]) -> Officer:
+        """An officer, connected to its cruiser, its streams and the department's callbacks."""
+        sc = self.scenario
+        holder: list[Officer] = []
+        ports = Ports(
+            env=self.env, motion=self.motion, cruiser=self.cruisers[i], patrol_rng=self.streams.rng("patrol", i),
+            scene_rng=lambda inc: self.streams.rng("scene", inc, i),
+            arrive=lambda inc: self.scenes[inc.number].arrive(i),
+            press=lambda inc: self.manual_start(i, inc),
+            release_camera=lambda now: self.release_camera(i, now),
+            log_status=lambda status, start, end: self.record_status(i, status, start, end),
+            free=lambda: self.dispatcher.officer_free(holder[0]),
+        )
+        holder.append(Officer(i, beat, sc.patrol, sc.camera.manual, ports))
+        return holder[0]
+
     def _beats(self) -> list[tuple[float, float, float, float]]:
         n = self.n_officers
         w = self.scenario.area.width_mi * FT_PER_MILE
@@ -104,7 +121,7 @@ class Shift:
             else:
                 x0, y0, x1, y1 = off.beat
                 x, y = off.rng.uniform(x0, x1), off.rng.uniform(y0, y1)
-            self.motion.place(off.cruiser, 0.0, x, y)
+            self.motion.place(off.cruiser.body, 0.0, x, y)
             self.motion.place(off.body, 0.0, x, y)
             self._maybe_sleep(off.index, 0.0)
 
@@ -169,7 +186,7 @@ class Shift:
                 continue
             o = int(free[min(int(u * len(free)), len(free) - 1)])
             crng = self.streams.rng("call", len(self.incidents))
-            px, py = self.motion.position(self.officers[o].cruiser, self.env.now)
+            px, py = self.motion.position(self.officers[o].cruiser.body, self.env.now)
             spec = sc.call_types[sc.calls.officer_initiated_type]
             x, y = around(px, py, spec.scene.cruiser_stop_ft.sample(crng), crng.uniform())
             inc = self.new_incident(sc.calls.officer_initiated_type, x, y, officer_initiated=True)
@@ -188,14 +205,14 @@ class Shift:
             else:
                 off.waiting_for.append(inc)
 
-    def _scripted_trigger(self, trig: Any) -> Generator[simpy.Event, Any, None]:
+    def _scripted_trigger(self, trig: ScriptTrigger) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(trig.at_s)
-        incident = -1 if trig.call is None else self._script_incidents[trig.call]
+        incident = None if trig.call is None else self._script_incidents[trig.call]
         if trig.cruiser is not None:
             self.cruisers[trig.cruiser].light_bar_on(incident)
         elif trig.officer is not None:
             self.officer_trigger(trig.officer, trig.kind, incident)
-        else:
+        elif trig.at_ft is not None:
             body = self._fixed_bodies[id(trig)]
             self.motion.place(body, self.env.now, trig.at_ft[0], trig.at_ft[1])
             self.fire(trig.kind, body, f"{EMITTER_PREFIX[trig.kind]}-FIX{body}", incident)
@@ -213,20 +230,19 @@ class Shift:
             officer_initiated=officer_initiated, ended=self.env.event(),
         )
         self.incidents.append(inc)
-        self.scenes[n] = Scene(self, inc)
+        self.scenes[n] = Scene(self.env, inc, self.streams.rng("incident", n), self.officer_trigger, self.incident_over)
         return inc
 
     # --- what happens ------------------------------------------------------------------
     def scene_of(self, inc: Incident) -> Scene:
         return self.scenes[inc.number]
 
-    def fire(self, kind: str, body: int, emitter_id: str, incident: int) -> Broadcast:
+    def fire(self, kind: str, body: int, emitter_id: str, incident: int | None) -> None:
         b = self.airwaves.start(body, emitter_id, kind, incident)
-        if incident >= 0:
+        if incident is not None:
             self.incidents[incident].broadcasts.append(b.number)
-        return b
 
-    def officer_trigger(self, officer: int, kind: str, incident: int) -> None:
+    def officer_trigger(self, officer: int, kind: str, incident: int | None) -> None:
         emitter = f"{EMITTER_PREFIX[kind]}-{officer:05d}"
         self.fire(kind, officer, emitter, incident)
         if kind == "taser":  # a drawn taser also starts the nearest cruiser's camera
@@ -236,11 +252,14 @@ class Shift:
             nearest = int(np.argmin((cx - ox) ** 2 + (cy - oy) ** 2))
             self.start_dash(self.cruisers[nearest], kind, emitter, incident)
 
-    def start_dash(self, cruiser: Cruiser, kind: str, emitter: str, incident: int) -> None:
+    def start_dash(self, cruiser: Cruiser, kind: str, emitter: str, incident: int | None) -> None:
         now = float(self.env.now)
         if cruiser.dash.start_direct(now, "wired", emitter):
-            self._activation(cruiser.dash, "dash", "wired", emitter, kind, -1, incident, math.nan, 0.0, 0.0, False)
-            if incident >= 0:
+            self.activations.append(ActivationRow(
+                time_s=now, camera=cruiser.dash.camera_id, camera_kind="dash", cause="wired", trigger=emitter,
+                trigger_kind=kind, broadcast=None, incident=incident, distance_ft=math.nan, latency_s=0.0,
+                since_trigger_s=0.0, bystander=False))
+            if incident is not None:
                 self.incidents[incident].dash_started.append(cruiser.index)
 
     def deliver(self, b: Broadcast, officer: int, t_entry: float, dist: float) -> None:
@@ -250,12 +269,12 @@ class Shift:
         self.receptions.append(Reception(now, officer, b.number, b.incident, outcome.value))
         if outcome is not SignalOutcome.ACTIVATED:
             return
-        inc = self.incidents[b.incident] if b.incident >= 0 else None
+        inc = self.incidents[b.incident] if b.incident is not None else None
         bystander = inc is not None and officer not in inc.assigned
-        self._activation(
-            cam, "body", "signal", b.emitter_id, b.kind, b.number, b.incident, dist,
-            now - max(b.start, t_entry), now - b.start, bystander,
-        )
+        self.activations.append(ActivationRow(
+            time_s=now, camera=cam.camera_id, camera_kind="body", cause="signal", trigger=b.emitter_id,
+            trigger_kind=b.kind, broadcast=b.number, incident=b.incident, distance_ft=dist,
+            latency_s=now - max(b.start, t_entry), since_trigger_s=now - b.start, bystander=bystander))
         off = self.officers[officer]
         if off.assignment is None:
             self._stop_later(officer, self.streams.rng("bystander", b.number, officer))
@@ -267,7 +286,10 @@ class Shift:
         if cam.press(now):
             if was_asleep:
                 self._wake(officer, now)
-            self._activation(cam, "body", "manual", "", "manual", -1, incident, math.nan, 0.0, 0.0, False)
+            self.activations.append(ActivationRow(
+                time_s=now, camera=cam.camera_id, camera_kind="body", cause="manual", trigger="",
+                trigger_kind="manual", broadcast=None, incident=incident, distance_ft=math.nan, latency_s=0.0,
+                since_trigger_s=0.0, bystander=False))
 
     def _stop_later(self, officer: int, rng: np.random.Generator) -> None:
         off = self.officers[officer]
@@ -308,15 +330,6 @@ class Shift:
     def record_status(self, officer: int, status: str, start: float, end: float) -> None:
         if end > start:
             self.statuses.append(StatusSpan(officer, status, start, end))
-
-    def _activation(
-        self, cam: BodyCamera, kind: str, cause: str, trigger: str, trigger_kind: str,
-        broadcast: int, incident: int, dist: float, latency: float, since: float, bystander: bool,
-    ) -> None:
-        self.activations.append(ActivationRow(
-            float(self.env.now), cam.camera_id, kind, cause, trigger, trigger_kind, broadcast,
-            incident, dist, latency, since, bystander,
-        ))
 
 
 def run_shift(

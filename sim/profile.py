@@ -1,36 +1,28 @@
-"""A measured device profile (written by the rig) applied to a scenario.
+"""A measured device profile (core/profile.py, written by the rig) applied to a scenario.
 
-Format (YAML): `device` (model, serial, firmware), `detection` (a detection curve:
-logistic r50_ft/slope_ft, or a table of distance_ft and probability), `latency_s` (measured
-activation latencies, seconds, trigger edge to recording) and `buffer_s` (pre-event buffer
-measured). Each field is optional; what is given replaces the scenario's model.
+Only properties of the device reach the department's prediction: the detection curve (the light bar's,
+else the first measured), latency samples per trigger kind (misses included), the buffer's shortfall
+against the length it was configured to (subtracted from the department's own buffer setting, never
+replacing it), and audio in the buffer where the device did not do as configured.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from pydantic import Field
-
-from bwclab.configfile import load
-from sim.scenario import DetectionSpec, Scenario, Strict
+from core.profile import DeviceProfile
+from sim.scenario import MeasuredLatency, ProbitSpec, Scenario
 
 
-class DeviceProfile(Strict):
-    device: dict[str, str] = Field(default_factory=dict)
-    detection: DetectionSpec | None = None
-    latency_s: list[float] | None = Field(default=None, min_length=1)
-    buffer_s: float | None = Field(default=None, ge=0, le=120)
-
-
-def apply_profile(sc: Scenario, path: Path) -> Scenario:
-    prof = load(DeviceProfile, path)
-    signal = sc.signal
-    if prof.detection is not None:
-        signal = signal.model_copy(update={"detection": prof.detection})
-    if prof.latency_s is not None:
-        signal = signal.model_copy(update={"latency_samples_s": tuple(prof.latency_s)})
-    camera = sc.camera
-    if prof.buffer_s is not None:
-        camera = camera.model_copy(update={"buffer_s": prof.buffer_s})
+def apply_profile(sc: Scenario, prof: DeviceProfile) -> Scenario:
+    signal, camera = sc.signal, sc.camera
+    if prof.detection:
+        curve = prof.detection.get("light_bar") or next(iter(prof.detection.values()))
+        signal = signal.model_copy(update={"detection": ProbitSpec(kind="probit", a=curve.a, b=curve.b)})
+    if prof.latency:
+        measured = {k: MeasuredLatency(samples_s=tuple(v.samples_s), misses=v.misses) for k, v in prof.latency.items()}
+        signal = signal.model_copy(update={"measured_latency": measured})
+    if prof.buffer is not None:
+        camera = camera.model_copy(update={"buffer_s": max(0.0, camera.buffer_s - prof.buffer.shortfall_s)})
+    audio = prof.audio
+    if audio is not None and audio.found_in_buffer != audio.configured_in_buffer:
+        camera = camera.model_copy(update={"audio_in_buffer": audio.found_in_buffer})
     return sc.model_copy(update={"signal": signal, "camera": camera})

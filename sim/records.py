@@ -12,9 +12,9 @@ class ActivationRow:
     camera_kind: str  # body | dash
     cause: str  # signal | manual | wired
     trigger: str  # emitter ID, or "" for a manual start
-    trigger_kind: str  # light_bar | taser | firearm | manual
-    broadcast: int  # broadcast number, -1 when no broadcast
-    incident: int  # incident of the trigger, -1 when none
+    trigger_kind: str  # light_bar | taser | holster | manual
+    broadcast: int | None  # broadcast number; None for a manual or wired start
+    incident: int | None  # incident of the trigger, None when it belongs to none
     distance_ft: float  # camera to emitter when it came into range (nan when no signal)
     latency_s: float  # activation - max(broadcast start, entry into range)
     since_trigger_s: float  # activation - broadcast start
@@ -28,7 +28,7 @@ class Reception:
     time_s: float
     officer: int
     broadcast: int
-    incident: int
+    incident: int | None
     outcome: str
 
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from bwclab.configfile import ConfigError, apply_overrides, read_yaml, validate
 from camera.ble import DiscoveryModel
-from camera.detection import DetectionCurve, LogisticCurve, StepCurve, TableCurve
+from camera.detection import DetectionCurve, LogisticCurve, ProbitCurve, StepCurve, TableCurve
+from core.config import ConfigError, apply_overrides, read_yaml, validate
+from core.strict import Probability, Strict
+from core.triggers import TriggerKind
 from sim.dists import Dist, DistSpec
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Point = tuple[float, float]
 
 
@@ -112,7 +108,7 @@ class CallTypeSpec(Strict):
         default_factory=lambda: Dist(dist="uniform", low=30, high=300)
     )
     taser: TriggerUse = Field(default_factory=TriggerUse)
-    firearm: TriggerUse = Field(default_factory=TriggerUse)
+    holster: TriggerUse = Field(default_factory=TriggerUse, description="a firearm drawn from a sensing holster")
     scene: SceneSpec = Field(default_factory=SceneSpec)
 
     @field_validator("units", mode="before")
@@ -185,7 +181,18 @@ class TableSpec(Strict):
         return TableCurve(tuple(self.distance_ft), tuple(self.probability))
 
 
-DetectionSpec = Annotated[LogisticSpec | StepSpec | TableSpec, Field(discriminator="kind")]
+class ProbitSpec(Strict):
+    """A measured curve, P(d) = Phi(a + b ln d): what a device profile's fit gives."""
+
+    kind: Literal["probit"]
+    a: float
+    b: float = Field(lt=0)
+
+    def curve(self) -> DetectionCurve:
+        return ProbitCurve(self.a, self.b)
+
+
+DetectionSpec = Annotated[LogisticSpec | StepSpec | TableSpec | ProbitSpec, Field(discriminator="kind")]
 
 
 class BleSpec(Strict):
@@ -211,13 +218,19 @@ class BleSpec(Strict):
         )
 
 
+class MeasuredLatency(Strict):
+    """A device's measured latencies for one trigger kind (from its profile): they replace the BLE model."""
+
+    samples_s: tuple[Annotated[float, Field(ge=0)], ...] = Field(min_length=1)
+    misses: int = Field(default=0, ge=0, description="trials that did not activate: drawn as never heard")
+
+
 class SignalSpec(Strict):
     broadcast_s: float = Field(default=30.0, gt=0)
     detection: DetectionSpec = Field(default_factory=LogisticSpec)
     ble: BleSpec = Field(default_factory=BleSpec)
-    latency_samples_s: tuple[Annotated[float, Field(ge=0)], ...] | None = Field(
-        default=None, description="measured latencies; when given they replace the BLE model"
-    )
+    measured_latency: dict[TriggerKind, MeasuredLatency] = Field(
+        default_factory=dict, description="per trigger kind, from a device profile")
 
 
 class MetricsSpec(Strict):
@@ -226,7 +239,7 @@ class MetricsSpec(Strict):
 
 class ScriptTrigger(Strict):
     at_s: float = Field(ge=0)
-    kind: Literal["light_bar", "taser", "firearm"]
+    kind: TriggerKind
     officer: int | None = Field(default=None, ge=0)
     cruiser: int | None = Field(default=None, ge=0)
     at_ft: Point | None = None

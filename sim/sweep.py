@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from bwclab.configfile import ConfigError, apply_overrides, read_yaml, validate
+from core.config import ConfigError, apply_overrides, read_yaml, validate
 from sim.metrics import CAUSES, officers_on_scene, summarize
 from sim.model import run_shift
 from sim.runfolder import write_csv

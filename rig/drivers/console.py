@@ -1,11 +1,15 @@
 """The bwclab reference camera console over pyserial (docs/protocols/camera-console.md).
 
 Replies and asynchronous events share the line; events (`! ...`) are kept for the caller.
-Bytes outside printable ASCII are line noise and are dropped before a line is parsed.
+Bytes outside printable ASCII are line noise and are dropped before a line is parsed. Every command
+carries a new tag (`@n`), and only the reply with that tag answers it: a late reply to an earlier
+command (after a stall) is counted as stale and discarded. Every transport failure, timeout and
+unreadable reply is a DriverError naming the console.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -25,6 +29,8 @@ class CameraConsole:
         self.events: list[tuple[int, str]] = []  # (host ns when read, event text)
         self.noise_bytes = 0  # bytes outside printable ASCII, dropped as line noise
         self.retried = 0  # commands sent again after a garbled or lost reply
+        self.stale = 0  # replies that answered an earlier command, discarded
+        self._tag = 0
 
     def _line(self) -> str | None:
         try:
@@ -41,10 +47,12 @@ class CameraConsole:
         """One command, its reply line without `OK`; ERR replies raise. Retries a garbled or lost reply."""
         for attempt in range(self.retries + 1):
             self.retried += attempt > 0
+            self._tag = self._tag % 999_999_999 + 1
+            tag = f"@{self._tag}"
             try:
-                self.ser.write(text.encode("ascii") + b"\n")
-            except (serial.SerialException, OSError) as exc:
-                raise DriverError(f"console {self.name}: port gone ({exc})") from None
+                self.ser.write(f"{tag} {text}".encode("ascii") + b"\n")
+            except (serial.SerialException, OSError, UnicodeEncodeError) as exc:
+                raise DriverError(f"console {self.name}: cannot send {text[:40]!r} ({exc})") from None
             while True:
                 line = self._line()
                 if line is None:
@@ -52,18 +60,30 @@ class CameraConsole:
                 if line.startswith("!"):
                     self.events.append((time.monotonic_ns(), line[1:].strip()))
                     continue
-                if line == "OK" or line.startswith("OK "):
-                    return line[3:]
-                if line.startswith("ERR "):
-                    if line.startswith("ERR 400 unknown command") and attempt < self.retries:
+                got, _, body = line.partition(" ") if line.startswith("@") else ("", "", line)
+                if got != tag:
+                    self.stale += 1  # the answer to an earlier command (or an untagged line): not ours
+                    continue
+                if body == "OK" or body.startswith("OK "):
+                    return body[3:]
+                if body.startswith("ERR "):
+                    if body.startswith("ERR 400 unknown command") and attempt < self.retries:
                         break  # noise may have garbled the command on its way
-                    raise DriverError(f"console {self.name}: {text!r} -> {line}")
+                    raise DriverError(f"console {self.name}: {text!r} -> {body}")
+                raise DriverError(f"console {self.name}: {text!r} -> unreadable reply {body[:80]!r}")
             if attempt == self.retries:
                 break
         raise DriverError(f"console {self.name}: no reply to {text!r}")
 
     def fields(self, text: str) -> dict[str, str]:
         return dict(kv.split("=", 1) for kv in self.command(text).split() if "=" in kv)
+
+    def _number(self, text: str) -> int:
+        reply = self.command(text)
+        try:
+            return int(reply)
+        except ValueError:
+            raise DriverError(f"console {self.name}: {text!r} -> {reply[:80]!r}, expected a number") from None
 
     def identity(self) -> dict[str, str]:
         return self.fields("IDN?")
@@ -77,7 +97,7 @@ class CameraConsole:
         best: tuple[int, int] | None = None
         for _ in range(samples):
             t0 = time.monotonic_ns()
-            device = int(self.command("CLOCK?"))
+            device = self._number("CLOCK?")
             t1 = time.monotonic_ns()
             rtt = t1 - t0
             offset = device - (t0 + t1) // 2
@@ -100,4 +120,5 @@ class CameraConsole:
                 self.events.append((time.monotonic_ns(), line[1:].strip()))
 
     def close(self) -> None:
-        self.ser.close()
+        with contextlib.suppress(serial.SerialException, OSError):
+            self.ser.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rig.drivers.visa import close_instrument, open_instrument, query, write
+from rig.drivers.visa import VisaLink
 from rig.interfaces import DriverError
 
 INVALID = 9.9e37
@@ -14,16 +14,16 @@ RECORD_POINTS = 4_000_000
 
 class InfiniiVisionScope:
     def __init__(self, resource: str | Any) -> None:
-        self.inst = open_instrument(resource, "\n") if isinstance(resource, str) else resource
+        self.link = VisaLink(resource, "\n", "scope")
         self.window_s = 10.0
 
     def identity(self) -> str:
-        return query(self.inst, "*IDN?")
+        return self.link.query("*IDN?")
 
     def check_errors(self) -> None:
         errors = []
         for _ in range(32):
-            reply = query(self.inst, ":SYSTem:ERRor?")
+            reply = self.link.query(":SYSTem:ERRor?")
             if reply.startswith(("+0,", "0,")):
                 break
             errors.append(reply)
@@ -33,11 +33,11 @@ class InfiniiVisionScope:
     def arm(self, source: int, rising: bool = True, window_s: float = 10.0) -> None:
         """Single acquisition triggered by `source`, trigger at the left, `window_s` on screen."""
         self.window_s = window_s
-        write(self.inst, f":TIMebase:RANGe {window_s:g};:TIMebase:REFerence LEFT")
-        write(self.inst, f":TRIGger:EDGE:SOURce CHANnel{source};:TRIGger:EDGE:SLOPe {'POS' if rising else 'NEG'}")
-        write(self.inst, ":MEASure:DEFine DELay,+1,+1")
-        query(self.inst, ":TER?")  # clear a stale trigger
-        write(self.inst, ":SINGle")
+        self.link.write(f":TIMebase:RANGe {window_s:g};:TIMebase:REFerence LEFT")
+        self.link.write(f":TRIGger:EDGE:SOURce CHANnel{source};:TRIGger:EDGE:SLOPe {'POS' if rising else 'NEG'}")
+        self.link.write(":MEASure:DEFine DELay,+1,+1")
+        self.link.query(":TER?")  # clear a stale trigger
+        self.link.write(":SINGle")
         self.check_errors()
 
     @property
@@ -49,13 +49,13 @@ class InfiniiVisionScope:
         deadline = time.monotonic() + timeout_s
         triggered = False
         while time.monotonic() < deadline:
-            triggered = triggered or query(self.inst, ":TER?") == "+1"
-            if triggered and query(self.inst, ":OPERegister:CONDition?") in ("+0", "0"):
+            triggered = triggered or self.link.query(":TER?") == "+1"
+            if triggered and self.link.query(":OPERegister:CONDition?") in ("+0", "0"):
                 break
             time.sleep(0.05)
         else:
             return None
-        reply = query(self.inst, f":MEASure:DELay? CHANnel{from_channel},CHANnel{to_channel}")
+        reply = self.link.query(f":MEASure:DELay? CHANnel{from_channel},CHANnel{to_channel}")
         try:
             value = float(reply)
         except ValueError:
@@ -63,4 +63,4 @@ class InfiniiVisionScope:
         return None if value >= INVALID / 10 else value
 
     def close(self) -> None:
-        close_instrument(self.inst)
+        self.link.close()

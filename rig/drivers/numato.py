@@ -7,6 +7,7 @@ at the prompt `>`.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
 import threading
@@ -24,14 +25,18 @@ DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
 class NumatoGpio:
     def __init__(self, port: str | Any, ports: int = 32, timeout_s: float = 1.0) -> None:
         self.name = port if isinstance(port, str) else "numato"
-        self.ser = serial.Serial(port, 19200, timeout=0.02) if isinstance(port, str) else port
+        try:
+            self.ser = serial.Serial(port, 19200, timeout=0.02) if isinstance(port, str) else port
+            self.ser.reset_input_buffer()
+        except (serial.SerialException, OSError) as exc:
+            raise DriverError(f"{self.name}: cannot open the GPIO adapter ({exc})") from None
         self.ports, self.timeout_s = ports, timeout_s
         self.width = max(ports // 4, 2)
         self._cmd_lock = threading.Lock()
         self._replies: queue.Queue[bytes] = queue.Queue()
         self._listeners: list[EdgeListener] = []
         self._stop = threading.Event()
-        self.ser.reset_input_buffer()
+        self.gone: str = ""  # why the port stopped working, once it has
         self._thread = threading.Thread(target=self._reader, name="numato-reader", daemon=True)
         self._thread.start()
 
@@ -47,9 +52,10 @@ class NumatoGpio:
                 if not buf:
                     stamp = time.monotonic_ns()
                 buf += first + self.ser.read(self.ser.in_waiting or 0)
-            except (serial.SerialException, OSError):
+            except (serial.SerialException, OSError) as exc:
                 if self._stop.is_set():
                     return
+                self.gone = str(exc)
                 time.sleep(0.05)
                 continue
             buf = self._take_notes(buf, stamp)
@@ -76,11 +82,15 @@ class NumatoGpio:
         with self._cmd_lock:
             while not self._replies.empty():
                 self._replies.get_nowait()
-            self.ser.write(text.encode("ascii") + b"\r")
+            try:
+                self.ser.write(text.encode("ascii") + b"\r")
+            except (serial.SerialException, OSError) as exc:
+                raise DriverError(f"{self.name}: cannot send {text!r} ({exc})") from None
             try:
                 raw = self._replies.get(timeout=self.timeout_s)
             except queue.Empty:
-                raise DriverError(f"{self.name}: no prompt after {text!r} within {self.timeout_s} s") from None
+                why = f" (port: {self.gone})" if self.gone else ""
+                raise DriverError(f"{self.name}: no prompt after {text!r} within {self.timeout_s} s{why}") from None
         body = raw.decode("ascii", errors="replace")
         if not body.startswith(text):
             raise DriverError(f"{self.name}: expected the echo of {text!r}, got {body!r}")
@@ -127,4 +137,5 @@ class NumatoGpio:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=1)
-        self.ser.close()
+        with contextlib.suppress(serial.SerialException, OSError):
+            self.ser.close()

@@ -4,40 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from rig.drivers.visa import close_instrument, open_instrument, query
+from rig.drivers.visa import VisaLink
 from rig.interfaces import DriverError
 
 
 class RcdatAttenuator:
-    def __init__(self, resource: str | Any) -> None:
-        self.inst = open_instrument(resource, "\r\n") if isinstance(resource, str) else resource
+    def __init__(self, resource: str | Any, step_db: float = 0.25) -> None:
+        self.link = VisaLink(resource, "\r\n", "attenuator")
+        self.step_db = step_db
 
     def model(self) -> str:
-        reply = query(self.inst, "MN?")
+        reply = self.link.query("MN?")
         if not reply.startswith("MN="):
             raise DriverError(f"attenuator: MN? gave {reply!r}")
         return reply[3:]
 
     def serial_number(self) -> str:
-        reply = query(self.inst, "SN?")
+        reply = self.link.query("SN?")
         if not reply.startswith("SN="):
             raise DriverError(f"attenuator: SN? gave {reply!r}")
         return reply[3:]
 
     def attenuation(self, channel: int) -> float:
-        reply = query(self.inst, f"CHAN:{channel}:ATT?")
+        reply = self.link.query(f"CHAN:{channel}:ATT?")
         try:
             return float(reply)
         except ValueError:
             raise DriverError(f"attenuator: channel {channel} reads {reply!r}") from None
 
     def set_attenuation(self, channel: int, db: float) -> float:
-        reply = query(self.inst, f"CHAN:{channel}:SETATT:{db:.2f}")
+        """Set a channel and read it back: a reply out of step (or a setting that did not take) is an error."""
+        reply = self.link.query(f"CHAN:{channel}:SETATT:{db:.2f}")
         if reply == "2":
             raise DriverError(f"attenuator: {db} dB is above channel {channel}'s range (it was set to its maximum)")
         if reply != "1":
             raise DriverError(f"attenuator: channel {channel} refused {db} dB (reply {reply!r})")
-        return self.attenuation(channel)
+        applied = self.attenuation(channel)
+        if abs(applied - db) > self.step_db / 2 + 1e-9:
+            raise DriverError(f"attenuator: channel {channel} reads {applied} dB after setting {db:.2f} dB")
+        return applied
 
     def close(self) -> None:
-        close_instrument(self.inst)
+        self.link.close()

@@ -1,4 +1,9 @@
-"""Open an instrument with pyvisa's pure-Python backend."""
+"""An instrument session through pyvisa's pure-Python backend.
+
+Every failure (a timeout, a reset socket, a reply that is not text) is a DriverError naming the
+instrument. After a failure the session is dropped and the next exchange opens a new one: a reply that
+arrives late on the old connection can never be read as the answer to a later query.
+"""
 
 from __future__ import annotations
 
@@ -9,30 +14,58 @@ import pyvisa
 
 from rig.interfaces import DriverError
 
-
-def open_instrument(resource: str, read_termination: str, timeout_ms: int = 3000) -> Any:
-    try:
-        rm = pyvisa.ResourceManager("@py")
-        return rm.open_resource(resource, read_termination=read_termination, write_termination=read_termination,
-                                timeout=timeout_ms)
-    except (pyvisa.Error, OSError, ValueError) as exc:
-        raise DriverError(f"{resource}: cannot open ({exc})") from None
+FAILURES = (pyvisa.Error, OSError, ValueError)
 
 
-def query(inst: Any, text: str) -> str:
-    try:
-        return str(inst.query(text)).strip()
-    except (pyvisa.Error, OSError) as exc:
-        raise DriverError(f"{getattr(inst, 'resource_name', 'instrument')}: {text!r} failed ({exc})") from None
+class VisaLink:
+    """`resource` is a VISA resource string, or (in unit tests) an object with query/write/close."""
 
+    def __init__(self, resource: str | Any, termination: str, name: str, timeout_ms: int = 3000) -> None:
+        self.name, self.termination, self.timeout_ms = name, termination, timeout_ms
+        self.resource = resource if isinstance(resource, str) else getattr(resource, "resource_name", name)
+        self._reopenable = isinstance(resource, str)
+        self._inst: Any = None if self._reopenable else resource
+        self._rm: Any = None
+        self.reopened = 0
+        self._session()
 
-def write(inst: Any, text: str) -> None:
-    try:
-        inst.write(text)
-    except (pyvisa.Error, OSError) as exc:
-        raise DriverError(f"{getattr(inst, 'resource_name', 'instrument')}: {text!r} failed ({exc})") from None
+    def _session(self) -> Any:
+        if self._inst is not None:
+            return self._inst
+        if not self._reopenable:
+            raise DriverError(f"{self.name} ({self.resource}): the session is closed")
+        try:
+            self._rm = self._rm or pyvisa.ResourceManager("@py")
+            self._inst = self._rm.open_resource(self.resource, read_termination=self.termination,
+                                                write_termination=self.termination, timeout=self.timeout_ms)
+        except FAILURES as exc:
+            raise DriverError(f"{self.name} ({self.resource}): cannot open ({exc})") from None
+        return self._inst
 
+    def _fail(self, text: str, exc: BaseException) -> DriverError:
+        if self._reopenable:
+            with contextlib.suppress(*FAILURES):
+                self._inst.close()
+            self._inst = None
+            self.reopened += 1
+        return DriverError(f"{self.name} ({self.resource}): {text!r} failed ({type(exc).__name__}: {exc})")
 
-def close_instrument(inst: Any) -> None:
-    with contextlib.suppress(pyvisa.Error, OSError):  # already gone: nothing left to release
-        inst.close()
+    def query(self, text: str) -> str:
+        inst = self._session()
+        try:
+            return str(inst.query(text)).strip()
+        except FAILURES as exc:
+            raise self._fail(text, exc) from None
+
+    def write(self, text: str) -> None:
+        inst = self._session()
+        try:
+            inst.write(text)
+        except FAILURES as exc:
+            raise self._fail(text, exc) from None
+
+    def close(self) -> None:
+        if self._inst is not None:
+            with contextlib.suppress(*FAILURES):
+                self._inst.close()
+            self._inst = None

@@ -1,27 +1,19 @@
-"""The certification procedures, by the name a requirements file uses."""
+"""The certification procedures, each declared once (`declare.Procedure`), by the name a spec uses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from rig.procedures import allowlist, buffer, console, coverage, group, latency, powercut, sleep, window
+from rig.procedures.allowlist import ALLOWLIST
+from rig.procedures.buffer import BUFFER
+from rig.procedures.console import CLOCK, CONSOLE
+from rig.procedures.coverage import COVERAGE
+from rig.procedures.declare import Procedure
+from rig.procedures.group import GROUP
+from rig.procedures.latency import LATENCY
+from rig.procedures.powercut import POWERCUT
+from rig.procedures.sleep import SLEEP
+from rig.procedures.window import WINDOW
 
-Runner = Callable[..., None]
-
-PROCEDURES: dict[str, Runner] = {
-    "latency": latency.run,
-    "coverage": coverage.run,
-    "window": window.run,
-    "buffer": buffer.run,
-    "group": group.run,
-    "allowlist": allowlist.run,
-    "powercut": powercut.run,
-    "sleep": sleep.run,
-    "console": console.run_console,
-    "clock": console.run_clock,
-}
-
-
-def procedure_key(name: str, params: dict[str, Any]) -> str:
-    return " ".join([name, *(f"{k}={params[k]}" for k in sorted(params))])
+PROCEDURES: dict[str, Procedure[Any, Any, Any]] = {
+    p.name: p for p in (LATENCY, COVERAGE, WINDOW, BUFFER, GROUP, ALLOWLIST, POWERCUT, SLEEP, CONSOLE, CLOCK)}

@@ -6,18 +6,34 @@ trial, is restored after every trial."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
+from bench.description import Bench
+from core.triggers import TriggerKind
 from rig.interfaces import ConsoleLink
-from rig.procedures.base import Context, run_steps
+from rig.measurements import Measurement, count_with_control
+from rig.procedures.base import Context, Plan, run_steps
+from rig.procedures.declare import Options, Params, Procedure, Quantity
+from rig.trials import Row, StepResult
 
 
-def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None) -> None:
-    foreign = ctx.emitter_for(trigger or list(ctx.bench.emitters)[-1])
+class AllowlistParams(Params):
+    trigger: TriggerKind | None = None  # the foreign emitter's kind (default: the bench's last emitter)
+
+
+class AllowlistRow(Row):
+    foreign_activated: bool
+    allowed_activated: bool
+
+
+def _foreign(bench: Bench, kind: TriggerKind | None) -> str:
+    names = list(bench.emitters)
+    return next((n for n in names if bench.emitters[n].kind == kind), names[-1]) if kind else names[-1]
+
+
+def run(ctx: Context, plan: Plan, p: AllowlistParams) -> None:
+    foreign = _foreign(ctx.bench, p.trigger)
     allowed = next(n for n in ctx.bench.emitters if n != foreign)
-    cams = list(ctx.cameras)
     trusted = ",".join(e.id for n, e in ctx.bench.emitters.items() if n != foreign)
-
     saved: dict[str, str] = {}  # the camera's own allow-list, before the procedure touched it
 
     def save(s: str) -> None:
@@ -27,7 +43,7 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
     def restore(s: str) -> None:
         ctx.console_call(s, partial(_configure, allow=saved[s]))
 
-    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+    def step(seq: int, cams: list[str]) -> StepResult:
         cams = ctx.ensure_idle(cams)
         ctx.all_near(cams)
         ctx.each(cams, save)
@@ -37,13 +53,29 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
             good = ctx.trigger(allowed, cams)
         finally:
             ctx.each([s for s in cams if s in saved], restore)
-        return {s: {"foreign_activated": bad[s], "allowed_activated": good[s]} for s in ctx.live(cams)} | {
-            "foreign": foreign}
+        rows = {s: AllowlistRow(foreign_activated=bad[s], allowed_activated=good[s]) for s in ctx.live(cams)}
+        return StepResult.of(rows, foreign=foreign)
 
-    for s in cams:
-        ctx.need_console(s)
-    run_steps(ctx, key, trials, retries, cams, step)
+    run_steps(ctx, plan, list(ctx.cameras), step)
 
 
 def _configure(con: ConsoleLink, allow: str) -> str:
     return con.command(f"CONFIG allow={allow}")
+
+
+def measure(quantity: str, rows: list[AllowlistRow], _o: Options) -> Measurement:
+    return count_with_control(quantity, [r.foreign_activated for r in rows], [r.allowed_activated for r in rows],
+                              "foreign triggers", "an allowed emitter failed to start it")
+
+
+def check(quantity: str, p: AllowlistParams, o: Options, bench: Bench) -> list[str]:
+    if len(bench.emitters) < 2:
+        return ["procedure: allowlist needs two emitters on the bench (a foreign one and an allowed control)"]
+    return []
+
+
+ALLOWLIST = Procedure(
+    name="allowlist", summary="an emitter off the camera's allow-list does not start it", params=AllowlistParams,
+    options=Options, row=AllowlistRow,
+    quantities={"foreign_activations": Quantity("", "activations by the emitter not on the allow-list")},
+    needs=("indicator", "console"), run=run, measure=measure, check=check)

@@ -1,9 +1,11 @@
-"""What every procedure shares: the run context, the trial loop with retries, and the camera
-chores between trials (put back in range, end a recording, wait for the buffer to refill)."""
+"""What every procedure shares: the run context, the trial loop with retries, and the camera chores
+between trials (put back in range, end a recording, wait for the buffer to refill, take a clip)."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -11,15 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import serial
-
 from bench.description import Bench
-from rig.interfaces import ConsoleLink, DriverError, NotApplicable
+from core.triggers import TriggerKind
+from rig.interfaces import ConsoleLink, DriverError
 from rig.station import Station
-from rig.trials import DROPPED, TrialStore, answered_steps
+from rig.trials import StepResult, TrialStore, answered_steps
 
-TRIAL_ERRORS = (DriverError, OSError, TimeoutError, serial.SerialException)
+TRIAL_ERRORS = (DriverError, OSError, TimeoutError)
+CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of a procedure to run: its trials key, its steps, and the retries a step gets per session."""
+
+    key: str
+    trials: int
+    retries: int
 
 
 @dataclass
@@ -29,6 +40,16 @@ class GpioPath:
     lag_median_ns: float = 0.0
     lag_spread_ns: float = 0.0  # half the central 95% range: the path's stated uncertainty
     samples: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A clip taken from a camera's dock into the run folder, tied to its trial by the camera's own id and
+    the hash of the file as copied."""
+
+    path: Path
+    clip_id: str
+    sha256: str
 
 
 @dataclass
@@ -46,6 +67,7 @@ class Context:
     console_errors: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)  # this attempt: camera -> why its part failed
     progress: Callable[[str], None] = lambda _text: None
+    tick: Callable[[str, int, int], None] = lambda _key, _done, _total: None  # (trials key, steps done, of)
 
     @property
     def bench(self) -> Bench:
@@ -55,11 +77,7 @@ class Context:
         return self.station.consoles.get(serial_no)
 
     def need_console(self, serial_no: str) -> ConsoleLink:
-        if self.station.console_port(serial_no) is None:
-            raise NotApplicable(f"camera {serial_no} has no console")
-        con = self.console(serial_no)
-        if con is None:
-            con = self.station.reopen_console(serial_no)
+        con = self.console(serial_no) or self.station.reopen_console(serial_no)
         if con is None:
             raise DriverError(f"camera {serial_no}: console cannot be opened")
         return con
@@ -91,11 +109,12 @@ class Context:
         return [s for s in serials if s not in self.dropped]
 
     # --- chores -------------------------------------------------------------------------
-    def emitter_for(self, kind: str | None = None) -> str:
+    def emitter_for(self, kind: TriggerKind | None = None) -> str:
+        """The bench's emitter of this trigger kind (the spec was checked against the bench at load)."""
         for name, e in self.bench.emitters.items():
-            if kind is None or e.kind == kind or name == kind:
+            if kind is None or e.kind == kind:
                 return str(name)
-        raise NotApplicable(f"no {kind} emitter on bench {self.bench.name!r}")
+        raise DriverError(f"no {kind} emitter on bench {self.bench.name!r}")
 
     def window_s(self, emitter: str) -> float:
         return float(self.bench.broadcast_s(emitter)) + self.settle_s
@@ -154,7 +173,7 @@ class Context:
             time.sleep(self.boot_wait_s)
             self.last_end_ns[serial_no] = time.monotonic_ns()
             return None
-        raise NotApplicable(f"camera {serial_no}: no console and no supply channel to end a recording")
+        raise DriverError(f"camera {serial_no}: no console and no supply channel to end a recording")
 
     def recover(self, serials: list[str] | None = None) -> None:
         """After an errored attempt: lines low, cameras powered, consoles reopened (of `serials`, or all)."""
@@ -177,29 +196,47 @@ class Context:
         if delay > 0:
             time.sleep(delay)
 
-    def collect_clip(self, serial_no: str, clip_id: str | None, since_ns: int, timeout_s: float = 30.0) -> Path:
-        """Wait for the clip's sidecar (written last) in the dock, copy both files into the run folder."""
+    # --- clips --------------------------------------------------------------------------
+    def dock(self, serial_no: str) -> Path:
         dock = self.station.dock(serial_no)
         if dock is None:
-            raise NotApplicable(f"camera {serial_no} has no dock folder")
+            raise DriverError(f"camera {serial_no} has no dock folder")
+        return dock
+
+    def dock_contents(self, serial_no: str) -> set[str]:
+        """The sidecars in a camera's dock now: a clip written later is one that is not among them."""
+        return {p.name for p in self.dock(serial_no).glob("*.json")}
+
+    def collect_clip(self, serial_no: str, clip_id: str | None, before: set[str], timeout_s: float = 30.0) -> Clip:
+        """Wait for the clip's sidecar (written last) in the dock: the one the camera named, else the one
+        clip that appeared since `before`; copy both files into the run folder under this session's name."""
+        if clip_id is not None and not CLIP_ID.match(clip_id):
+            raise DriverError(f"camera {serial_no}: clip id {clip_id[:80]!r} is not a plain name; refused as a path")
+        dock = self.dock(serial_no)
         deadline = time.monotonic() + timeout_s
-        wall_since = time.time() - (time.monotonic_ns() - since_ns) / 1e9 - 1.0
         while time.monotonic() < deadline:
             if clip_id is not None:
                 found = [dock / f"{clip_id}.json"] if (dock / f"{clip_id}.json").exists() else []
             else:
-                found = sorted((p for p in dock.glob("*.json") if p.stat().st_mtime >= wall_since),
-                               key=lambda p: p.stat().st_mtime)
+                found = sorted(dock / n for n in {p.name for p in dock.glob("*.json")} - before)
+            if len(found) > 1:
+                raise DriverError(f"camera {serial_no}: {len(found)} new clips in {dock}, expected one")
             if found:
-                sidecar = found[-1]
-                target = self.out / "clips" / serial_no
-                target.mkdir(parents=True, exist_ok=True)
-                mp4 = sidecar.with_suffix(".mp4")
-                shutil.copy2(mp4, target / mp4.name)
-                shutil.copy2(sidecar, target / sidecar.name)
-                return target / mp4.name
+                return self._take(serial_no, found[0])
             time.sleep(0.1)
         raise TimeoutError(f"camera {serial_no}: no clip in {dock} within {timeout_s:.0f} s")
+
+    def _take(self, serial_no: str, sidecar: Path) -> Clip:
+        clip_id = sidecar.stem
+        if not CLIP_ID.match(clip_id):
+            raise DriverError(f"camera {serial_no}: clip name {clip_id[:80]!r} is not a plain name; refused")
+        target = self.out / "clips" / serial_no
+        target.mkdir(parents=True, exist_ok=True)
+        name = f"s{self.store.session}-{clip_id}"
+        mp4 = target / f"{name}.mp4"
+        shutil.copy2(sidecar.with_suffix(".mp4"), mp4)
+        shutil.copy2(sidecar, target / f"{name}.json")
+        return Clip(mp4, clip_id, hashlib.sha256(mp4.read_bytes()).hexdigest())
 
 
 def _stop(con: ConsoleLink) -> str | None:
@@ -212,19 +249,21 @@ def _stop(con: ConsoleLink) -> str | None:
     return reply.removeprefix("clip=") or None
 
 
-Step = Callable[[int, list[str]], dict[str, Any]]
+Step = Callable[[int, list[str]], StepResult]
 
 
-def run_steps(ctx: Context, key: str, n: int, retries: int, cams: list[str], step: Step) -> None:
-    """Run steps 0..n-1 of a procedure on `cams`, skipping what a resumed run already has.
+def run_steps(ctx: Context, plan: Plan, cams: list[str], step: Step, upto: int | None = None) -> None:
+    """Run steps 0..n-1 of a procedure on `cams` (n: `upto`, else the plan's trials), skipping what a
+    resumed run already has.
 
-    `step(seq, cameras)` returns each camera's result under its serial. An error that stops the whole
-    step (a shared instrument, the trigger line) is recorded with its cause; a camera whose own part
-    failed is recorded as dropped in the step's result (`ctx.each`). Either way the step is tried
-    again, for the cameras still without a result, up to `retries` more attempts; then the run goes on."""
+    `step(seq, cameras)` returns each camera's row. An error that stops the whole step (a shared
+    instrument, the trigger line) is recorded with its cause; a camera whose own part failed is recorded
+    as dropped (`ctx.each`). Either way the step is tried again, for the cameras still without a row, up
+    to `retries` more attempts in this session; then the run goes on."""
+    key, retries = plan.key, plan.retries
     stored = ctx.store.trials(key)
     answered = {s: answered_steps(stored, s) for s in cams}
-    for seq in range(n):
+    for seq in range(plan.trials if upto is None else upto):
         pending = [s for s in cams if seq not in answered[s]]
         attempt = ctx.store.attempts(key, seq)
         while pending and attempt <= retries:
@@ -233,20 +272,24 @@ def run_steps(ctx: Context, key: str, n: int, retries: int, cams: list[str], ste
             try:
                 result = step(seq, pending)
             except TRIAL_ERRORS as exc:
-                ctx.store.record(key, seq, attempt, "error", t0, {}, cause=f"{type(exc).__name__}: {exc}")
+                ctx.store.record(key, seq, attempt, "error", t0, StepResult(), cause=f"{type(exc).__name__}: {exc}")
                 ctx.progress(f"{key} #{seq}: error ({exc}); {'retrying' if attempt < retries else 'giving up'}")
                 attempt += 1
                 ctx.recover()
                 continue
-            for s, cause in ctx.dropped.items():
-                result[s] = {DROPPED: cause}
+            result.dropped.update(ctx.dropped)
+            for s in ctx.dropped:
+                result.cameras.pop(s, None)
             ctx.store.record(key, seq, attempt, "ok", t0, result)
             attempt += 1
+            for s in result.cameras:
+                answered.setdefault(s, set()).add(seq)
             pending = [s for s in pending if s in ctx.dropped]
             if pending:
                 ctx.progress(f"{key} #{seq}: {', '.join(f'{s} ({ctx.dropped[s]})' for s in pending)}; "
                              f"{'retrying' if attempt <= retries else 'giving up'}")
                 ctx.recover(pending)
             else:
-                ctx.progress(f"{key} #{seq + 1}/{n}")
+                ctx.progress(f"{key} #{seq + 1}/{plan.trials}")
+        ctx.tick(key, seq + 1, plan.trials)
         ctx.dropped = {}

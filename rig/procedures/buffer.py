@@ -4,7 +4,8 @@ take the clip from the dock and read every frame's filmed timecode and the audio
 Per clip: how far back the video reaches before activation, the frame counter and timecode
 steps (drops, duplicates, jumps, unreadable frames), audio before and after activation, the
 file's hash against its sidecar, and the sidecar's times against what the rig saw (the device
-clock's offset estimated on the console just before the trial).
+clock's offset estimated on the console just before the trial). The clip is tied to its trial by
+the camera's own clip id and the hash of the file as copied into the run folder.
 """
 
 from __future__ import annotations
@@ -13,12 +14,55 @@ import time
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
+from core.strict import Seconds
+from core.triggers import TriggerKind
+from rig import plots
 from rig.clip import ClipReading, read_clip
-from rig.interfaces import NotApplicable
-from rig.procedures.base import Context, run_steps
+from rig.measurements import Measurement, NoData, count
+from rig.procedures.base import Context, Plan, run_steps
+from rig.procedures.declare import Options, Params, Procedure, Quantity
+from rig.trials import Row, StepResult
 
 SOUND_RMS = 0.01  # full scale 1.0: above this a frame's audio is sound, below it silence
+
+
+class BufferParams(Params):
+    trigger: TriggerKind | None = None
+    record_s: float = Field(default=1.0, gt=0, le=600)
+    buffer_s: Seconds | None = Field(default=None, le=120, description="the configured buffer, for a camera "
+                                                                       "without a console (else read from CONFIG?)")
+
+
+class BufferRow(Row):
+    activated: bool
+    clip: str | None = None
+    clip_id: str | None = None
+    clip_sha256: str | None = None
+    playable: bool = False
+    error: str = ""
+    hash_ok: bool = False
+    fps: float = 0.0
+    buffer_set_s: float = 0.0
+    audio_in_buffer: bool = False
+    unreadable: int = 0
+    dropped: int = 0
+    duplicated: int = 0
+    timecode_jumps: int = 0
+    frame_errors: int = 0
+    buffered_s: float | None = None
+    buffer_error_frames: float | None = None
+    audio_pre_sound_frames: int = 0
+    audio_post_silent_frames: int = 0
+    audio_errors: int = 0
+    timeline_s: list[float] = Field(default_factory=list)
+    counters: list[int] = Field(default_factory=list)
+    audio_rms: list[float] = Field(default_factory=list)
+    meta_activation_error_s: float | None = None
+    meta_buffer_start_error_s: float | None = None
+    meta_buffer_start_excess_s: float | None = None
+    clock_rtt_s: float | None = None
 
 
 def camera_config(ctx: Context, serial_no: str) -> dict[str, str] | None:
@@ -75,43 +119,105 @@ def analyse(reading: ClipReading, activated_ns: int, buffer_s: float, audio_in_b
     return out
 
 
-def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None, record_s: float = 1.0,
-        buffer_s: float | None = None) -> None:
-    emitter = ctx.emitter_for(trigger)
-    cams = list(ctx.cameras)
+def run(ctx: Context, plan: Plan, p: BufferParams) -> None:
+    emitter = ctx.emitter_for(p.trigger)
     st = ctx.station
-    for s in cams:
-        if st.dock(s) is None:
-            raise NotApplicable(f"camera {s} has no dock folder")
 
-    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+    def step(seq: int, cams: list[str]) -> StepResult:
         cams = ctx.ensure_idle(cams)
         ctx.all_near(cams)
         configs = ctx.each(cams, lambda s: camera_config(ctx, s))
-        longest = max((float(cfg["buffer_s"]) for cfg in configs.values() if cfg), default=buffer_s or 30.0)
+        longest = max((float(cfg["buffer_s"]) for cfg in configs.values() if cfg), default=p.buffer_s or 30.0)
         ctx.wait_buffer_full(cams, longest)
         offsets = ctx.each(ctx.live(cams), lambda s: ctx.console_call(s, lambda c: c.clock_offset_ns())
                            if configs[s] is not None else None)
         cams = ctx.live(cams)
+        before = {s: ctx.dock_contents(s) for s in cams}
         t0 = st.fire(emitter)
         edges = {s: st.wait_indicator(s, t0, ctx.window_s(emitter)) for s in cams}
-        time.sleep(record_s)
+        time.sleep(p.record_s)
         st.release(emitter)
 
-        def clip(s: str) -> dict[str, Any]:
+        def clip(s: str) -> BufferRow:
             edge = edges[s]
             if edge is None:
-                return {"activated": False}
+                return BufferRow(activated=False)
             clip_id = ctx.end_recording(s)
-            mp4 = ctx.collect_clip(s, clip_id, edge)
-            reading = read_clip(mp4)
+            got = ctx.collect_clip(s, clip_id, before[s])
+            reading = read_clip(got.path)
             cfg = configs[s]
-            set_s = float(cfg["buffer_s"]) if cfg else float(buffer_s or reading.sidecar.get("buffer_s", 0))
+            set_s = float(cfg["buffer_s"]) if cfg else float(p.buffer_s or reading.sidecar.get("buffer_s", 0))
             audio = (cfg.get("audio_in_buffer") == "1") if cfg else bool(reading.sidecar.get("audio_in_buffer"))
             activated = edge - int(ctx.gpio.lag_median_ns / 2)  # the notification's own half of the lag
-            return {"activated": True, "clip": str(mp4.relative_to(ctx.out)),
-                    **analyse(reading, activated, set_s, audio, offsets[s])}
+            return BufferRow.model_validate(
+                {"activated": True, "clip": str(got.path.relative_to(ctx.out)), "clip_id": got.clip_id,
+                 "clip_sha256": got.sha256, **analyse(reading, activated, set_s, audio, offsets[s])})
 
-        return {"fired_ns": t0} | ctx.each(cams, clip)
+        return StepResult.of(ctx.each(cams, clip), fired_ns=t0, emitter=emitter)
 
-    run_steps(ctx, key, trials, retries, cams, step)
+    run_steps(ctx, plan, list(ctx.cameras), step)
+
+
+def measure(quantity: str, rows: list[BufferRow], _o: Options) -> Measurement:
+    clips = [r for r in rows if r.activated]
+    if not clips:
+        raise NoData("the camera never activated, so no clip was recorded")
+    plot = {"clips": [{"timeline_s": r.timeline_s, "counters": r.counters, "audio_rms": r.audio_rms,
+                       "buffer_set_s": r.buffer_set_s, "fps": r.fps} for r in clips if r.playable]}
+    unplayable = [r.error for r in clips if not r.playable]
+    note = f"{len(unplayable)} clip(s) unplayable: {unplayable[0]}" if unplayable else ""
+    if quantity == "buffer_error_frames":
+        if unplayable:
+            raise NoData(note)
+        worst = max(float(r.buffer_error_frames or 0.0) for r in clips)
+        reach = ", ".join(f"{r.buffered_s:.3f}" for r in clips)
+        m = Measurement(quantity, worst, "frames", len(clips),
+                        uncertainty=f"frame-exact; buffered {reach} s against {clips[0].buffer_set_s:g} s set",
+                        plot=plot)
+    elif quantity == "frame_errors":
+        parts = [sum(getattr(r, k) for r in clips) for k in ("dropped", "duplicated", "timecode_jumps", "unreadable")]
+        m = count(quantity, [r.frame_errors for r in clips] + [len(unplayable) * 1000], "clips",
+                  "dropped {}, duplicated {}, timecode jumps {}, unreadable {}".format(*parts))
+        m.plot = plot
+    elif quantity == "audio_errors":
+        m = count(quantity, [r.audio_errors for r in clips if r.playable], "clips",
+                  "audio in buffer configured {}; sound in pre-event frames {}, silent post-event frames {}".format(
+                      "on" if clips[0].audio_in_buffer else "off", sum(r.audio_pre_sound_frames for r in clips),
+                      sum(r.audio_post_silent_frames for r in clips)))
+        if unplayable:
+            m.unsure = note
+        m.plot = plot
+    elif quantity == "hash_mismatches":
+        m = count(quantity, [0 if r.hash_ok else 1 for r in clips], "clips")
+    else:  # metadata_error_s
+        errs = [abs(x) for r in clips for x in (r.meta_activation_error_s, r.meta_buffer_start_excess_s)
+                if x is not None]
+        if not errs:
+            raise NoData("no clip carried device times to compare (no console clock offset)")
+        rtt = max(float(r.clock_rtt_s or 0) for r in clips)
+        m = Measurement(quantity, max(errs), "s", len(clips),
+                        uncertainty=f"clock offset +/-{rtt / 2 * 1e3:.2f} ms (half the console round trip); "
+                                    "buffer start compared to the frame grid (beyond one frame)")
+    if note and not m.note:
+        m.note = note
+    return m
+
+
+def buffered(rows: list[BufferRow]) -> tuple[float, list[float], bool] | None:
+    """(configured buffer, each clip's buffered video, audio found before activation), for the profile."""
+    clips = [r for r in rows if r.activated and r.playable and r.buffered_s is not None]
+    if not clips:
+        return None
+    return clips[0].buffer_set_s, [float(r.buffered_s or 0.0) for r in clips], any(
+        r.audio_pre_sound_frames > 0 for r in clips)
+
+
+BUFFER = Procedure(
+    name="buffer", summary="pre-event buffer: length, frames, audio, hash, metadata of the clip",
+    params=BufferParams, options=Options, row=BufferRow,
+    quantities={"buffer_error_frames": Quantity("frames", "buffered video against the configured length"),
+                "frame_errors": Quantity("", "dropped, duplicated, jumped or unreadable frames"),
+                "audio_errors": Quantity("", "frames whose audio contradicts the configuration"),
+                "hash_mismatches": Quantity("", "clips whose SHA-256 differs from their sidecar"),
+                "metadata_error_s": Quantity("s", "sidecar times against what the rig saw", needs=("console",))},
+    needs=("indicator", "dock"), run=run, measure=measure, plot=plots.buffer_timeline)

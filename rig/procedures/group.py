@@ -3,22 +3,41 @@ the cameras under certification)."""
 
 from __future__ import annotations
 
-from typing import Any
+from core.triggers import TriggerKind
+from rig.measurements import Measurement, fraction
+from rig.procedures.base import Context, Plan, run_steps
+from rig.procedures.declare import Options, Params, Procedure, Quantity
+from rig.trials import Row, StepResult
 
-from rig.procedures.base import Context, run_steps
+
+class GroupParams(Params):
+    trigger: TriggerKind | None = None
 
 
-def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None) -> None:
-    emitter = ctx.emitter_for(trigger)
-    cams = list(ctx.bench.cameras)
+class GroupRow(Row):
+    activated: bool
+
+
+def run(ctx: Context, plan: Plan, p: GroupParams) -> None:
+    emitter = ctx.emitter_for(p.trigger)
     st = ctx.station
 
-    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+    def step(seq: int, cams: list[str]) -> StepResult:
         cams = ctx.ensure_idle(cams)
         ctx.all_near(cams)
         t0 = st.fire(emitter)
         seen = ctx.see_activations(emitter, t0, cams)
         ctx.finish_step(emitter, seen)
-        return {"fired_ns": t0} | {s: {"activated": on} for s, on in seen.items()}
+        return StepResult.of({s: GroupRow(activated=on) for s, on in seen.items()}, fired_ns=t0, emitter=emitter)
 
-    run_steps(ctx, key, trials, retries, cams, step)
+    run_steps(ctx, plan, list(ctx.bench.cameras), step)
+
+
+def measure(quantity: str, rows: list[GroupRow], _o: Options) -> Measurement:
+    return fraction(quantity, [r.activated for r in rows], "group triggers started it")
+
+
+GROUP = Procedure(
+    name="group", summary="one trigger starts every camera on the bench", params=GroupParams, options=Options,
+    row=GroupRow, quantities={"fraction_activated": Quantity("", "group triggers that started the camera")},
+    needs=("indicator",), run=run, measure=measure)

@@ -4,52 +4,88 @@ the cut (its last frame within two frames of it), plays, and matches its sidecar
 from __future__ import annotations
 
 import time
-from typing import Any
 
+from pydantic import Field
+
+from core.triggers import TriggerKind
 from rig.clip import read_clip
-from rig.interfaces import NotApplicable
-from rig.procedures.base import Context, run_steps
+from rig.measurements import Measurement, NoData, count
+from rig.procedures.base import Context, Plan, run_steps
+from rig.procedures.declare import Options, Params, Procedure, Quantity
+from rig.trials import Row, StepResult
 
 
-def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None, record_s: float = 1.0,
-        off_s: float = 0.5) -> None:
-    emitter = ctx.emitter_for(trigger)
-    cams = list(ctx.cameras)
+class PowercutParams(Params):
+    trigger: TriggerKind | None = None
+    record_s: float = Field(default=1.0, gt=0, le=600)
+    off_s: float = Field(default=0.5, gt=0, le=600)
+
+
+class PowercutRow(Row):
+    activated: bool
+    clip: str | None = None
+    clip_id: str | None = None
+    clip_sha256: str | None = None
+    playable: bool = False
+    hash_ok: bool = False
+    lost_s: float | None = None
+    intact: bool = False
+    error: str = ""
+
+
+def run(ctx: Context, plan: Plan, p: PowercutParams) -> None:
+    emitter = ctx.emitter_for(p.trigger)
     st = ctx.station
-    for s in cams:
-        if st.psu is None or ctx.bench.cameras[s].psu_channel is None:
-            raise NotApplicable(f"camera {s} has no supply channel on this bench")
-        if st.dock(s) is None:
-            raise NotApplicable(f"camera {s} has no dock folder")
 
-    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+    def step(seq: int, cams: list[str]) -> StepResult:
         cams = ctx.ensure_idle(cams)
         ctx.all_near(cams)
+        before = {s: ctx.dock_contents(s) for s in cams}
         t0 = st.fire(emitter)
         edges = {s: st.wait_indicator(s, t0, ctx.window_s(emitter)) for s in cams}
-        time.sleep(record_s)
+        time.sleep(p.record_s)
         st.release(emitter)
         cuts = {s: st.power(s, False) for s in cams if edges[s] is not None}
-        time.sleep(off_s)
+        time.sleep(p.off_s)
         for s in cams:
             st.power(s, True)
         time.sleep(ctx.boot_wait_s if ctx.station.console_port(cams[0]) is None else 0.0)
 
-        def clip(s: str) -> dict[str, Any]:
+        def clip(s: str) -> PowercutRow:
             if ctx.console(s) is not None:
                 ctx.console_call(s, lambda c: c.wait_event("BOOT", ctx.boot_wait_s))
             if s not in cuts:
-                return {"activated": False}
-            mp4 = ctx.collect_clip(s, None, cuts[s])
-            reading = read_clip(mp4)
+                return PowercutRow(activated=False)
+            got = ctx.collect_clip(s, None, before[s])
+            reading = read_clip(got.path)
             fps = float(reading.sidecar.get("fps") or 10)
             last = max((t for t in reading.times_ns if t >= 0), default=None)
             lost_s = None if last is None else (cuts[s] - last) / 1e9
             intact = reading.playable and reading.hash_ok and lost_s is not None and lost_s <= 2 / fps
             ctx.last_end_ns[s] = time.monotonic_ns()
-            return {"activated": True, "clip": str(mp4.relative_to(ctx.out)), "playable": reading.playable,
-                    "hash_ok": reading.hash_ok, "lost_s": lost_s, "intact": intact, "error": reading.error}
+            return PowercutRow(activated=True, clip=str(got.path.relative_to(ctx.out)), clip_id=got.clip_id,
+                               clip_sha256=got.sha256, playable=reading.playable, hash_ok=reading.hash_ok,
+                               lost_s=lost_s, intact=intact, error=reading.error)
 
-        return {"fired_ns": t0} | ctx.each(cams, clip)
+        return StepResult.of(ctx.each(cams, clip), fired_ns=t0, emitter=emitter)
 
-    run_steps(ctx, key, trials, retries, cams, step)
+    run_steps(ctx, plan, list(ctx.cameras), step)
+
+
+def measure(quantity: str, rows: list[PowercutRow], _o: Options) -> Measurement:
+    clips = [r for r in rows if r.activated]
+    if not clips:
+        raise NoData("the camera never activated before the power cut")
+    lost = ", ".join("unplayable" if r.lost_s is None else f"{r.lost_s:.3f} s" for r in clips)
+    bad = [r for r in clips if not r.intact]
+    note = "; ".join(f"playable={r.playable} hash_ok={r.hash_ok} {r.error}".strip() for r in bad)
+    m = count(quantity, [0 if r.intact else 1 for r in clips], "power cuts", note)
+    m.uncertainty += f"; footage lost before the cut: {lost}"
+    return m
+
+
+POWERCUT = Procedure(
+    name="powercut", summary="a power cut mid-recording leaves a playable clip up to the cut",
+    params=PowercutParams, options=Options, row=PowercutRow,
+    quantities={"damaged_clips": Quantity("", "clips unplayable, failing their hash, or short of the cut")},
+    needs=("indicator", "psu", "dock"), run=run, measure=measure, instruments=("psu",))

@@ -3,16 +3,26 @@ same trigger starts it again (a control, so a deaf camera cannot pass)."""
 
 from __future__ import annotations
 
-from typing import Any
+from core.triggers import TriggerKind
+from rig.measurements import Measurement, count_with_control
+from rig.procedures.base import Context, Plan, run_steps
+from rig.procedures.declare import Options, Params, Procedure, Quantity
+from rig.trials import Row, StepResult
 
-from rig.procedures.base import Context, run_steps
+
+class SleepParams(Params):
+    trigger: TriggerKind | None = None
 
 
-def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None) -> None:
-    emitter = ctx.emitter_for(trigger)
-    cams = list(ctx.cameras)
+class SleepRow(Row):
+    asleep_activated: bool
+    awake_activated: bool
 
-    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+
+def run(ctx: Context, plan: Plan, p: SleepParams) -> None:
+    emitter = ctx.emitter_for(p.trigger)
+
+    def step(seq: int, cams: list[str]) -> StepResult:
         cams = ctx.ensure_idle(cams)
         ctx.all_near(cams)
         try:
@@ -21,8 +31,18 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
         finally:
             ctx.each(cams, lambda s: ctx.console_call(s, lambda c: c.command("WAKE")))
         awake = ctx.trigger(emitter, cams)
-        return {s: {"asleep_activated": asleep[s], "awake_activated": awake[s]} for s in ctx.live(cams)}
+        return StepResult.of({s: SleepRow(asleep_activated=asleep[s], awake_activated=awake[s])
+                              for s in ctx.live(cams)}, emitter=emitter)
 
-    for s in cams:
-        ctx.need_console(s)
-    run_steps(ctx, key, trials, retries, cams, step)
+    run_steps(ctx, plan, list(ctx.cameras), step)
+
+
+def measure(quantity: str, rows: list[SleepRow], _o: Options) -> Measurement:
+    return count_with_control(quantity, [r.asleep_activated for r in rows], [r.awake_activated for r in rows],
+                              "triggers while asleep", "awake it failed to start")
+
+
+SLEEP = Procedure(
+    name="sleep", summary="a sleeping camera ignores triggers; awake, it starts", params=SleepParams,
+    options=Options, row=SleepRow, quantities={"activations_asleep": Quantity("", "activations while asleep")},
+    needs=("indicator", "console"), run=run, measure=measure)

@@ -5,20 +5,31 @@ broadcast duration; the cameras start parked out of range."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from rig.procedures.base import Context, run_steps
+from core.triggers import TriggerKind
+from rig.measurements import Measurement, fraction
+from rig.procedures.base import Context, Plan, run_steps
+from rig.procedures.declare import Options, Params, Procedure, Quantity
+from rig.trials import Row, StepResult
 
 FRACTIONS = (0.25, 0.5, 1.25)
 
 
-def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None = None) -> None:
-    emitter = ctx.emitter_for(trigger)
-    cams = list(ctx.cameras)
+class WindowParams(Params):
+    trigger: TriggerKind | None = None
+
+
+class WindowRow(Row):
+    activated: bool
+    expected: bool
+
+
+def run(ctx: Context, plan: Plan, p: WindowParams) -> None:
+    emitter = ctx.emitter_for(p.trigger)
     st = ctx.station
     broadcast_s = float(ctx.bench.broadcast_s(emitter))
 
-    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+    def step(seq: int, cams: list[str]) -> StepResult:
         delay = FRACTIONS[seq % len(FRACTIONS)] * broadcast_s
         cams = ctx.ensure_idle(cams)
         for s in cams:
@@ -29,12 +40,23 @@ def run(ctx: Context, key: str, trials: int, retries: int, trigger: str | None =
             st.set_distance(s, ctx.near_ft)
         moved = time.monotonic_ns()
         deadline = time.monotonic() + max(broadcast_s - delay, 0.0) + ctx.settle_s
-        result: dict[str, Any] = {"fired_ns": t0, "delay_s": (moved - t0) / 1e9, "broadcast_s": broadcast_s}
+        rows = {}
         for s in cams:
             edge = st.wait_indicator(s, t0, max(deadline - time.monotonic(), 0.0))
-            result[s] = {"activated": edge is not None, "expected": delay < broadcast_s}
-        ctx.finish_step(emitter, {s: result[s]["activated"] for s in cams})
-        return result
+            rows[s] = WindowRow(activated=edge is not None, expected=delay < broadcast_s)
+        ctx.finish_step(emitter, {s: r.activated for s, r in rows.items()})
+        return StepResult.of(rows, fired_ns=t0, delay_s=(moved - t0) / 1e9, broadcast_s=broadcast_s)
 
-    run_steps(ctx, key, trials, retries, cams, step)
-    ctx.all_near(cams)
+    run_steps(ctx, plan, list(ctx.cameras), step)
+    ctx.all_near(ctx.cameras)
+
+
+def measure(quantity: str, rows: list[WindowRow], _o: Options) -> Measurement:
+    return fraction(quantity, [r.activated == r.expected for r in rows], "trials as expected")
+
+
+WINDOW = Procedure(
+    name="window", summary="a camera brought into range activates while the broadcast is on, not after",
+    params=WindowParams, options=Options, row=WindowRow,
+    quantities={"fraction_as_expected": Quantity("", "trials that activated iff the broadcast was still on")},
+    needs=("indicator",), run=run, measure=measure)

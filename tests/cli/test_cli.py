@@ -108,14 +108,26 @@ def test_demo_prints_headline_figures_and_its_run_folder(tmp_path):
     assert (tmp_path / "hartford-patrol-shift" / "summary.json").exists()
 
 
-def test_a_device_profile_replaces_detection_latency_and_buffer(tmp_path):
-    r = bwclab("sim", "shift", "--scenario", HARTFORD, "--profile", ROOT / "fixtures" / "example-profile.yaml",
-               "--out", tmp_path, "--no-plots")
+def test_a_device_profile_brings_its_curve_latency_per_trigger_and_buffer_shortfall(tmp_path):
+    r = bwclab("sim", "shift", "--scenario", "hartford-patrol-shift", "--profile",
+               ROOT / "fixtures" / "profiles" / "example.yaml", "--out", tmp_path, "--no-plots")
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path / "summary.json").read_text())
-    assert s["settings"]["buffer_s"] == 29.9
-    assert s["settings"]["detection"]["kind"] == "table"
-    measured = {0.41, 0.52, 0.38, 0.66, 0.47, 0.55, 0.71, 0.44}
+    assert s["settings"]["buffer_s"] == pytest.approx(30 - 0.1)  # configured 30, kept 29.9 (median)
+    assert s["settings"]["detection"]["kind"] == "probit"
+    measured = {"light_bar": {0.38, 0.41, 0.44, 0.47, 0.52, 0.55, 0.66, 0.71},
+                "taser": {0.36, 0.40, 0.43, 0.49, 0.51, 0.58}}
     with (tmp_path / "activations.csv").open() as fh:
-        lat = {round(float(a["latency_s"]), 6) for a in csv.DictReader(fh) if a["cause"] == "signal"}
-    assert lat and lat <= measured
+        rows = [a for a in csv.DictReader(fh) if a["cause"] == "signal"]
+    kinds = {a["trigger_kind"] for a in rows}
+    assert "light_bar" in kinds
+    for kind in kinds & set(measured):
+        lat = {round(float(a["latency_s"]), 6) for a in rows if a["trigger_kind"] == kind}
+        assert lat <= measured[kind], kind
+
+
+def test_an_old_profile_is_refused_with_exit_2(tmp_path):
+    old = tmp_path / "old.yaml"
+    old.write_text("device: {serial: X}\nlatency_s: [0.4]\nbuffer_s: 2.94\n")
+    r = bwclab("sim", "shift", "--scenario", "hartford-patrol-shift", "--profile", old, "--out", tmp_path / "o")
+    assert r.returncode == 2 and "format: missing" in r.stderr and "Traceback" not in r.stderr + r.stdout

@@ -92,10 +92,10 @@ def test_attenuation_change_during_broadcast_takes_effect_at_once(emu: Emulator,
     idle(emu, cons)
 
 
-def test_lightbar_filter_ignores_short_dips(emu: Emulator, rig) -> None:
+def test_light_bar_filter_ignores_short_dips(emu: Emulator, rig) -> None:
     g, cons, _att = rig
     idle(emu, cons)
-    before = len(emu.truth("broadcast_start", emitter="lightbar"))
+    before = len(emu.truth("broadcast_start", emitter="light_bar"))
     g.raw(b"gpio set 0\rgpio clear 0\rgpio set 0\r")  # a dip well under a millisecond
     time.sleep(0.2)
     g.ser.reset_input_buffer()
@@ -103,8 +103,8 @@ def test_lightbar_filter_ignores_short_dips(emu: Emulator, rig) -> None:
     time.sleep(0.2)  # low for longer than the 50 ms filter
     g.cmd("gpio set 0")
     g.cmd("gpio clear 0")
-    assert len(emu.truth("broadcast_start", emitter="lightbar")) - before == 2
-    assert emu.truth("dip_filtered", emitter="lightbar")
+    assert len(emu.truth("broadcast_start", emitter="light_bar")) - before == 2
+    assert emu.truth("dip_filtered", emitter="light_bar")
     time.sleep(1.0)
     idle(emu, cons)
 

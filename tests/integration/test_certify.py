@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.profile import DeviceProfile
+from core.profile import load_profile
 from tests.integration.certify_helpers import QUICK_SPEC, certify, fast_bench, spec, verdicts
 from tests.integration.harness import ROOT
 
@@ -48,9 +48,11 @@ def test_a_clean_bench_passes_everything_and_the_run_folder_is_complete(tmp_path
     props = [{p.get("name"): p.get("value") for p in c.iter("property")} for c in cases]
     assert len(props) == 3 * n_req and all(p["verdict"] == "pass" for p in props)
     # the profile feeds the fleet simulator
-    prof = DeviceProfile.model_validate(yaml.safe_load((out / "CAM001" / "profile.yaml").read_text()))
-    assert prof.detection is not None and prof.latency_s and prof.buffer_s is not None
-    assert abs(prof.buffer_s - 1.5) <= 0.1 and prof.device["serial"] == "CAM001"
+    prof = load_profile(out / "CAM001" / "profile.yaml")
+    assert set(prof.detection) == {"light_bar"} and set(prof.latency) == {"light_bar", "holster", "taser"}
+    assert prof.buffer is not None and prof.buffer.configured_s == 1.5 and prof.buffer.shortfall_s <= 0.1
+    assert prof.device.serial == "CAM001" and prof.device.firmware == "1.0.0"
+    assert prof.audio is not None and not prof.audio.found_in_buffer
     shift = subprocess.run([sys.executable, "-m", "bwclab", "sim", "shift", "--scenario",
                             str(ROOT / "scenarios" / "hartford-patrol-shift.yaml"), "--out", str(tmp_path / "shift"),
                             "--profile", str(out / "CAM001" / "profile.yaml"), "--no-plots"],
@@ -140,7 +142,7 @@ def test_an_emitter_that_ignores_an_edge_mid_broadcast_is_waited_out(tmp_path: P
     # a group step ends as soon as every camera has activated, well inside the 1 s broadcast
     rc, output = certify(out, bench, spec(tmp_path, ["GROUP"], GROUP={"trials": 4}))
     assert rc == 0, output
-    truth = [json.loads(x) for x in (out / "bench" / "truth.jsonl").read_text().splitlines() if x]
+    truth = [json.loads(x) for x in (out / "bench" / "session-1" / "truth.jsonl").read_text().splitlines() if x]
     assert not [r for r in truth if r["event"] == "edge_ignored"]  # no step fired into a live broadcast
     starts = [r["t_ns"] for r in truth if r["event"] == "broadcast_start" and r["emitter"] == "taser"]
     assert len(starts) == 4

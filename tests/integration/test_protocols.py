@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from core.resources import Resources
 from tests.integration.harness import Emulator
 
 
 def test_resources_json_has_the_documented_shape(emu: Emulator) -> None:
     r = emu.resources
-    assert set(r) == {"gpio", "instruments", "cameras", "truth_log"}
+    assert set(r) == {"format", "pid", "session", "gpio", "instruments", "cameras", "truth_log"}
+    assert r["format"] == 1 and r["pid"] == emu.proc.pid and len(r["session"]) == 12
+    assert Resources.model_validate(r).alive()  # the one schema the rig reads it with
     assert set(r["gpio"]) == {"numato0"} and Path(r["gpio"]["numato0"]["port"]).exists()
     assert set(r["instruments"]) == {"attenuator", "scope", "psu"}
     for inst in r["instruments"].values():

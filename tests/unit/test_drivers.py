@@ -128,20 +128,40 @@ def test_supply_switches_and_verifies() -> None:
 
 def test_console_keeps_events_drops_noise_and_retries_garbled_commands() -> None:
     port = ScriptedSerial([
-        (b"STATE?\n", b"! STATE RECORDING cause=signal source=LB-0001 t=5\n\x93OK REC\xffORDING\n"),
-        (b"IDN?\n", b"ERR 400 unknown command\n"),
-        (b"IDN?\n", b"OK model=M serial=S firmware=1\n"),
-        (b"STOP\n", b"ERR 409 not recording\n"),
+        (b"@1 STATE?\n", b"! STATE RECORDING cause=signal source=LB-0001 t=5\n@1 \x93OK REC\xffORDING\n"),
+        (b"@2 IDN?\n", b"@2 ERR 400 unknown command\n"),
+        (b"@3 IDN?\n", b"@3 OK model=M serial=S firmware=1\n"),
+        (b"@4 STOP\n", b"@4 ERR 409 not recording\n"),
     ], timeout=0.2)
     con = CameraConsole(port)
     assert con.state() == "RECORDING"
     assert con.events[0][1].startswith("STATE RECORDING cause=signal")
     assert con.identity() == {"model": "M", "serial": "S", "firmware": "1"}
+    assert con.retried == 1 and con.noise_bytes == 2
     with pytest.raises(DriverError, match="409 not recording"):
         con.command("STOP")
 
 
+def test_a_stale_reply_after_a_stall_is_discarded_never_taken_as_the_answer() -> None:
+    """The camera stalled: the reply to an earlier command arrives just before the one asked for."""
+    port = ScriptedSerial([
+        (b"@1 STATE?\n", b""),  # no answer within the timeout: the stall
+        (b"@2 STATE?\n", b"@1 OK RECORDING\n@2 OK BUFFERING\n"),
+        (b"@3 CLOCK?\n", b"@2 OK BUFFERING\n@3 OK 1700000000000000000\n"),
+    ], timeout=0.1)
+    con = CameraConsole(port)
+    assert con.state() == "BUFFERING"
+    assert con._number("CLOCK?") == 1_700_000_000_000_000_000
+    assert con.stale == 2
+
+
+def test_an_unreadable_console_reply_is_a_driver_error() -> None:
+    port = ScriptedSerial([(b"@1 CLOCK?\n", b"@1 OK RECORDING\n")], timeout=0.1)
+    with pytest.raises(DriverError, match="expected a number"):
+        CameraConsole(port).clock_offset_ns(samples=1)
+
+
 def test_console_without_reply_is_an_error() -> None:
-    port = ScriptedSerial([(b"STATE?\n", b""), (b"STATE?\n", b""), (b"STATE?\n", b"")], timeout=0.05)
+    port = ScriptedSerial([(b"@1 STATE?\n", b""), (b"@2 STATE?\n", b""), (b"@3 STATE?\n", b"")], timeout=0.05)
     with pytest.raises(DriverError, match="no reply"):
         CameraConsole(port).state()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from scipy import stats as sps
 
 from rig.procedures.coverage import TARGETS, next_distance, turn
 from rig.stats import fit_probit
+from rig.trials import StepResult
+
+
+def step(distance_ft: float, activated: bool) -> StepResult:
+    return StepResult(cameras={"C": {"distance_ft": distance_ft, "activated": activated}})
 
 
 def test_every_nth_broadcast_is_at_the_requirement_distance_and_the_rest_walk_every_target() -> None:
@@ -30,8 +33,7 @@ def test_a_fitted_camera_is_sent_where_its_curve_gives_each_target_probability()
     a, b = 12.0, -3.0  # P(d) = Phi(a + b ln d): r50 = e^4 = 54.6 ft
     d = rng.uniform(20, 120, 400)
     y = rng.random(400) < sps.norm.cdf(a + b * np.log(d))
-    done: list[dict[str, Any]] = [{"C": {"distance_ft": float(x), "activated": bool(h)}}
-                                  for x, h in zip(d, y, strict=True)]
+    done = [step(float(x), bool(h)) for x, h in zip(d, y, strict=True)]
     fit = fit_probit(d, y)
     assert fit is not None
     for k, p in enumerate(TARGETS):
@@ -43,9 +45,9 @@ def test_a_fitted_camera_is_sent_where_its_curve_gives_each_target_probability()
 
 
 def test_before_a_fit_the_camera_brackets_the_edge() -> None:
-    hit = [{"C": {"distance_ft": 20.0, "activated": True}}]
+    hit = [step(20.0, True)]
     assert next_distance(hit, "C", 0, 0, 5.0, 150.0) == 40.0  # farther after a hit
-    miss = [{"C": {"distance_ft": 20.0, "activated": False}}]
+    miss = [step(20.0, False)]
     assert next_distance(miss, "C", 0, 0, 5.0, 150.0) == 10.0  # nearer after a miss
-    both = [*hit, {"C": {"distance_ft": 80.0, "activated": False}}]
+    both = [*hit, step(80.0, False)]
     assert abs(next_distance(both, "C", 0, 0, 5.0, 150.0) - 40.0) < 1e-9  # bisect the gap in log distance

@@ -8,18 +8,18 @@ from typing import Any, cast
 
 import pytest
 
-from bwclab.configfile import ConfigError
+from core.config import ConfigError
 from rig.interfaces import DriverError
-from rig.measurements import Measurement
-from rig.procedures.base import Context, run_steps
-from rig.requirements import Limit, Requirement, load_spec, verdict
-from rig.trials import TrialStore, camera_causes, camera_rows
+from rig.measurements import Limit, Measurement
+from rig.procedures.base import Context, Plan, run_steps
+from rig.requirements import Requirement, load_spec, verdict
+from rig.trials import Row, StepResult, TrialStore, camera_causes, camera_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def req(**kw: Any) -> Requirement:
-    base: dict[str, Any] = {"id": "R1", "text": "t", "procedure": "latency", "params": {"trigger": "lightbar"},
+    base: dict[str, Any] = {"id": "R1", "text": "t", "procedure": "latency", "params": {"trigger": "light_bar"},
                             "quantity": "p95", "limit": {"max": 1.0}, "units": "s"}
     return Requirement.model_validate(base | kw)
 
@@ -64,6 +64,14 @@ def test_limit_text() -> None:
     assert Limit(max=1.0).text("s") == "<= 1 s" and Limit(min=0.95).text("") == ">= 0.95"
 
 
+class SeqRow(Row):
+    seq: int = 0
+
+
+def rows(cams: list[str], seq: int = 0) -> StepResult:
+    return StepResult.of({s: SeqRow(seq=seq) for s in cams})
+
+
 class FakeContext(Context):
     """The real context's trial loop and per-camera bookkeeping, with no bench behind it."""
 
@@ -75,122 +83,154 @@ class FakeContext(Context):
         self.recovered.append(serials)
 
 
+def session(path: Path) -> TrialStore:
+    """A process opening the run folder: a new session, as the campaign starts one."""
+    store = TrialStore(path)
+    store.begin_session()
+    return store
+
+
 def test_errored_steps_are_kept_with_their_cause_and_retried(tmp_path: Path) -> None:
-    store = TrialStore(tmp_path / "trials.sqlite")
+    store = session(tmp_path / "trials.sqlite")
     ctx = FakeContext(store, ["A"], tmp_path)
     calls: list[int] = []
 
-    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+    def step(seq: int, cams: list[str]) -> StepResult:
         calls.append(seq)
         if seq == 1 and calls.count(1) < 3:
             raise TimeoutError("instrument timeout")
         if seq == 2:
             raise OSError("port gone")
-        return {s: {"seq": seq} for s in cams}
+        return rows(cams, seq)
 
-    run_steps(ctx, "proc x=1", 4, 2, ["A"], step)
-    rows = store.trials("proc x=1")
-    assert [(t.seq, t.status) for t in rows] == [(0, "ok"), (1, "error"), (1, "error"), (1, "ok"),
-                                                 (2, "error"), (2, "error"), (2, "error"), (3, "ok")]
-    assert rows[1].cause == "TimeoutError: instrument timeout" and rows[4].cause == "OSError: port gone"
+    run_steps(ctx, Plan("proc x=1", 4, 2), ["A"], step)
+    got = store.trials("proc x=1")
+    assert [(t.seq, t.status) for t in got] == [(0, "ok"), (1, "error"), (1, "error"), (1, "ok"),
+                                                (2, "error"), (2, "error"), (2, "error"), (3, "ok")]
+    assert got[1].cause == "TimeoutError: instrument timeout" and got[4].cause == "OSError: port gone"
     assert ctx.recovered == [None] * 5
     store.close()
 
 
 def test_one_cameras_failure_is_retried_for_that_camera_alone(tmp_path: Path) -> None:
-    store = TrialStore(tmp_path / "trials.sqlite")
+    store = session(tmp_path / "trials.sqlite")
     ctx = FakeContext(store, ["A", "B", "C"], tmp_path)
     seen: list[tuple[int, list[str]]] = []
     flaky = {"B": 2}  # B's console fails on its first two tries of step 1
 
-    def part(seq: int, s: str) -> dict[str, Any]:
+    def part(seq: int, s: str) -> SeqRow:
         if seq == 1 and flaky.get(s, 0) > 0:
             flaky[s] -= 1
             raise DriverError(f"camera {s}: console garbage")
-        return {"seq": seq}
+        return SeqRow(seq=seq)
 
-    def step(seq: int, cams: list[str]) -> dict[str, Any]:
+    def step(seq: int, cams: list[str]) -> StepResult:
         seen.append((seq, cams))
-        return ctx.each(cams, lambda s: part(seq, s))
+        return StepResult.of(ctx.each(cams, lambda s: part(seq, s)))
 
-    run_steps(ctx, "k", 3, 2, ["A", "B", "C"], step)
+    run_steps(ctx, Plan("k", 3, 2), ["A", "B", "C"], step)
     assert seen == [(0, ["A", "B", "C"]), (1, ["A", "B", "C"]), (1, ["B"]), (1, ["B"]), (2, ["A", "B", "C"])]
     assert ctx.recovered == [["B"], ["B"]]
     trials = store.trials("k")
-    assert [len(camera_rows(trials, s)) for s in "ABC"] == [3, 3, 3]  # nothing lost, nothing doubled
+    assert [len(camera_rows(trials, s, SeqRow)) for s in "ABC"] == [3, 3, 3]  # nothing lost, nothing doubled
     assert camera_causes(trials, "B") == ["DriverError: camera B: console garbage"] * 2
     assert camera_causes(trials, "A") == [] and camera_causes(trials, "C") == []
     store.close()
 
 
 def test_a_camera_still_failing_after_its_retries_gives_up_and_the_others_go_on(tmp_path: Path) -> None:
-    store = TrialStore(tmp_path / "trials.sqlite")
+    store = session(tmp_path / "trials.sqlite")
     ctx = FakeContext(store, ["A", "B"], tmp_path)
 
-    def part(s: str) -> dict[str, Any]:
+    def part(s: str) -> SeqRow:
         if s == "B":
             raise TimeoutError("no clip in the dock")
-        return {"ok": True}
+        return SeqRow()
 
-    run_steps(ctx, "k", 2, 1, ["A", "B"], lambda seq, cams: ctx.each(cams, part))
+    run_steps(ctx, Plan("k", 2, 1), ["A", "B"], lambda seq, cams: StepResult.of(ctx.each(cams, part)))
     trials = store.trials("k")
-    assert len(camera_rows(trials, "A")) == 2 and camera_rows(trials, "B") == []
+    assert len(camera_rows(trials, "A", SeqRow)) == 2 and camera_rows(trials, "B", SeqRow) == []
     assert len(camera_causes(trials, "B")) == 4  # two steps, two attempts each
 
 
 def test_resume_runs_only_the_missing_steps_and_loses_none(tmp_path: Path) -> None:
     db = tmp_path / "trials.sqlite"
-    store = TrialStore(db)
+    store = session(db)
     ran: list[int] = []
 
-    def interrupted(seq: int, cams: list[str]) -> dict[str, Any]:
+    def interrupted(seq: int, cams: list[str]) -> StepResult:
         if seq == 3:
             raise KeyboardInterrupt  # the rig's host is stopped mid-run
         ran.append(seq)
-        return {s: {"seq": seq} for s in cams}
+        return rows(cams, seq)
 
     with pytest.raises(KeyboardInterrupt):
-        run_steps(FakeContext(store, ["A"], tmp_path), "k", 6, 1, ["A"], interrupted)
+        run_steps(FakeContext(store, ["A"], tmp_path), Plan("k", 6, 1), ["A"], interrupted)
     store.close()
-    store = TrialStore(db)  # a new process opens the same run folder
+    store = session(db)  # a new process opens the same run folder
     again: list[int] = []
-    def resumed(seq: int, cams: list[str]) -> dict[str, Any]:
-        again.append(seq)
-        return {s: {"seq": seq} for s in cams}
 
-    run_steps(FakeContext(store, ["A"], tmp_path), "k", 6, 1, ["A"], resumed)
+    def resumed(seq: int, cams: list[str]) -> StepResult:
+        again.append(seq)
+        return rows(cams, seq)
+
+    run_steps(FakeContext(store, ["A"], tmp_path), Plan("k", 6, 1), ["A"], resumed)
     assert ran == [0, 1, 2] and again == [3, 4, 5]
-    assert sorted(store.ok("k")) == [0, 1, 2, 3, 4, 5]
+    assert sorted(t.seq for t in store.trials("k") if t.status == "ok") == [0, 1, 2, 3, 4, 5]
     store.close()
 
 
 def test_resume_retries_a_camera_dropped_before_the_interruption(tmp_path: Path) -> None:
     db = tmp_path / "trials.sqlite"
-    store = TrialStore(db)
+    store = session(db)
     ctx = FakeContext(store, ["A", "B"], tmp_path)
 
-    def part(s: str) -> dict[str, Any]:
+    def part(s: str) -> SeqRow:
         if s == "B":
             raise OSError("port gone")
-        return {"ok": True}
+        return SeqRow()
 
-    def first(seq: int, cams: list[str]) -> dict[str, Any]:
+    def first(seq: int, cams: list[str]) -> StepResult:
         if cams == ["B"]:
             raise KeyboardInterrupt  # stopped before B's retry could run
-        return ctx.each(cams, part)
+        return StepResult.of(ctx.each(cams, part))
 
     with pytest.raises(KeyboardInterrupt):
-        run_steps(ctx, "k", 2, 1, ["A", "B"], first)
+        run_steps(ctx, Plan("k", 2, 1), ["A", "B"], first)
     store.close()
-    store = TrialStore(db)
+    store = session(db)
     ctx = FakeContext(store, ["A", "B"], tmp_path)
     seen: list[tuple[int, list[str]]] = []
 
-    def resumed(seq: int, cams: list[str]) -> dict[str, Any]:
+    def resumed(seq: int, cams: list[str]) -> StepResult:
         seen.append((seq, cams))
-        return {s: {"seq": seq} for s in cams}
+        return rows(cams, seq)
 
-    run_steps(ctx, "k", 2, 1, ["A", "B"], resumed)
+    run_steps(ctx, Plan("k", 2, 1), ["A", "B"], resumed)
     assert seen == [(0, ["B"]), (1, ["A", "B"])]
-    assert [len(camera_rows(store.trials("k"), s)) for s in "AB"] == [2, 2]
+    assert [len(camera_rows(store.trials("k"), s, SeqRow)) for s in "AB"] == [2, 2]
+    store.close()
+
+
+def test_a_resume_gives_steps_that_errored_while_the_bench_was_down_a_fresh_retry_budget(tmp_path: Path) -> None:
+    db = tmp_path / "trials.sqlite"
+    store = session(db)
+    down = FakeContext(store, ["A"], tmp_path)
+
+    def bench_down(seq: int, cams: list[str]) -> StepResult:
+        raise OSError("pty vanished")
+
+    run_steps(down, Plan("k", 3, 1), ["A"], bench_down)  # every step uses up its retries
+    assert [t.status for t in store.trials("k")] == ["error"] * 6
+    store.close()
+    store = session(db)
+    again: list[int] = []
+
+    def back(seq: int, cams: list[str]) -> StepResult:
+        again.append(seq)
+        return rows(cams, seq)
+
+    run_steps(FakeContext(store, ["A"], tmp_path), Plan("k", 3, 1), ["A"], back)
+    assert again == [0, 1, 2]  # none skipped as "retries used up"
+    assert len(camera_rows(store.trials("k"), "A", SeqRow)) == 3
     store.close()

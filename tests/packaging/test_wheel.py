@@ -1,0 +1,61 @@
+"""The package as a user installs it: a wheel, no checkout behind it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(cmd: list[str | Path], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_wheel_installed_without_e_runs_a_built_in_shift_and_a_one_requirement_certification(tmp_path: Path) -> None:
+    built = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                 tmp_path / "dist", ROOT], cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "dist").glob("bwclab-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "scenarios/hartford-patrol-shift.yaml" in names and "fixtures/requirements/demo.yaml" in names
+    assert "fixtures/demo.yaml" in names and "fixtures/profiles/example.yaml" in names
+    assert not [n for n in names if n.startswith(("benchmarks/", "tests/"))]  # not installed as packages
+    env = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env)
+    py = env / "bin" / "python"
+    installed = run([sys.executable, "-m", "pip", "--python", py, "install", "--no-deps", "-q", wheel], cwd=tmp_path)
+    assert installed.returncode == 0, installed.stderr
+    # the dependencies (numpy, simpy, pytest, ...) come from this environment, bwclab only from the wheel
+    site = run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=tmp_path).stdout.strip()
+    (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    where = run([py, "-c", "import bwclab, core, sim, rig; print(bwclab.__file__, rig.__file__)"], cwd=empty)
+    assert where.returncode == 0 and str(ROOT) not in where.stdout and str(env) in where.stdout, where
+    shift = run([env / "bin" / "bwclab", "sim", "shift", "--scenario", "hartford-patrol-shift", "--out", "shift",
+                 "--no-plots"], cwd=empty)
+    assert shift.returncode == 0, shift.stderr
+    assert json.loads((empty / "shift" / "summary.json").read_text())["incidents"] > 30
+    (empty / "spec.yaml").write_text(
+        "requirements: [{id: GROUP, text: One trigger starts every camera in range, procedure: group,\n"
+        "                params: {trigger: taser}, quantity: fraction_activated, limit: {min: 1.0}, trials: 1}]\n")
+    cert = run([env / "bin" / "bwclab", "rig", "certify", "--bench", "demo", "--requirements", "spec.yaml",
+                "--out", "cert"], cwd=empty)
+    assert cert.returncode == 0, cert.stdout + cert.stderr
+    assert json.loads((empty / "cert" / "measurements.json").read_text())["verdict"] == "pass"
+
+
+def test_the_pytest_plugin_does_nothing_and_imports_nothing_heavy_without_bench(tmp_path: Path) -> None:
+    (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
+    code = ("import sys, pytest; rc = pytest.main(['-q', '-p', 'no:cacheprovider', 'test_x.py']); "
+            "print('LOADED', sorted(m for m in ('rig.plugin', 'rig.suite', 'rig.campaign', 'matplotlib', 'scipy', "
+            "'pydantic', 'sim', 'emulator') if m in sys.modules)); sys.exit(rc)")
+    out = run([sys.executable, "-c", code], cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "LOADED ['rig.plugin']" in out.stdout, out.stdout

@@ -1,0 +1,154 @@
+"""The officer and the dispatcher, each built alone from its narrow ports (no shift behind them)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+import simpy
+
+from sim.cruiser import Cruiser
+from sim.dispatcher import Dispatcher
+from sim.incident import Incident
+from sim.motion import Motion
+from sim.officer import MPH_TO_FTPS, Officer, Ports
+from sim.scenario import CallTypeSpec, ManualSpec, PatrolSpec
+
+
+def incident(env: simpy.Environment, number: int, x: float, y: float, *, priority: bool = False, units: int = 1,
+             called_at: float = 0.0, **spec: Any) -> Incident:
+    return Incident(number, "call", CallTypeSpec.model_validate(spec), called_at, x, y, priority, units, False,
+                    env.event())
+
+
+class World:
+    """One officer (body 0) and its cruiser (body 1), with every port recorded."""
+
+    def __init__(self, manual: ManualSpec | None = None, patrol: PatrolSpec | None = None) -> None:
+        self.env = simpy.Environment()
+        self.motion = Motion(2)
+        self.log: list[tuple[Any, ...]] = []
+        self.cruiser = Cruiser(0, 1, 30.0, lambda *a: self.log.append(("fire", *a)),
+                               lambda *a: self.log.append(("dash", a[1], a[3])))
+        ports = Ports(env=self.env, motion=self.motion, cruiser=self.cruiser,
+                      patrol_rng=np.random.default_rng(1), scene_rng=lambda n: np.random.default_rng(100 + n),
+                      arrive=lambda inc: self.log.append(("arrive", inc.number, self.env.now)),
+                      press=lambda n: self.log.append(("press", n, self.env.now)),
+                      release_camera=lambda now: self.log.append(("release", now)),
+                      log_status=lambda status, a, b: self.log.append(("status", status, a, b)),
+                      free=lambda: self.log.append(("free", self.env.now)))
+        self.officer = Officer(0, (0.0, 0.0, 1000.0, 1000.0), patrol or PatrolSpec(enabled=False),
+                               manual or ManualSpec(compliance=0.0), ports)
+        self.motion.place(0, 0.0, 0.0, 0.0)
+        self.motion.place(1, 0.0, 0.0, 0.0)
+        self.env.step()  # the officer's process starts (on patrol) before any dispatch reaches it
+
+    def events(self, kind: str) -> list[tuple[Any, ...]]:
+        return [e for e in self.log if e[0] == kind]
+
+
+def test_an_officer_drives_to_the_scene_works_it_and_clears_when_it_ends() -> None:
+    w = World()
+    inc = incident(w.env, 7, 1000.0, 0.0, scene={"cruiser_stop_ft": 0, "exit_s": 5, "stand_ft": 0})
+    w.officer.assign(inc)
+    w.env.run(until=60)
+    speed = PatrolSpec().speed_mph * MPH_TO_FTPS / PatrolSpec().detour_factor
+    arrive = 1000.0 / speed  # 44 s
+    assert w.events("arrive") == [("arrive", 7, pytest.approx(arrive))]
+    assert w.motion.position(1, w.env.now) == pytest.approx((1000.0, 0.0))  # the cruiser stopped at the scene
+    assert w.motion.position(0, w.env.now) == pytest.approx((1000.0, 0.0))  # the officer got out and stands there
+    assert not w.officer.in_car and w.events("release") == [] and w.events("free") == []
+    inc.ended.succeed()
+    w.env.run(until=61)
+    assert w.events("release") == [("release", 60.0)] and w.events("free") == [("free", 60.0)]
+    assert [e[1] for e in w.events("status")] == ["patrol", "responding", "on_scene"]
+    assert w.officer.assignment is None and w.officer.status == "patrol"
+
+
+def test_a_priority_call_turns_the_light_bar_on_while_responding() -> None:
+    w = World()
+    w.officer.assign(incident(w.env, 3, 500.0, 0.0, priority=True))
+    w.env.run(until=1)
+    assert w.events("fire") == [("fire", "light_bar", 1, "VEH-00000", 3)]
+    assert w.events("dash") == [("dash", "light_bar", 3)]
+
+
+def test_a_compliant_officer_presses_record_after_the_delay_and_a_non_compliant_one_never_does() -> None:
+    for compliance, want in ((1.0, [("press", 4, pytest.approx(12.0))]), (0.0, [])):
+        w = World(manual=ManualSpec(compliance=compliance, delay_s=12))
+        w.officer.assign(incident(w.env, 4, 0.0, 0.0, scene={"cruiser_stop_ft": 0, "exit_s": 20, "stand_ft": 0}))
+        w.env.run(until=5)  # on scene at once (already there): the press is planned from arrival
+        w.env.run(until=100)
+        assert w.events("press") == want
+
+
+def test_an_officer_out_of_the_car_walks_back_before_driving_off() -> None:
+    w = World()
+    first = incident(w.env, 1, 0.0, 0.0, scene={"cruiser_stop_ft": 0, "exit_s": 1, "stand_ft": 45})
+    w.officer.assign(first)
+    w.env.run(until=30)
+    assert math.hypot(*w.motion.position(0, w.env.now)) == pytest.approx(45.0)
+    first.ended.succeed()
+    w.env.run(until=31)
+    w.officer.assign(incident(w.env, 2, 5000.0, 0.0))
+    w.env.run(until=31 + 45.0 / PatrolSpec().walk_speed_ftps - 0.5)
+    assert w.motion.position(1, w.env.now) == pytest.approx((0.0, 0.0))  # the cruiser waits for its officer
+    w.env.run(until=31 + 45.0 / PatrolSpec().walk_speed_ftps + 5)
+    assert w.motion.position(1, w.env.now)[0] > 0  # then drives off
+
+
+class Unit:
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.waiting_for: list[Incident] = []
+        self.assigned: list[int] = []
+
+    def assign(self, inc: Incident) -> None:
+        self.assigned.append(inc.number)
+
+
+def dispatcher(positions: list[tuple[float, float]]) -> tuple[simpy.Environment, Dispatcher, list[Unit]]:
+    env = simpy.Environment()
+    motion = Motion(len(positions))
+    for i, (x, y) in enumerate(positions):
+        motion.place(i, 0.0, x, y)
+    d = Dispatcher(env, motion, len(positions))
+    units = [Unit(i) for i in range(len(positions))]
+    d.connect(units)
+    return env, d, units
+
+
+def test_the_dispatcher_sends_the_nearest_free_units() -> None:
+    env, d, units = dispatcher([(0, 0), (100, 0), (50, 0), (1000, 0)])
+    inc = incident(env, 0, 60.0, 0.0, units=2)
+    d.call(inc)
+    assert inc.assigned == [2, 1] and units[2].assigned == [0] and units[1].assigned == [0]
+    assert list(d.free) == [True, False, False, True] and d.queue == [] and d.waits == [0.0]
+
+
+def test_calls_short_of_units_wait_by_priority_then_age_and_a_freed_unit_takes_the_head() -> None:
+    env, d, units = dispatcher([(0, 0)])
+    busy = incident(env, 0, 0.0, 0.0)
+    d.call(busy)
+    old = incident(env, 1, 0.0, 0.0, called_at=0.0)
+    urgent = incident(env, 2, 0.0, 0.0, called_at=0.0, priority=True)
+    d.call(old)
+    d.call(urgent)
+    assert d.queue == [urgent, old]
+    env.run(until=40)
+    d.officer_free(units[0])
+    assert units[0].assigned == [0, 2] and d.queue == [old]
+    assert d.waits == [0.0, 40.0]  # call to first unit dispatched
+
+
+def test_a_freed_unit_answers_the_call_it_was_promised_first() -> None:
+    env, d, units = dispatcher([(0, 0), (10, 0)])
+    scripted = incident(env, 5, 0.0, 0.0)
+    units[0].waiting_for.append(scripted)
+    queued = incident(env, 6, 0.0, 0.0)
+    d.queue.append(queued)
+    d.free[0] = False
+    d.officer_free(units[0])
+    assert units[0].assigned == [5] and d.queue == [queued] and not d.free[0]
