@@ -12,12 +12,12 @@ from core.triggers import TriggerKind
 from rig.interfaces import ConsoleLink
 from rig.measurements import Measurement, count_with_control
 from rig.procedures.base import Context, Plan, run_steps
-from rig.procedures.declare import Options, Params, Procedure, Quantity
+from rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
 from rig.trials import Row, StepResult
 
 
-class AllowlistParams(Params):
-    trigger: TriggerKind | None = None  # the foreign emitter's kind (default: the bench's last emitter)
+class AllowlistParams(TriggerParams):
+    """`trigger`: the foreign emitter's kind (default: the bench's last emitter)."""
 
 
 class AllowlistRow(Row):
@@ -44,8 +44,7 @@ def run(ctx: Context, plan: Plan, p: AllowlistParams) -> None:
         ctx.console_call(s, partial(_configure, allow=saved[s]))
 
     def step(seq: int, cams: list[str]) -> StepResult:
-        cams = ctx.ensure_idle(cams)
-        ctx.all_near(cams)
+        cams = ctx.ready_near(cams)
         ctx.each(cams, save)
         try:
             ctx.each(cams, lambda s: ctx.console_call(s, partial(_configure, allow=trusted)))

@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 from bench.description import Bench
 from core.triggers import TriggerKind
 from rig.interfaces import ConsoleLink, DriverError
+from rig.measurements import NoData
 from rig.station import Station
-from rig.trials import StepResult, TrialStore, answered_steps
+from rig.trials import Row, StepResult, TrialStore, answered_steps
 
 TRIAL_ERRORS = (DriverError, OSError, TimeoutError)
 CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -50,6 +51,40 @@ class Clip:
     path: Path
     clip_id: str
     sha256: str
+
+
+@dataclass(frozen=True)
+class Fired:
+    """A trigger fired for a recording: when, each camera's indicator edge (None: no activation), its dock before."""
+
+    fired_ns: int
+    edges: dict[str, int | None]
+    dock_before: dict[str, set[str]]
+
+
+class ClipRow(Row):
+    """A camera's row in a step that ends with a clip taken from its dock (or no activation, no clip)."""
+
+    activated: bool
+    clip: str | None = None
+    clip_id: str | None = None
+    clip_sha256: str | None = None
+
+    @staticmethod
+    def taken(clip: Clip, out: Path) -> dict[str, str | bool]:
+        return {"activated": True, "clip": str(clip.path.relative_to(out)), "clip_id": clip.clip_id,
+                "clip_sha256": clip.sha256}
+
+
+C = TypeVar("C", bound=ClipRow)
+
+
+def recorded(rows: list[C], why: str) -> list[C]:
+    """The rows of the steps where the camera activated (and so left a clip); NoData when there are none."""
+    clips = [r for r in rows if r.activated]
+    if not clips:
+        raise NoData(why)
+    return clips
 
 
 @dataclass
@@ -123,6 +158,12 @@ class Context:
         for s in serials:
             self.station.set_distance(s, self.near_ft)
 
+    def ready_near(self, serials: list[str]) -> list[str]:
+        """Before a step: recordings still running ended, every camera near. The cameras still in it."""
+        cams = self.ensure_idle(serials)
+        self.all_near(cams)
+        return cams
+
     def ensure_idle(self, serials: list[str]) -> list[str]:
         """End any recording still running (say, a late activation after the previous trial's window):
         asked on the console where there is one, else read from the indicator's last edge. Returns the
@@ -195,6 +236,16 @@ class Context:
         delay = (ready - time.monotonic_ns()) / 1e9
         if delay > 0:
             time.sleep(delay)
+
+    def record_a_while(self, emitter: str, serials: list[str], record_s: float) -> Fired:
+        """Fire, note which cameras activated, let them record `record_s`, release the line; the docks' contents
+        from before the trigger are kept, so a clip written since is told apart from any older one."""
+        before = {s: self.dock_contents(s) for s in serials}
+        t0 = self.station.fire(emitter)
+        edges = {s: self.station.wait_indicator(s, t0, self.window_s(emitter)) for s in serials}
+        time.sleep(record_s)
+        self.station.release(emitter)
+        return Fired(t0, edges, before)
 
     # --- clips --------------------------------------------------------------------------
     def dock(self, serial_no: str) -> Path:

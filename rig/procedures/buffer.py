@@ -10,36 +10,29 @@ the camera's own clip id and the hash of the file as copied into the run folder.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 from pydantic import Field
 
 from core.strict import Seconds
-from core.triggers import TriggerKind
 from rig import plots
 from rig.clip import ClipReading, read_clip
 from rig.measurements import Measurement, NoData, count
-from rig.procedures.base import Context, Plan, run_steps
-from rig.procedures.declare import Options, Params, Procedure, Quantity
-from rig.trials import Row, StepResult
+from rig.procedures.base import ClipRow, Context, Plan, recorded, run_steps
+from rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
+from rig.trials import StepResult
 
 SOUND_RMS = 0.01  # full scale 1.0: above this a frame's audio is sound, below it silence
 
 
-class BufferParams(Params):
-    trigger: TriggerKind | None = None
+class BufferParams(TriggerParams):
     record_s: float = Field(default=1.0, gt=0, le=600)
     buffer_s: Seconds | None = Field(default=None, le=120, description="the configured buffer, for a camera "
                                                                        "without a console (else read from CONFIG?)")
 
 
-class BufferRow(Row):
-    activated: bool
-    clip: str | None = None
-    clip_id: str | None = None
-    clip_sha256: str | None = None
+class BufferRow(ClipRow):
     playable: bool = False
     error: str = ""
     hash_ok: bool = False
@@ -121,47 +114,37 @@ def analyse(reading: ClipReading, activated_ns: int, buffer_s: float, audio_in_b
 
 def run(ctx: Context, plan: Plan, p: BufferParams) -> None:
     emitter = ctx.emitter_for(p.trigger)
-    st = ctx.station
 
     def step(seq: int, cams: list[str]) -> StepResult:
-        cams = ctx.ensure_idle(cams)
-        ctx.all_near(cams)
+        cams = ctx.ready_near(cams)
         configs = ctx.each(cams, lambda s: camera_config(ctx, s))
         longest = max((float(cfg["buffer_s"]) for cfg in configs.values() if cfg), default=p.buffer_s or 30.0)
         ctx.wait_buffer_full(cams, longest)
         offsets = ctx.each(ctx.live(cams), lambda s: ctx.console_call(s, lambda c: c.clock_offset_ns())
                            if configs[s] is not None else None)
-        cams = ctx.live(cams)
-        before = {s: ctx.dock_contents(s) for s in cams}
-        t0 = st.fire(emitter)
-        edges = {s: st.wait_indicator(s, t0, ctx.window_s(emitter)) for s in cams}
-        time.sleep(p.record_s)
-        st.release(emitter)
+        fired = ctx.record_a_while(emitter, ctx.live(cams), p.record_s)
 
         def clip(s: str) -> BufferRow:
-            edge = edges[s]
+            edge = fired.edges[s]
             if edge is None:
                 return BufferRow(activated=False)
             clip_id = ctx.end_recording(s)
-            got = ctx.collect_clip(s, clip_id, before[s])
+            got = ctx.collect_clip(s, clip_id, fired.dock_before[s])
             reading = read_clip(got.path)
             cfg = configs[s]
             set_s = float(cfg["buffer_s"]) if cfg else float(p.buffer_s or reading.sidecar.get("buffer_s", 0))
             audio = (cfg.get("audio_in_buffer") == "1") if cfg else bool(reading.sidecar.get("audio_in_buffer"))
             activated = edge - int(ctx.gpio.lag_median_ns / 2)  # the notification's own half of the lag
-            return BufferRow.model_validate(
-                {"activated": True, "clip": str(got.path.relative_to(ctx.out)), "clip_id": got.clip_id,
-                 "clip_sha256": got.sha256, **analyse(reading, activated, set_s, audio, offsets[s])})
+            return BufferRow.model_validate(ClipRow.taken(got, ctx.out) | analyse(reading, activated, set_s, audio,
+                                                                                    offsets[s]))
 
-        return StepResult.of(ctx.each(cams, clip), fired_ns=t0, emitter=emitter)
+        return StepResult.of(ctx.each(list(fired.edges), clip), fired_ns=fired.fired_ns, emitter=emitter)
 
     run_steps(ctx, plan, list(ctx.cameras), step)
 
 
 def measure(quantity: str, rows: list[BufferRow], _o: Options) -> Measurement:
-    clips = [r for r in rows if r.activated]
-    if not clips:
-        raise NoData("the camera never activated, so no clip was recorded")
+    clips = recorded(rows, "the camera never activated, so no clip was recorded")
     plot = {"clips": [{"timeline_s": r.timeline_s, "counters": r.counters, "audio_rms": r.audio_rms,
                        "buffer_set_s": r.buffer_set_s, "fps": r.fps} for r in clips if r.playable]}
     unplayable = [r.error for r in clips if not r.playable]

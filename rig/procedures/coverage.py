@@ -23,11 +23,10 @@ from pydantic import Field
 
 from bench.description import Bench
 from core.strict import Feet
-from core.triggers import TriggerKind
 from rig import plots
 from rig.measurements import Measurement, NoData, bound_text
 from rig.procedures.base import Context, Plan, run_steps
-from rig.procedures.declare import Options, Params, Procedure, Quantity
+from rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
 from rig.stats import Estimate, ProbitFit, fit_probit
 from rig.trials import Row, StepResult
 
@@ -37,8 +36,7 @@ AT_EVERY = 4  # every 4th broadcast at the requirement's distance
 SPREAD = (-0.3, 0.15, -0.15, 0.3, 0.0)  # ln-distance offsets around the edge before a fit exists
 
 
-class CoverageParams(Params):
-    trigger: TriggerKind | None = None
+class CoverageParams(TriggerParams):
     at_ft: Feet = Field(default=30.0, gt=0, description="the requirement's distance: every at_every-th broadcast")
     near_ft: Feet = Field(default=5.0, gt=0)
     far_ft: Feet = Field(default=150.0, gt=0)

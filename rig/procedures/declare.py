@@ -10,6 +10,7 @@ from typing import Generic, Literal, TypeVar
 
 from bench.description import Bench
 from core.strict import Strict
+from core.triggers import TriggerKind
 from rig.measurements import Limit, Measurement
 from rig.procedures.base import Context, Plan
 from rig.trials import Row
@@ -19,6 +20,12 @@ Need = Literal["indicator", "console", "psu", "dock"]
 
 class Params(Strict):
     """A procedure's parameters: `params:` of a requirement."""
+
+
+class TriggerParams(Params):
+    """Parameters of a procedure that fires one emitter: its kind (default: the bench's first emitter)."""
+
+    trigger: TriggerKind | None = None
 
 
 class Options(Strict):

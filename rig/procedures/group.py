@@ -3,28 +3,22 @@ the cameras under certification)."""
 
 from __future__ import annotations
 
-from core.triggers import TriggerKind
 from rig.measurements import Measurement, fraction
 from rig.procedures.base import Context, Plan, run_steps
-from rig.procedures.declare import Options, Params, Procedure, Quantity
+from rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
 from rig.trials import Row, StepResult
-
-
-class GroupParams(Params):
-    trigger: TriggerKind | None = None
 
 
 class GroupRow(Row):
     activated: bool
 
 
-def run(ctx: Context, plan: Plan, p: GroupParams) -> None:
+def run(ctx: Context, plan: Plan, p: TriggerParams) -> None:
     emitter = ctx.emitter_for(p.trigger)
     st = ctx.station
 
     def step(seq: int, cams: list[str]) -> StepResult:
-        cams = ctx.ensure_idle(cams)
-        ctx.all_near(cams)
+        cams = ctx.ready_near(cams)
         t0 = st.fire(emitter)
         seen = ctx.see_activations(emitter, t0, cams)
         ctx.finish_step(emitter, seen)
@@ -38,6 +32,6 @@ def measure(quantity: str, rows: list[GroupRow], _o: Options) -> Measurement:
 
 
 GROUP = Procedure(
-    name="group", summary="one trigger starts every camera on the bench", params=GroupParams, options=Options,
+    name="group", summary="one trigger starts every camera on the bench", params=TriggerParams, options=Options,
     row=GroupRow, quantities={"fraction_activated": Quantity("", "group triggers that started the camera")},
     needs=("indicator",), run=run, measure=measure)

@@ -16,19 +16,17 @@ import time
 from pydantic import Field
 
 from core.strict import Feet
-from core.triggers import TriggerKind
 from rig import plots
 from rig.measurements import Measurement, bound_text
 from rig.procedures.base import Context, Plan, run_steps
-from rig.procedures.declare import Options, Params, Procedure, Quantity
+from rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
 from rig.stats import quantile_ci
 from rig.trials import Row, StepResult
 
 QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
 
 
-class LatencyParams(Params):
-    trigger: TriggerKind | None = None
+class LatencyParams(TriggerParams):
     distance_ft: Feet | None = Field(default=None, gt=0, description="default: the bench's rig.near_ft")
     scope_window_s: float = Field(default=1.5, gt=0, le=60)
 

@@ -7,25 +7,19 @@ import time
 
 from pydantic import Field
 
-from core.triggers import TriggerKind
 from rig.clip import read_clip
-from rig.measurements import Measurement, NoData, count
-from rig.procedures.base import Context, Plan, run_steps
-from rig.procedures.declare import Options, Params, Procedure, Quantity
-from rig.trials import Row, StepResult
+from rig.measurements import Measurement, count
+from rig.procedures.base import ClipRow, Context, Plan, recorded, run_steps
+from rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
+from rig.trials import StepResult
 
 
-class PowercutParams(Params):
-    trigger: TriggerKind | None = None
+class PowercutParams(TriggerParams):
     record_s: float = Field(default=1.0, gt=0, le=600)
     off_s: float = Field(default=0.5, gt=0, le=600)
 
 
-class PowercutRow(Row):
-    activated: bool
-    clip: str | None = None
-    clip_id: str | None = None
-    clip_sha256: str | None = None
+class PowercutRow(ClipRow):
     playable: bool = False
     hash_ok: bool = False
     lost_s: float | None = None
@@ -38,14 +32,9 @@ def run(ctx: Context, plan: Plan, p: PowercutParams) -> None:
     st = ctx.station
 
     def step(seq: int, cams: list[str]) -> StepResult:
-        cams = ctx.ensure_idle(cams)
-        ctx.all_near(cams)
-        before = {s: ctx.dock_contents(s) for s in cams}
-        t0 = st.fire(emitter)
-        edges = {s: st.wait_indicator(s, t0, ctx.window_s(emitter)) for s in cams}
-        time.sleep(p.record_s)
-        st.release(emitter)
-        cuts = {s: st.power(s, False) for s in cams if edges[s] is not None}
+        cams = ctx.ready_near(cams)
+        fired = ctx.record_a_while(emitter, cams, p.record_s)
+        cuts = {s: st.power(s, False) for s in cams if fired.edges[s] is not None}
         time.sleep(p.off_s)
         for s in cams:
             st.power(s, True)
@@ -56,26 +45,24 @@ def run(ctx: Context, plan: Plan, p: PowercutParams) -> None:
                 ctx.console_call(s, lambda c: c.wait_event("BOOT", ctx.boot_wait_s))
             if s not in cuts:
                 return PowercutRow(activated=False)
-            got = ctx.collect_clip(s, None, before[s])
+            got = ctx.collect_clip(s, None, fired.dock_before[s])
             reading = read_clip(got.path)
             fps = float(reading.sidecar.get("fps") or 10)
             last = max((t for t in reading.times_ns if t >= 0), default=None)
             lost_s = None if last is None else (cuts[s] - last) / 1e9
             intact = reading.playable and reading.hash_ok and lost_s is not None and lost_s <= 2 / fps
             ctx.last_end_ns[s] = time.monotonic_ns()
-            return PowercutRow(activated=True, clip=str(got.path.relative_to(ctx.out)), clip_id=got.clip_id,
-                               clip_sha256=got.sha256, playable=reading.playable, hash_ok=reading.hash_ok,
-                               lost_s=lost_s, intact=intact, error=reading.error)
+            return PowercutRow.model_validate(ClipRow.taken(got, ctx.out) | {
+                "playable": reading.playable, "hash_ok": reading.hash_ok, "lost_s": lost_s, "intact": intact,
+                "error": reading.error})
 
-        return StepResult.of(ctx.each(cams, clip), fired_ns=t0, emitter=emitter)
+        return StepResult.of(ctx.each(cams, clip), fired_ns=fired.fired_ns, emitter=emitter)
 
     run_steps(ctx, plan, list(ctx.cameras), step)
 
 
 def measure(quantity: str, rows: list[PowercutRow], _o: Options) -> Measurement:
-    clips = [r for r in rows if r.activated]
-    if not clips:
-        raise NoData("the camera never activated before the power cut")
+    clips = recorded(rows, "the camera never activated before the power cut")
     lost = ", ".join("unplayable" if r.lost_s is None else f"{r.lost_s:.3f} s" for r in clips)
     bad = [r for r in clips if not r.intact]
     note = "; ".join(f"playable={r.playable} hash_ok={r.hash_ok} {r.error}".strip() for r in bad)

@@ -3,15 +3,10 @@ same trigger starts it again (a control, so a deaf camera cannot pass)."""
 
 from __future__ import annotations
 
-from core.triggers import TriggerKind
 from rig.measurements import Measurement, count_with_control
 from rig.procedures.base import Context, Plan, run_steps
-from rig.procedures.declare import Options, Params, Procedure, Quantity
+from rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
 from rig.trials import Row, StepResult
-
-
-class SleepParams(Params):
-    trigger: TriggerKind | None = None
 
 
 class SleepRow(Row):
@@ -19,12 +14,11 @@ class SleepRow(Row):
     awake_activated: bool
 
 
-def run(ctx: Context, plan: Plan, p: SleepParams) -> None:
+def run(ctx: Context, plan: Plan, p: TriggerParams) -> None:
     emitter = ctx.emitter_for(p.trigger)
 
     def step(seq: int, cams: list[str]) -> StepResult:
-        cams = ctx.ensure_idle(cams)
-        ctx.all_near(cams)
+        cams = ctx.ready_near(cams)
         try:
             ctx.each(cams, lambda s: ctx.console_call(s, lambda c: c.command("SLEEP")))
             asleep = ctx.trigger(emitter, cams)
@@ -43,6 +37,6 @@ def measure(quantity: str, rows: list[SleepRow], _o: Options) -> Measurement:
 
 
 SLEEP = Procedure(
-    name="sleep", summary="a sleeping camera ignores triggers; awake, it starts", params=SleepParams,
+    name="sleep", summary="a sleeping camera ignores triggers; awake, it starts", params=TriggerParams,
     options=Options, row=SleepRow, quantities={"activations_asleep": Quantity("", "activations while asleep")},
     needs=("indicator", "console"), run=run, measure=measure)

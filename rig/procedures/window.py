@@ -6,17 +6,12 @@ from __future__ import annotations
 
 import time
 
-from core.triggers import TriggerKind
 from rig.measurements import Measurement, fraction
 from rig.procedures.base import Context, Plan, run_steps
-from rig.procedures.declare import Options, Params, Procedure, Quantity
+from rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
 from rig.trials import Row, StepResult
 
 FRACTIONS = (0.25, 0.5, 1.25)
-
-
-class WindowParams(Params):
-    trigger: TriggerKind | None = None
 
 
 class WindowRow(Row):
@@ -24,7 +19,7 @@ class WindowRow(Row):
     expected: bool
 
 
-def run(ctx: Context, plan: Plan, p: WindowParams) -> None:
+def run(ctx: Context, plan: Plan, p: TriggerParams) -> None:
     emitter = ctx.emitter_for(p.trigger)
     st = ctx.station
     broadcast_s = float(ctx.bench.broadcast_s(emitter))
@@ -57,6 +52,6 @@ def measure(quantity: str, rows: list[WindowRow], _o: Options) -> Measurement:
 
 WINDOW = Procedure(
     name="window", summary="a camera brought into range activates while the broadcast is on, not after",
-    params=WindowParams, options=Options, row=WindowRow,
+    params=TriggerParams, options=Options, row=WindowRow,
     quantities={"fraction_as_expected": Quantity("", "trials that activated iff the broadcast was still on")},
     needs=("indicator",), run=run, measure=measure)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,23 @@ class Console:
 
     def close(self) -> None:
         self.ser.close()
+
+
+def dialogue(send: Callable[[str], str], pairs: list[tuple[str, str]]) -> None:
+    """Each command in turn, and the reply it must get."""
+    for command, reply in pairs:
+        assert send(command) == reply, (command[:40], reply)
+
+
+def scpi(inst: Any) -> Callable[[str], str]:
+    """Send one SCPI line: a query returns its reply, a setting returns ''."""
+    def send(line: str) -> str:
+        if "?" in line:
+            return str(inst.query(line))
+        inst.write(line)
+        return ""
+
+    return send
 
 
 def write_yaml(path: Path, text: str) -> Path:

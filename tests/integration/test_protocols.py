@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.resources import Resources
-from tests.integration.harness import Emulator
+from tests.integration.harness import Emulator, dialogue, scpi
 
 
 def test_resources_json_has_the_documented_shape(emu: Emulator) -> None:
@@ -44,22 +44,14 @@ def test_numato_echo_prompt_and_every_command(emu: Emulator) -> None:
         assert g.raw(b"ver\r") == b"ver\r\n00000009\n\r>"
         assert g.cmd("id get") == "00000001"
         assert g.raw(b"id set ABCD1234\r") == b"id set ABCD1234\r\n>"
-        assert g.cmd("id get") == "ABCD1234"
-        assert g.cmd("gpio iomask ffffffff") == ""
-        assert g.cmd("gpio iodir FFFFFFF8") == ""
-        assert g.cmd("gpio readall") == "00000000"
-        assert g.cmd("gpio set 3") == ""  # loopback output
-        assert g.cmd("gpio read 4") == "1"  # ... seen on its input
-        assert g.cmd("gpio readall") == "00000018"
-        assert g.cmd("gpio clear 3") == ""
-        assert g.cmd("gpio read 4") == "0"
-        assert g.cmd("gpio iomask 00000008") == ""
-        assert g.cmd("gpio writeall 00000008") == ""
-        assert g.cmd("gpio read 4") == "1"
-        assert g.cmd("gpio writeall 00000000") == ""
-        assert g.cmd("gpio iomask FFFFFFFF") == ""
-        assert g.cmd("gpio notify get") == "gpio notify disabled"
-        assert g.cmd("gpio notify on") == "gpio notify enabled"
+        dialogue(g.cmd, [
+            ("id get", "ABCD1234"), ("gpio iomask ffffffff", ""), ("gpio iodir FFFFFFF8", ""),
+            ("gpio readall", "00000000"),
+            ("gpio set 3", ""), ("gpio read 4", "1"),  # the loopback output, seen on its input
+            ("gpio readall", "00000018"), ("gpio clear 3", ""), ("gpio read 4", "0"),
+            ("gpio iomask 00000008", ""), ("gpio writeall 00000008", ""), ("gpio read 4", "1"),
+            ("gpio writeall 00000000", ""), ("gpio iomask FFFFFFFF", ""),
+            ("gpio notify get", "gpio notify disabled"), ("gpio notify on", "gpio notify enabled")])
         g.cmd("gpio set 3")
         notes = g.notifications(0.3)
         assert [n for _, n in notes] == ["# 00000018 00000008 FFFFFFF0"]  # pin 3 became an output on set
@@ -130,22 +122,15 @@ def test_scope_settings_and_errors(emu: Emulator) -> None:
     assert s.query("*IDN?").startswith("KEYSIGHT TECHNOLOGIES,")
     s.write("*RST")
     assert s.query("*OPC?") == "1"
-    s.write(":TRIGger:EDGE:SOURce CHANnel3")
-    assert s.query(":TRIG:EDGE:SOUR?") == "CHAN3"
-    s.write(":trig:edge:slop neg")
-    assert s.query(":TRIGger:EDGE:SLOPe?") == "NEG"
-    s.write(":TIMebase:RANGe 2")
-    assert float(s.query(":TIM:RANG?")) == 2.0
-    s.write(":MEASure:DEFine DELay,+1,-2")
-    assert s.query(":MEAS:DEF? DEL") == "+1,-2"
-    s.write(":NOT:A:COMMAND")
-    s.write(":TRIG:EDGE:SOUR CHAN9")
-    s.write(":TIM:RANG 9999")
-    assert s.query(":SYST:ERR?") == '-113,"Undefined header"'
-    assert s.query(":SYST:ERR?") == '-224,"Illegal parameter value"'
-    assert s.query(":SYST:ERR?") == '-222,"Data out of range"'
-    assert s.query(":SYST:ERR?") == '+0,"No error"'
-    assert s.query(":MEAS:DEL? CHAN1,CHAN2") == "9.9E+37"  # nothing acquired since *RST
+    dialogue(scpi(s), [
+        (":TRIGger:EDGE:SOURce CHANnel3", ""), (":TRIG:EDGE:SOUR?", "CHAN3"),
+        (":trig:edge:slop neg", ""), (":TRIGger:EDGE:SLOPe?", "NEG"),
+        (":TIMebase:RANGe 2", ""), (":TIM:RANG?", "+2.000000000E+00"),
+        (":MEASure:DEFine DELay,+1,-2", ""), (":MEAS:DEF? DEL", "+1,-2"),
+        (":NOT:A:COMMAND", ""), (":TRIG:EDGE:SOUR CHAN9", ""), (":TIM:RANG 9999", ""),
+        (":SYST:ERR?", '-113,"Undefined header"'), (":SYST:ERR?", '-224,"Illegal parameter value"'),
+        (":SYST:ERR?", '-222,"Data out of range"'), (":SYST:ERR?", '+0,"No error"'),
+        (":MEAS:DEL? CHAN1,CHAN2", "9.9E+37")])  # nothing acquired since *RST
     s.write(":TIMebase:REFerence LEFT;:RUN")
     assert s.query(":OPERegister:CONDition?") == "+8"
     s.write(":STOP")
@@ -214,15 +199,14 @@ def test_console_every_command(emu: Emulator) -> None:
         assert clip in ids.split(",")
         meta = dict(kv.split("=", 1) for kv in c.cmd(f"CLIP? {clip}").split()[1:])
         assert meta["clip_id"] == clip and meta["cause"] == "manual" and meta["power_cut"] == "0"
-        assert c.cmd("CLIP? NOPE-0001") == "ERR 404 no such clip"
-        assert c.cmd("SLEEP") == "OK"
-        assert c.cmd("STATE?") == "OK SLEEP"
-        assert c.cmd("WAKE") == "OK"
-        assert c.cmd("STATE?") == "OK BUFFERING"
-        assert c.cmd("EVENTS OFF") == "OK"
-        assert c.cmd("EVENTS ON") == "OK"
-        assert c.cmd("FLY") == "ERR 400 unknown command"
-        assert c.cmd("X" * 5000) == "ERR 400 line too long"
+        dialogue(c.cmd, [
+            ("CLIP? NOPE-0001", "ERR 404 no such clip"), ("SLEEP", "OK"), ("STATE?", "OK SLEEP"), ("WAKE", "OK"),
+            ("STATE?", "OK BUFFERING"), ("EVENTS OFF", "OK"), ("EVENTS ON", "OK"),
+            ("FLY", "ERR 400 unknown command"), ("X" * 5000, "ERR 400 line too long"),
+            ("@17 STATE?", "@17 OK BUFFERING"), ("@123456789 IDN?", "@123456789 OK model=BWC-EMU-1 serial=CAM002 "
+                                                                  "firmware=1.0.0"),
+            ("@1234567890 STATE?", "ERR 400 bad tag"), ("@x STATE?", "ERR 400 bad tag"), ("@5", "ERR 400 bad tag"),
+            ("@9 FLY", "@9 ERR 400 unknown command")])
         garbage = bytes(b for b in range(1, 256) if b not in (10, 13))
         assert c.cmd(garbage.decode("latin-1")) == "ERR 400 unknown command"
         assert c.cmd("STATE?") == "OK BUFFERING"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -18,8 +19,11 @@ def run(cmd: list[str | Path], cwd: Path, timeout: float = 300) -> subprocess.Co
 
 
 def test_a_wheel_installed_without_e_runs_a_built_in_shift_and_a_one_requirement_certification(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # a copy: building in place would leave build/ in the checkout
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "results", "build", "dist", "*.egg-info",
+                                                                "__pycache__", "tests", "benchmarks"))
     built = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                 tmp_path / "dist", ROOT], cwd=tmp_path)
+                 tmp_path / "dist", source], cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "dist").glob("bwclab-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
