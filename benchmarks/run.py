@@ -111,7 +111,7 @@ def sweep(shifts: int = 200) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="skip the metro day and use a 40-shift sweep")
-    ap.add_argument("--only", choices=["sim", "emulator", "rig"], help="run one group of benchmarks")
+    ap.add_argument("--only", choices=["sim", "emulator", "fuzz", "rig"], help="run one group of benchmarks")
     args = ap.parse_args()
     dest = ROOT / "results" / "benchmarks"
     dest.mkdir(parents=True, exist_ok=True)
@@ -122,6 +122,13 @@ def main() -> None:
         print(json.dumps(emu, indent=1), flush=True)
         (dest / "emulator.json").write_text(json.dumps(emu, indent=2) + "\n")
         print(f"written to {dest / 'emulator.json'}")
+    if args.only in (None, "fuzz"):
+        from benchmarks import emulator_fuzz
+
+        fz = emulator_fuzz.run(2_000 if args.quick else 10_000)
+        print(json.dumps(fz, indent=1), flush=True)
+        (dest / "fuzz.json").write_text(json.dumps(fz, indent=2) + "\n")
+        print(f"written to {dest / 'fuzz.json'}")
     if args.only in (None, "rig"):
         from benchmarks import rig_accuracy
 
@@ -129,7 +136,7 @@ def main() -> None:
         print(json.dumps(rig, indent=1), flush=True)
         (dest / "rig.json").write_text(json.dumps(rig, indent=2) + "\n")
         print(f"written to {dest / 'rig.json'}")
-    if args.only in ("emulator", "rig"):
+    if args.only in ("emulator", "fuzz", "rig"):
         return
     # the sweep runs first: workers forked from a parent holding a 10,000-officer model
     # would inherit (and garbage-collect) all of it

@@ -4,7 +4,8 @@ Every input is checked first (bench, spec, faults, the spec against the bench, t
 bad file ends with exit 2 and a message naming the file and field before any bench is touched. Then
 pytest runs the requirements as tests and writes report.html (self-contained) and junit.xml beside the
 rig's own results. Exit 0 when every requirement passes or does not apply, 1 when any fails or errors or
-the run ended before judging everything, 2 on a usage error, 130 on Ctrl-C.
+the run ended before judging everything, 2 on a usage error, 3 when the bench itself was lost (an emulated
+bench's process died: the camera was not judged), 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from rig.suite import DEFAULT_SPEC
 
 Tick = Callable[[str, int, int], None]
 EXIT = {0: 0, 1: 1, 2: 130, 3: 1, 4: 2, 5: 2}  # pytest's exit codes -> ours
+BENCH_LOST = 3
 
 
-class ProgressSink:
-    """Handed to pytest as a plugin so the campaign can report each finished step."""
+class RunSink:
+    """Handed to pytest as a plugin: the campaign reports each finished step to it, and why it stopped."""
 
-    def __init__(self, tick: Tick) -> None:
-        self.bwclab_tick = tick
+    def __init__(self, tick: Tick | None) -> None:
+        self.bwclab_tick: Tick = tick or (lambda _label, _done, _total: None)
+        self.bwclab_lost = ""
 
 
 def check_inputs(bench: Path, requirements: Path, camera: str | None, faults: Path | None, out: Path,
@@ -61,6 +64,6 @@ def certify(bench: str | Path, requirements: str | Path | None, camera: str | No
         args.append("--resume")
     if select:
         args += ["-k", select]
-    plugins: list[object] = [ProgressSink(tick)] if tick is not None else []
-    rc = int(pytest.main(args, plugins=plugins))
-    return EXIT.get(rc, 1)
+    sink = RunSink(tick)
+    rc = int(pytest.main(args, plugins=[sink]))
+    return BENCH_LOST if sink.bwclab_lost else EXIT.get(rc, 1)

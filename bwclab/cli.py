@@ -29,7 +29,9 @@ out_console = Console()
 ScenarioOpt = Annotated[str, typer.Option("--scenario", help="scenario YAML file, or a built-in name "
                                           "(hartford-patrol-shift, ...)", show_default=False)]
 OutOpt = Annotated[Path, typer.Option("--out", help="run folder to write", show_default=False)]
-SeedOpt = Annotated[int | None, typer.Option("--seed", help="seed (default: the scenario's)")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="seed (default: the scenario's)")]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="empty a run folder a previous run wrote, "
+                                            "instead of refusing it")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="override a scenario field: key=value")]
 
 
@@ -55,16 +57,18 @@ def sim_shift(
     set_: SetOpt = None,
     profile: Annotated[Path | None, typer.Option("--profile", help="measured device profile (rig certify)")] = None,
     plots: Annotated[bool, typer.Option(help="write timeline.png and coverage.png")] = True,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Simulate one shift and write its run folder."""
     from core.builtin import resolve
     from core.profile import load_profile
     from sim.model import run_shift
     from sim.profile import apply_profile
-    from sim.runfolder import write_run
+    from sim.runfolder import prepare_run_folder, write_run
     from sim.scenario import load_scenario
 
     try:
+        prepare_run_folder(out, overwrite)
         sc = load_scenario(resolve("scenario", scenario), set_ or [])
         if profile is not None:
             sc = apply_profile(sc, load_profile(profile))

@@ -16,7 +16,7 @@ from core.profile import load_profile
 from rig.certificate import Certificate, read_certificate
 from sim.model import run_shift
 from sim.profile import apply_profile
-from sim.runfolder import write_run
+from sim.runfolder import prepare_run_folder, write_run
 from sim.scenario import load_scenario
 
 SCENARIO = "hartford-patrol-shift"
@@ -45,6 +45,7 @@ def run_demo(
     with progress(label) as frac:
         res = run_shift(sc, None, frac)
     folder = out / SCENARIO
+    prepare_run_folder(folder, overwrite=True)  # the demo's own folder: each run replaces the last
     summary = write_run(res, folder)
     show(summary, folder)
     return rc, summary

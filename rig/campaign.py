@@ -38,7 +38,7 @@ from core.profile import (
 )
 from rig.certificate import Certificate, Result, Unjudged, atomic_write, finite, overall, write_certificate
 from rig.emulated import EmulatorProcess
-from rig.interfaces import DriverError
+from rig.interfaces import BenchLost, DriverError
 from rig.measurements import Measurement, NoData
 from rig.procedures import buffer, coverage, latency
 from rig.procedures.base import TRIAL_ERRORS, Context, GpioPath, Plan
@@ -160,7 +160,8 @@ class Campaign:
         self.station = Station(self.bench, resources)
         rs = self.bench.rig
         self.ctx = Context(self.station, self.store, self.cameras, self.out, near_ft=rs.near_ft, settle_s=rs.settle_s,
-                           boot_wait_s=rs.boot_wait_s, progress=self.progress, tick=self._tick)
+                           boot_wait_s=rs.boot_wait_s, progress=self.progress, tick=self._tick,
+                           bench_down=self.bench_down)
         lags = self.station.loopback_lags_ns(30)
         if lags:
             lo, med, hi = np.percentile(lags, [2.5, 50, 97.5])
@@ -175,6 +176,12 @@ class Campaign:
                 except TRIAL_ERRORS:
                     pass  # the clock check will say so
             self.ctx.last_end_ns[s] = time.monotonic_ns()
+
+    def bench_down(self) -> str | None:
+        """Why the bench itself is gone: an emulated bench's process has exited."""
+        if self.emulated is not None and self.emulated.proc.poll() is not None:
+            return f"the emulated bench (pid {self.emulated.proc.pid}) exited with {self.emulated.proc.returncode}"
+        return None
 
     def close(self) -> None:
         if self.station is not None:
@@ -207,13 +214,20 @@ class Campaign:
             self.ctx.cameras = list(self.cameras)
 
     def evaluate(self, req: Requirement, camera: str) -> Outcome:
+        """Judge one requirement on one camera; BenchLost when the bench is gone (the run stops, incomplete)."""
         if (req.id, camera) in self.outcomes:
             return self.outcomes[(req.id, camera)]
+        if self.stopped:
+            raise BenchLost(self.stopped)
         why = unmet(req, self.bench, camera)
         if why is not None:
             outcome = Outcome(req.id, camera, "not applicable", None, why)
         else:
-            self.run_procedure(req)
+            try:
+                self.run_procedure(req)
+            except BenchLost as exc:
+                self.stopped = f"the bench was lost: {exc}"
+                raise
             outcome = self._judge(req, camera)
         self.outcomes[(req.id, camera)] = outcome
         return outcome

@@ -10,6 +10,10 @@ class DriverError(Exception):
     """A device did not answer as its protocol says: the message names the device and what happened."""
 
 
+class BenchLost(Exception):
+    """The bench itself is gone (an emulated bench's process died): no further trial can be made this session."""
+
+
 class NotApplicable(Exception):
     """The camera or bench lacks what a check needs (a console, a supply channel, a dock)."""
 

@@ -16,6 +16,7 @@ from core.config import ConfigError
 from rig import report
 from rig.campaign import Campaign, Outcome
 from rig.certificate import Certificate
+from rig.interfaces import BenchLost
 from rig.requirements import Requirement
 
 DEFAULT_SPEC = "default"
@@ -32,7 +33,12 @@ class RequirementItem(pytest.Item):
         self.outcome: Outcome | None = None
 
     def runtest(self) -> None:
-        o = self.cert.evaluate(self.requirement, self.camera)
+        try:
+            o = self.cert.evaluate(self.requirement, self.camera)
+        except BenchLost as exc:
+            self.session.shouldstop = f"the bench was lost: {exc}"  # nothing more can be judged this session
+            raise RequirementFailed(f"{self.requirement.id} on {self.camera}: not judged: the bench was lost "
+                                    f"({exc}); the certificate says incomplete; finish with --resume") from None
         self.outcome = o
         m = o.measurement
         if m is not None:
@@ -69,6 +75,7 @@ class Certification:
             self.spec_path = resolve("spec", config.getoption("requirements") or DEFAULT_SPEC)
             out = config.getoption("rig_out") or Path("results") / time.strftime("certify-%Y%m%d-%H%M%S")
             sink = next((p for p in config.pluginmanager.get_plugins() if hasattr(p, "bwclab_tick")), None)
+            self.sink = sink
             self.campaign = Campaign(bench, self.spec_path, out, config.getoption("camera"),
                                      config.getoption("faults"), config.getoption("resume"), progress=self._log,
                                      tick=sink.bwclab_tick if sink is not None else lambda _l, _d, _t: None)
@@ -113,7 +120,8 @@ class Certification:
             rep.extras = [*getattr(rep, "extras", []), extras.png(png, item.requirement.id)]
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        self.campaign.stopped = "interrupted (Ctrl-C) before every requirement was judged"
+        if not self.campaign.stopped:  # pytest stops a session it was told to stop the same way as on Ctrl-C
+            self.campaign.stopped = "interrupted (Ctrl-C) before every requirement was judged"
 
     def pytest_internalerror(self, excrepr: Any, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         self.campaign.stopped = f"the run crashed: {excinfo.typename}: {str(excinfo.value)[:200]}"
@@ -121,6 +129,8 @@ class Certification:
     certificate: Certificate | None = None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.campaign.stopped.startswith("the bench was lost") and self.sink is not None:
+            self.sink.bwclab_lost = self.campaign.stopped
         try:
             if session.shouldstop and not self.campaign.stopped:
                 self.campaign.stopped = f"pytest stopped the session: {session.shouldstop}"

@@ -6,7 +6,7 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from core.strict import Strict
 
@@ -77,4 +77,15 @@ def _coerce(v: object) -> object:
 
 DistSpec = Annotated[Dist, BeforeValidator(_coerce)]
 """A number (constant), a [low, high] list (uniform) or a {dist: ...} mapping."""
+
+
+def _never_negative(d: Dist) -> Dist:
+    lowest = {"constant": d.value, "uniform": d.low}.get(d.dist, 0.0)
+    if lowest is not None and lowest < 0:
+        raise ValueError(f"a duration or distance cannot be negative (got {d.dist} reaching {lowest:g})")
+    return d
+
+
+Duration = Annotated[Dist, BeforeValidator(_coerce), AfterValidator(_never_negative)]
+"""A DistSpec that can never draw a negative value: every duration and distance."""
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from core.config import ConfigError
 from sim.metrics import OfficerOnScene, officers_on_scene, summarize
 from sim.model import ShiftResult
 from sim.records import ActivationRow
@@ -39,6 +40,21 @@ def write_json(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+RUN_FILES = ("summary.json", "incidents.csv", "activations.csv", "scenario.json", "timeline.png", "coverage.png")
+
+
+def prepare_run_folder(out: Path, overwrite: bool) -> None:
+    """Refuse a file where a folder is expected, and a folder a previous run wrote (unless `overwrite`, which
+    empties it of that run's files, so no stale plot survives beside new results)."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(out, ["--out names a file; a run folder is expected"])
+    previous = [out / f for f in RUN_FILES if (out / f).exists()]
+    if previous and not overwrite:
+        raise ConfigError(out, ["already holds a run (summary.json, ...): choose a new --out, or pass --overwrite"])
+    for f in previous:
+        f.unlink()
 
 
 def write_run(res: ShiftResult, out: Path, plots: bool = True) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from camera.detection import DetectionCurve, LogisticCurve, ProbitCurve, StepCur
 from core.config import ConfigError, apply_overrides, read_yaml, validate
 from core.strict import Probability, Strict
 from core.triggers import TriggerKind
-from sim.dists import Dist, DistSpec
+from sim.dists import Dist, DistSpec, Duration
 
 Point = tuple[float, float]
 
@@ -47,7 +47,7 @@ class PatrolSpec(Strict):
     speed_mph: float = Field(default=20.0, gt=0)
     emergency_speed_mph: float = Field(default=45.0, gt=0)
     detour_factor: float = Field(default=1.3, ge=1.0, description="road distance / straight line")
-    park_s: DistSpec = Field(default_factory=lambda: Dist(dist="uniform", low=300, high=1200))
+    park_s: Duration = Field(default_factory=lambda: Dist(dist="uniform", low=300, high=1200))
     walk_speed_ftps: float = Field(default=4.5, gt=0)
     instant_travel: bool = Field(default=False, description="units reach scenes at once (validation)")
 
@@ -72,16 +72,16 @@ class CallsSpec(Strict):
 
 
 class MoveSpec(Strict):
-    after_s: DistSpec
-    stand_ft: DistSpec
+    after_s: Duration
+    stand_ft: Duration
 
 
 class SceneSpec(Strict):
-    cruiser_stop_ft: DistSpec = Field(
+    cruiser_stop_ft: Duration = Field(
         default_factory=lambda: Dist(dist="uniform", low=10, high=30)
     )
-    exit_s: DistSpec = Field(default_factory=lambda: Dist(dist="uniform", low=5, high=20))
-    stand_ft: DistSpec = Field(
+    exit_s: Duration = Field(default_factory=lambda: Dist(dist="uniform", low=5, high=20))
+    stand_ft: Duration = Field(
         default_factory=lambda: Dist(dist="uniform", low=0, high=10),
         description="where each officer stands: distance from the incident point",
     )
@@ -101,10 +101,10 @@ class CallTypeSpec(Strict):
     units: dict[int, float] = Field(default_factory=lambda: {1: 1.0})
     priority: Probability = Field(default=0.0, description="P(light bar on while responding)")
     light_bar_on_scene: bool = False
-    time_on_scene_min: DistSpec = Field(
+    time_on_scene_min: Duration = Field(
         default_factory=lambda: Dist(dist="lognormal", mean=30.8, cv=0.8)
     )
-    critical_after_arrival_s: DistSpec = Field(
+    critical_after_arrival_s: Duration = Field(
         default_factory=lambda: Dist(dist="uniform", low=30, high=300)
     )
     taser: TriggerUse = Field(default_factory=TriggerUse)
@@ -133,7 +133,7 @@ class CallTypeSpec(Strict):
 
 class ManualSpec(Strict):
     compliance: Probability = Field(default=0.5, description="P(officer starts the camera by hand)")
-    delay_s: DistSpec = Field(default_factory=lambda: Dist(dist="lognormal", mean=30, cv=1.0))
+    delay_s: Duration = Field(default_factory=lambda: Dist(dist="lognormal", mean=30, cv=1.0))
 
 
 class CameraSpec(Strict):
@@ -141,7 +141,7 @@ class CameraSpec(Strict):
     audio_in_buffer: bool = False
     sleep_probability: Probability = 0.05
     storage_gb_per_hour: float = Field(default=1.5, ge=0)
-    stop_unassigned_after_s: DistSpec = Field(
+    stop_unassigned_after_s: Duration = Field(
         default_factory=lambda: Dist(dist="uniform", low=30, high=180)
     )
     manual: ManualSpec = Field(default_factory=ManualSpec)

@@ -101,6 +101,8 @@ def run_sweep(
     for p in points:  # refuse a bad point before any work starts
         point_scenario(data, p, source)
     seeds = rep_seeds(base.seed if seed is None else seed, reps)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(out, ["--out names a file; a sweep folder is expected"])
     out.mkdir(parents=True, exist_ok=True)
     keys = list(points[0])
     header = ["point", *keys, "rep", "seed", *METRICS, "incidents", "events", "wall_s",

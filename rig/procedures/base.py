@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from bench.description import Bench
 from core.triggers import TriggerKind
-from rig.interfaces import ConsoleLink, DriverError
+from rig.interfaces import BenchLost, ConsoleLink, DriverError
 from rig.measurements import NoData
 from rig.station import Station
 from rig.trials import Row, StepResult, TrialStore, answered_steps
@@ -103,6 +103,7 @@ class Context:
     dropped: dict[str, str] = field(default_factory=dict)  # this attempt: camera -> why its part failed
     progress: Callable[[str], None] = lambda _text: None
     tick: Callable[[str, int, int], None] = lambda _key, _done, _total: None  # (trials key, steps done, of)
+    bench_down: Callable[[], str | None] = lambda: None  # why the bench itself is gone, when it is known
 
     @property
     def bench(self) -> Bench:
@@ -324,6 +325,9 @@ def run_steps(ctx: Context, plan: Plan, cams: list[str], step: Step, upto: int |
                 result = step(seq, pending)
             except TRIAL_ERRORS as exc:
                 ctx.store.record(key, seq, attempt, "error", t0, StepResult(), cause=f"{type(exc).__name__}: {exc}")
+                down = ctx.bench_down()
+                if down:  # no retry can succeed: end the session, leave the step to --resume
+                    raise BenchLost(down) from None
                 ctx.progress(f"{key} #{seq}: error ({exc}); {'retrying' if attempt < retries else 'giving up'}")
                 attempt += 1
                 ctx.recover()

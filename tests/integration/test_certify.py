@@ -103,7 +103,10 @@ def test_an_interrupted_run_resumes_without_redoing_or_losing_a_trial(tmp_path: 
                     break
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)  # Ctrl-C
-    proc.wait(timeout=30)
+    assert proc.wait(timeout=30) == 130
+    cert = json.loads((out / "measurements.json").read_text())  # never "pass" with nothing judged
+    assert cert["verdict"] == "incomplete" and "Ctrl-C" in cert["reason"] and cert["unjudged"]
+    assert cert["resume"].endswith("--resume") and str(out) in cert["resume"]
     with sqlite3.connect(db) as con:
         before = con.execute("SELECT id, key, seq, result FROM trials WHERE status = 'ok'").fetchall()
     assert 4 <= len(before) < 12
@@ -137,14 +140,33 @@ def test_an_emitter_that_ignores_an_edge_mid_broadcast_is_waited_out(tmp_path: P
     bench = fast_bench(tmp_path)
     data = yaml.safe_load(bench.read_text())
     data["emulate"]["emitters"]["retrigger"] = "ignore"  # as some real emitters: a new edge changes nothing
+    data["emulate"]["emitters"]["broadcast_s"] = 1.0  # longer than a group step, so firing at once would hit it
     bench.write_text(yaml.safe_dump(data))
     out = tmp_path / "run"
-    # a group step ends as soon as every camera has activated, well inside the 1 s broadcast
+    # a group step ends as soon as every camera has activated, well inside the broadcast
     rc, output = certify(out, bench, spec(tmp_path, ["GROUP"], GROUP={"trials": 4}))
     assert rc == 0, output
     truth = [json.loads(x) for x in (out / "bench" / "session-1" / "truth.jsonl").read_text().splitlines() if x]
     assert not [r for r in truth if r["event"] == "edge_ignored"]  # no step fired into a live broadcast
     starts = [r["t_ns"] for r in truth if r["event"] == "broadcast_start" and r["emitter"] == "taser"]
     assert len(starts) == 4
-    assert min(b - a for a, b in itertools.pairwise(starts)) >= 1.0e9  # each after the last ended
+    broadcast_ns = data["emulate"]["emitters"]["broadcast_s"] * 1e9
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= broadcast_ns  # each after the last ended
     assert verdicts(out) == {("GROUP", s): "pass" for s in ("CAM001", "CAM002", "CAM003")}
+
+
+def test_a_run_folder_in_use_is_refused_and_released_when_its_run_dies(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    bench, requirements = fast_bench(tmp_path), spec(tmp_path, ["COV-30FT"])
+    cmd = [sys.executable, "-m", "bwclab", "rig", "certify", "--bench", str(bench), "--requirements",
+           str(requirements), "--out", str(out)]
+    first = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (out / "trials.sqlite").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    rc, output = certify(out, bench, requirements, "--resume")
+    assert rc == 2 and "is in use by another bwclab run (pid" in output and "Traceback" not in output
+    first.kill()  # kill -9: the lock goes with the process
+    first.wait()
+    rc, output = certify(out, bench, requirements, "--resume", "-k", "nothing-matches")
+    assert "in use" not in output

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+import yaml
 
 from core.config import ConfigError
 from rig.interfaces import DriverError
 from rig.measurements import Limit, Measurement
 from rig.procedures.base import Context, Plan, run_steps
-from rig.requirements import Requirement, load_spec, verdict
+from rig.procedures.declare import Options
+from rig.requirements import Requirement, check_against_bench, load_spec, unmet, verdict
 from rig.trials import Row, StepResult, TrialStore, camera_causes, camera_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -234,3 +236,79 @@ def test_a_resume_gives_steps_that_errored_while_the_bench_was_down_a_fresh_retr
     assert again == [0, 1, 2]  # none skipped as "retries used up"
     assert len(camera_rows(store.trials("k"), "A", SeqRow)) == 3
     store.close()
+
+
+def bench_without_taser(tmp_path: Path) -> Any:
+    from bench.description import load_bench
+
+    data = yaml.safe_load((ROOT / "fixtures" / "demo.yaml").read_text())
+    del data["emitters"]["taser"]
+    data["instruments"]["scope"]["channels"].pop(4)
+    data["cameras"]["CAM003"].pop("psu_channel")
+    path = tmp_path / "bench.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return load_bench(path)
+
+
+def write_spec(tmp_path: Path, reqs: list[dict[str, Any]], **top: Any) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump({"name": "s", "requirements": reqs, **top}))
+    return path
+
+
+GROUP = {"id": "GROUP", "text": "group", "procedure": "group", "params": {"trigger": "taser"},
+         "quantity": "fraction_activated", "limit": {"min": 1.0}}
+POWER = {"id": "POWER", "text": "power cut", "procedure": "powercut", "params": {"trigger": "holster"},
+         "quantity": "damaged_clips", "limit": {"max": 0}}
+
+
+def test_a_requirement_naming_an_emitter_the_bench_lacks_is_refused_with_its_id_and_field(tmp_path: Path) -> None:
+    bench = bench_without_taser(tmp_path)
+    path = write_spec(tmp_path, [GROUP])
+    with pytest.raises(ConfigError) as err:
+        check_against_bench(load_spec(path), path, bench, list(bench.cameras))
+    assert "requirements.0 (GROUP).params.trigger: no taser emitter on bench" in err.value.render()
+
+
+def test_an_optional_requirement_the_bench_cannot_serve_is_not_applicable_and_says_why(tmp_path: Path) -> None:
+    bench = bench_without_taser(tmp_path)
+    path = write_spec(tmp_path, [GROUP | {"optional": True}])
+    spec = load_spec(path)
+    check_against_bench(spec, path, bench, list(bench.cameras))  # accepted
+    assert "no taser emitter on this bench (optional requirement)" in str(unmet(spec.requirements[0], bench, "CAM001"))
+
+
+def test_a_camera_the_bench_file_declares_without_a_capability_is_not_applicable_unless_the_spec_forbids_it(
+        tmp_path: Path) -> None:
+    bench = bench_without_taser(tmp_path)
+    path = write_spec(tmp_path, [POWER])
+    spec = load_spec(path)
+    check_against_bench(spec, path, bench, list(bench.cameras))
+    assert unmet(spec.requirements[0], bench, "CAM003") == "the camera has no supply channel on this bench"
+    assert unmet(spec.requirements[0], bench, "CAM001") is None
+    strict = write_spec(tmp_path, [POWER], not_applicable="forbid")
+    with pytest.raises(ConfigError, match=r"requirements.0 \(POWER\): not applicable to camera CAM003"):
+        check_against_bench(load_spec(strict), strict, bench, list(bench.cameras))
+
+
+def test_a_failed_control_is_never_judged_a_pass() -> None:
+    from rig.procedures.allowlist import AllowlistRow, measure
+
+    deaf = [AllowlistRow(foreign_activated=False, allowed_activated=False)] * 3
+    m = measure("foreign_activations", deaf, Options())
+    r = req(procedure="allowlist", quantity="foreign_activations", limit={"max": 0}, params={})
+    assert m.value == 0 and m.unsure and verdict(r, m) == "error"  # zero foreign activations proves nothing here
+
+
+def test_a_certificate_that_judged_less_never_replaces_one_that_judged_more(tmp_path: Path) -> None:
+    from rig.certificate import Certificate, Result, read_certificate, write_certificate
+
+    result = Result(requirement="A", text="t", camera="C", verdict="fail", quantity="p95", judge="estimate",
+                    limit={"max": 1.0}, units="s", value=2.0)
+    rich = Certificate(bench="b", spec="s", cameras=["C"], verdict="fail", results=[result] * 12)
+    poor = Certificate(bench="b", spec="s", cameras=["C"], verdict="incomplete", reason="the bench did not start")
+    path = tmp_path / "measurements.json"
+    assert write_certificate(path, rich) == path
+    kept = write_certificate(path, poor)
+    assert kept.name == "measurements.incomplete.json" and read_certificate(path).verdict == "fail"
+    assert read_certificate(kept).verdict == "incomplete"
