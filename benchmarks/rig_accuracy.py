@@ -68,7 +68,7 @@ def _certify(latency_trials: int, coverage_trials: int, target_ft: float = 0.0
         out = Path(tmp) / "run"
         rc = certify(BENCH, spec(Path(tmp) / "spec.yaml", latency_trials, coverage_trials, target_ft), None, None,
                      out, False)
-        truth = [json.loads(x) for x in (out / "bench" / "truth.jsonl").read_text().splitlines() if x]
+        truth = [json.loads(x) for x in (out / "bench" / "session-1" / "truth.jsonl").read_text().splitlines() if x]
         with sqlite3.connect(out / "trials.sqlite") as db:
             rows = db.execute("SELECT key, result, started_ns, ended_ns FROM trials WHERE status = 'ok' "
                               "ORDER BY id").fetchall()
@@ -79,10 +79,10 @@ def coverage_obs(rows: list[tuple[str, str, int, int]], cameras: list[str]) -> d
     cov: dict[str, list[tuple[float, bool]]] = {s: [] for s in cameras}
     for key, res, _, _ in rows:
         if key.startswith("coverage"):
-            r = json.loads(res)
+            cams = json.loads(res)["cameras"]
             for s in cameras:
-                if "distance_ft" in r.get(s, {}):  # not a camera dropped from this step
-                    cov[s].append((r[s]["distance_ft"], r[s]["activated"]))
+                if s in cams:  # not a camera dropped from this step
+                    cov[s].append((cams[s]["distance_ft"], cams[s]["activated"]))
     return cov
 
 
@@ -94,8 +94,8 @@ def r95_errors(cov: dict[str, list[tuple[float, bool]]], truth_ft: float) -> dic
         est = None if fit is None else fit.radius(0.95)
         out[s] = None if est is None else {
             "broadcasts": len(obs), "error": est.value - truth_ft, "ci_low": est.low, "ci_high": est.high,
-            "within_2ft": abs(est.value - truth_ft) <= 2.0,
-            "ci_holds_truth": est.low is not None and est.high is not None and est.low <= truth_ft <= est.high}
+            "within_2ft": bool(abs(est.value - truth_ft) <= 2.0),
+            "ci_holds_truth": bool(est.low is not None and est.high is not None and est.low <= truth_ft <= est.high)}
     pooled = fit_probit([d for obs in cov.values() for d, _ in obs], [y for obs in cov.values() for _, y in obs])
     out["pooled_error"] = None if pooled is None else pooled.radius(0.95).value - truth_ft
     return out
@@ -125,10 +125,11 @@ def run(latency_trials: int = 30, coverage_trials: int | None = None, seeds: int
     scope_err, gpio_err = [], []
     for key, res, _, _ in rows:
         if key.startswith("latency"):
-            r = json.loads(res)
-            trig = next(t for t in line_up if t >= r["fired_ns"])
+            step = json.loads(res)
+            trig = next(t for t in line_up if t >= step["shared"]["fired_ns"])
+            r = step["cameras"]
             for s in bench.cameras:
-                if r[s]["gpio_s"] is None:
+                if s not in r or r[s]["gpio_s"] is None:
                     continue
                 edge = next(t for t in ind[s] if t >= trig)
                 truth_s = (edge - trig) / 1e9

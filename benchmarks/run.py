@@ -28,8 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from core.config import read_yaml  # noqa: E402
 from sim.model import run_shift  # noqa: E402
+from sim.replicate import rep_seeds  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
-from sim.sweep import rep_seeds, run_task  # noqa: E402
+from sim.sweep import run_task  # noqa: E402
 
 HARTFORD = ROOT / "scenarios" / "hartford-patrol-shift.yaml"
 METRO = ROOT / "scenarios" / "metro-day.yaml"
@@ -108,6 +109,11 @@ def sweep(shifts: int = 200) -> dict[str, Any]:
             "identical_results": same}
 
 
+def plain(x: Any) -> Any:
+    """numpy scalars (a comparison of numpy floats is a numpy bool) as plain Python values."""
+    return x.item() if hasattr(x, "item") else str(x)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="skip the metro day and use a 40-shift sweep")
@@ -133,8 +139,8 @@ def main() -> None:
         from benchmarks import rig_accuracy
 
         rig = rig_accuracy.run(seeds=50 if args.quick else 200, precise=not args.quick)
-        print(json.dumps(rig, indent=1), flush=True)
-        (dest / "rig.json").write_text(json.dumps(rig, indent=2) + "\n")
+        (dest / "rig.json").write_text(json.dumps(rig, indent=2, default=plain) + "\n")  # written before printed
+        print(json.dumps(rig, indent=1, default=plain), flush=True)
         print(f"written to {dest / 'rig.json'}")
     if args.only in ("emulator", "fuzz", "rig"):
         return

@@ -49,36 +49,113 @@ def progress_bar(label: str) -> Iterator[Callable[[float], None]]:
         yield lambda frac: p.update(task, completed=frac)
 
 
+VariantOpt = Annotated[str | None, typer.Option("--variant", help="a named variant of the scenario "
+                                               "(hartford-patrol-shift: manual-only, light-bar, all-triggers)")]
+RepsOpt = Annotated[int, typer.Option("--reps", min=1, help="replications (common random numbers): each figure "
+                                      "with its 95% CI")]
+WorkersOpt = Annotated[int, typer.Option("--workers", min=1, help="local worker processes")]
+
+
 @sim_app.command("shift")
 def sim_shift(
     scenario: ScenarioOpt,
     out: OutOpt,
     seed: SeedOpt = None,
     set_: SetOpt = None,
+    variant: VariantOpt = None,
+    reps: RepsOpt = 20,
+    workers: WorkersOpt = 1,
     profile: Annotated[Path | None, typer.Option("--profile", help="measured device profile (rig certify)")] = None,
     plots: Annotated[bool, typer.Option(help="write timeline.png and coverage.png")] = True,
     overwrite: OverwriteOpt = False,
 ) -> None:
-    """Simulate one shift and write its run folder."""
+    """Simulate a shift REPS times (common random numbers) and write its run folder: every figure with
+    its 95% CI, and the first replication's incidents, activations and timeline."""
+    import time
+
     from core.builtin import resolve
     from core.profile import load_profile
-    from sim.model import run_shift
     from sim.profile import apply_profile
+    from sim.replicate import run_reps
     from sim.runfolder import prepare_run_folder, write_run
     from sim.scenario import load_scenario
 
     try:
         prepare_run_folder(out, overwrite)
-        sc = load_scenario(resolve("scenario", scenario), set_ or [])
+        sc = load_scenario(resolve("scenario", scenario), set_ or [], variant)
         if profile is not None:
             sc = apply_profile(sc, load_profile(profile))
     except ConfigError as err:
         fail(err)
         return
-    with progress_bar(f"shift: {sc.name}") as tick:
-        res = run_shift(sc, seed, tick)
-    summary = write_run(res, out, plots=plots)
+    t0 = time.perf_counter()
+    run_seed = sc.seed if seed is None else seed
+    with progress_bar(f"shift: {sc.name}, {reps} replications") as tick:
+        first, summaries = run_reps(sc, run_seed, reps, workers, tick)
+    summary = write_run(first, summaries, out, run_seed, plots=plots, wall_s=time.perf_counter() - t0)
     show_summary(summary, out)
+
+
+@sim_app.command("compare")
+def sim_compare(
+    scenario: ScenarioOpt,
+    out: OutOpt,
+    profile: Annotated[list[Path], typer.Option("--profile", help="a device profile (give two or more)",
+                                                show_default=False)],
+    seed: SeedOpt = None,
+    set_: SetOpt = None,
+    variant: VariantOpt = None,
+    reps: RepsOpt = 20,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """The same replications with each vendor's measured profile; each figure and the difference, with 95% CIs."""
+    from core.builtin import resolve
+    from core.profile import load_profile
+    from sim.compare import compare, plot
+    from sim.runfolder import prepare_run_folder, write_json
+    from sim.scenario import load_scenario
+
+    try:
+        if len(profile) < 2:
+            raise ConfigError("--profile", ["give two profiles (or more) to compare"])
+        prepare_run_folder(out, overwrite)
+        sc = load_scenario(resolve("scenario", scenario), set_ or [], variant)
+        profs = [(_profile_name(p, i), load_profile(p)) for i, p in enumerate(profile)]
+    except ConfigError as err:
+        fail(err)
+        return
+    with progress_bar(f"compare: {sc.name}, {len(profs)} profiles x {reps} replications") as tick:
+        result = compare(sc, profs, sc.seed if seed is None else seed, reps, tick)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "compare.json", result)
+    plot(result, out / "compare.png")
+    from rich.table import Table
+
+    table = Table(title=f"{sc.name}: {reps} replications, 95% CIs")
+    table.add_column("figure")
+    for name in result["profiles"]:
+        table.add_column(name, justify="right")
+    for diff in result["differences"]:
+        table.add_column(diff, justify="right")
+    for k in ("capture_rate", "in_frame_rate", "any_camera_rate"):
+        cells = [_ci(result["profiles"][n]["figures"][k]) for n in result["profiles"]]
+        cells += [_ci(d[k], signed=True) for d in result["differences"].values()]
+        table.add_row(k, *cells)
+    out_console.print(table)
+    out_console.print(f"written to {out}")
+
+
+def _profile_name(path: Path, i: int) -> str:
+    return f"{path.parent.name}/{path.stem}" if path.parent.name else f"{i}:{path.stem}"
+
+
+def _ci(x: dict[str, Any], signed: bool = False) -> str:
+    if x["mean"] is None:
+        return "n/a"
+    fmt = "+.3f" if signed else ".3f"
+    if x["ci_low"] is None:
+        return format(x["mean"], fmt)
+    return f"{x['mean']:{fmt}} [{x['ci_low']:{fmt}}, {x['ci_high']:{fmt}}]"
 
 
 @sim_app.command("sweep")
@@ -91,15 +168,16 @@ def sim_sweep(
     set_: SetOpt = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="local worker processes")] = 2,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler, tcp://HOST:PORT")] = None,
+    variant: VariantOpt = None,
 ) -> None:
-    """Run a grid of scenario variants with common random numbers."""
+    """Run a grid of scenario settings with common random numbers."""
     from core.builtin import resolve
     from sim.sweep import run_sweep
 
     with progress_bar("sweep") as tick:
         try:
             summary = run_sweep(resolve("scenario", scenario), vary, reps, out, seed, workers, scheduler, set_ or [],
-                                progress=lambda n, total: tick(n / total))
+                                progress=lambda n, total: tick(n / total), variant=variant)
         except ConfigError as err:
             fail(err)
             return
@@ -249,24 +327,41 @@ def show_certificate(cert: Any, out: Path) -> None:
 def show_summary(summary: dict[str, Any], out: Path) -> None:
     from rich.table import Table
 
-    def pct(x: float | None) -> str:
-        return "n/a" if x is None else f"{x:.1%}"
-
-    t = Table(title=f"{summary['scenario']} (seed {summary['seed']})", show_header=False)
+    reps = summary["reps"]
+    name = summary["scenario"] + (f" / {summary['variant']}" if summary["variant"] else "")
+    t = Table(title=f"{name} (seed {summary['seed']}, {reps} replications: mean [95% CI])", show_header=False)
     t.add_column("figure")
     t.add_column("value", justify="right")
-    t.add_row("incidents with a critical moment", str(summary["incidents"]))
-    t.add_row("capture rate (every officer on scene)", pct(summary["capture_rate"]))
-    t.add_row("audio capture rate", pct(summary["audio_capture_rate"]))
-    t.add_row("officer on-scene time on video", pct(summary["officer_time_coverage"]))
-    for cause, n in summary["missed"].items():
-        t.add_row(f"  missed: {cause}", str(n))
-    t.add_row("bystander activations", str(summary["bystander_activations"]))
-    lat = summary["latency_s"]
+    fig = summary["figures"]
+
+    def pct(x: dict[str, Any]) -> str:
+        if x["mean"] is None:
+            return "n/a"
+        return f"{x['mean']:.1%}" + ("" if x["ci_low"] is None else f" [{x['ci_low']:.1%}, {x['ci_high']:.1%}]")
+
+    def num(x: dict[str, Any], fmt: str = ".1f") -> str:
+        if x["mean"] is None:
+            return "n/a"
+        return format(x["mean"], fmt) + ("" if x["ci_low"] is None else
+                                         f" [{x['ci_low']:{fmt}}, {x['ci_high']:{fmt}}]")
+
+    t.add_row("incidents with a critical moment, first replication", str(summary["first_rep"]["incidents"]))
+    t.add_row("captured: every officer on scene recording", pct(fig["capture_rate"]))
+    t.add_row("captured: every officer recording, subject in frame", pct(fig["in_frame_rate"]))
+    t.add_row("captured by at least one camera, dash included", pct(fig["any_camera_rate"]))
+    t.add_row("audio capture rate", pct(fig["audio_capture_rate"]))
+    t.add_row("officer on-scene time on video", pct(fig["officer_time_coverage"]))
+    for cause, x in summary["missed"].items():
+        if x["mean"]:
+            t.add_row(f"  missed a shift: {cause}", num(x))
+    t.add_row("bystander activations a shift", num(fig["bystander_activations"]))
+    t.add_row("storage, TB a year / held at retention", f"{num(fig['storage_tb_per_year'], '.2f')} / "
+              f"{num(fig['storage_tb_held'], '.2f')}")
+    lat = summary["first_rep"]["latency_s"]
     if lat["p50"] is not None:
-        t.add_row("activation latency p50 / p95 / max", f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['max']:.2f} s")
-    t.add_row("storage", f"{summary['storage_gb']:.1f} GB")
-    t.add_row("SimPy events / wall time", f"{summary['events']:,} / {summary['wall_s']:.2f} s")
+        t.add_row("activation latency p50 / p95 / max (first rep)",
+                  f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['max']:.2f} s")
+    t.add_row("SimPy events (first rep) / wall time", f"{summary['events']:,} / {summary['wall_s']:.2f} s")
     out_console.print(t)
     out_console.print(f"run folder: {out}")
 

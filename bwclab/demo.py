@@ -14,12 +14,14 @@ from bwclab.certify import Tick, certify
 from core.builtin import resolve
 from core.profile import load_profile
 from rig.certificate import Certificate, read_certificate
-from sim.model import run_shift
 from sim.profile import apply_profile
+from sim.replicate import run_reps
 from sim.runfolder import prepare_run_folder, write_run
 from sim.scenario import load_scenario
 
 SCENARIO = "hartford-patrol-shift"
+VARIANT = "light-bar"  # the deployment a department weighing auto-activation would look at first
+REPS = 20
 
 
 def run_demo(
@@ -35,7 +37,7 @@ def run_demo(
     with certify_progress() as tick:
         rc = certify(bench, spec, None, None, cert_dir, resume=False, tick=tick)
     show_certificate(read_certificate(cert_dir / "measurements.json"), cert_dir)
-    sc = load_scenario(resolve("scenario", SCENARIO))
+    sc = load_scenario(resolve("scenario", SCENARIO), variant=VARIANT)
     serial = "CAM001"
     profile = cert_dir / serial / "profile.yaml"
     label = f"shift: {sc.name}"
@@ -43,9 +45,9 @@ def run_demo(
         sc = apply_profile(sc, load_profile(profile))
         label += f" with {serial}'s measured profile"
     with progress(label) as frac:
-        res = run_shift(sc, None, frac)
+        first, summaries = run_reps(sc, sc.seed, REPS, 1, frac)
     folder = out / SCENARIO
     prepare_run_folder(folder, overwrite=True)  # the demo's own folder: each run replaces the last
-    summary = write_run(res, folder)
+    summary = write_run(first, summaries, folder, sc.seed)
     show(summary, folder)
     return rc, summary

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import special
 
 
 class DetectionCurve(Protocol):
@@ -111,18 +112,24 @@ class TableCurve:
 
 @dataclass(frozen=True)
 class ProbitCurve:
-    """A measured curve: P(d) = Phi(a + b ln d), d in feet, b < 0 (the rig's fit)."""
+    """P(d) = Phi(a + b ln d), d in feet, b < 0: the rig's fit, and the radio's own shape (a log-distance
+    path loss with a normal fade in dB: b = -10 n / (sigma ln 10), a = -b ln r50)."""
 
     a: float
     b: float
 
+    @classmethod
+    def shadowed(cls, r50_ft: float, shadowing_db: float, exponent: float) -> ProbitCurve:
+        b = -10.0 * exponent / (shadowing_db * math.log(10.0))
+        return cls(-b * math.log(r50_ft), b)
+
     def probability(self, distance_ft: NDArray[np.float64]) -> NDArray[np.float64]:
         d = np.maximum(np.asarray(distance_ft, dtype=float), 1e-9)
-        z = (self.a + self.b * np.log(d)) / math.sqrt(2.0)
-        return np.asarray(0.5 * (1.0 + _erf(z)), dtype=float)
+        return np.asarray(special.ndtr(self.a + self.b * np.log(d)), dtype=float)
 
     def radius_for(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.asarray([self.radius_of(float(x)) for x in np.ravel(u)], dtype=float).reshape(np.shape(u))
+        u = np.clip(np.asarray(u, dtype=float), 1e-15, 1 - 1e-15)
+        return np.asarray(np.exp((special.ndtri(u) - self.a) / self.b), dtype=float)
 
     def radius_of(self, u: float) -> float:
         u = min(max(u, 1e-15), 1 - 1e-15)
@@ -133,5 +140,33 @@ class ProbitCurve:
         return self.radius_of(1e-15)
 
 
+@dataclass(frozen=True)
+class ScaledCurve:
+    """A curve for an emitter with extra loss (a body, a car): `loss_db` more path loss shrinks every radius by
+    10^(loss_db / (10 n)) under log-distance path loss with exponent n."""
+
+    base: DetectionCurve
+    loss_db: float
+    exponent: float = 2.0
+
+    @property
+    def factor(self) -> float:
+        return float(10 ** (self.loss_db / (10.0 * self.exponent)))
+
+    def probability(self, distance_ft: NDArray[np.float64]) -> NDArray[np.float64]:
+        return self.base.probability(np.asarray(distance_ft, dtype=float) * self.factor)
+
+    def radius_for(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        r = self.base.radius_for(u)
+        return np.asarray(np.where(r < 0, r, r / self.factor), dtype=float)
+
+    def radius_of(self, u: float) -> float:
+        r = self.base.radius_of(u)
+        return r if r < 0 else r / self.factor
+
+    @property
+    def max_radius_ft(self) -> float:
+        return self.base.max_radius_ft / self.factor
+
+
 _NORMAL = NormalDist()
-_erf = np.vectorize(math.erf, otypes=[float])

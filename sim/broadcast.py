@@ -1,9 +1,10 @@
-"""Trigger broadcasts on the air, and which body cameras hear them, when.
+"""Trigger broadcasts on the air, and which cameras (body and dash) hear them, when.
 
-A broadcast lasts `broadcast_s`. When it starts, and whenever a camera or the emitter
-changes course while it lasts, every affected camera's entry into its effective radius
-is solved exactly (no polling); a reception is scheduled at entry + BLE discovery +
-processing, and dropped if a later course change makes it stale.
+A broadcast lasts its emitter kind's `broadcast_s`. When it starts, and whenever a camera or the
+emitter changes course while it lasts, every affected camera's entry into its effective radius is
+solved exactly (no polling); a reception is scheduled at entry + BLE discovery + processing, and
+dropped if a later course change makes it stale. A camera that came into range but whose discovery
+would fall after the broadcast ended is recorded (`undiscovered`): in range, never heard.
 """
 
 from __future__ import annotations
@@ -32,70 +33,63 @@ class Broadcast:
     start: float
     end: float
     incident: int | None
-    entered: dict[int, float] = field(default_factory=dict)  # officer -> entry time
-    pending: dict[int, int] = field(default_factory=dict)  # officer -> token
+    entered: dict[int, float] = field(default_factory=dict)  # camera -> entry time
+    pending: dict[int, int] = field(default_factory=dict)  # camera -> token
     done: set[int] = field(default_factory=set)
 
 
 Deliver = Callable[[Broadcast, int, float, float], None]
-"""deliver(broadcast, officer, entry_time, distance_at_entry) at the reception time."""
+"""deliver(broadcast, camera, entry_time, distance_at_entry) at the reception time."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One emitter kind on the air: its detection curve and how long it broadcasts."""
+
+    curve: DetectionCurve
+    broadcast_s: float
 
 
 class Airwaves:
-    def __init__(
-        self,
-        env: simpy.Environment,
-        motion: Motion,
-        n_officers: int,
-        curve: DetectionCurve,
-        ble: DiscoveryModel,
-        broadcast_s: float,
-        streams: Streams,
-        deliver: Deliver,
-        max_speed_ftps: float,
-        measured_latency: Mapping[TriggerKind, MeasuredLatency] | None = None,
-    ) -> None:
+    def __init__(self, env: simpy.Environment, motion: Motion, cameras: np.ndarray, kinds: Mapping[str, Kind],
+                 ble: DiscoveryModel, streams: Streams, deliver: Deliver, max_speed_ftps: float,
+                 measured_latency: Mapping[TriggerKind, MeasuredLatency] | None = None) -> None:
+        self.env, self.motion, self.kinds, self.ble = env, motion, dict(kinds), ble
+        self.cameras = np.asarray(cameras, dtype=np.int64)  # the bodies that carry a camera
+        self.is_camera = np.zeros(motion.n, dtype=bool)
+        self.is_camera[self.cameras] = True
         self.measured: dict[str, MeasuredLatency] = {str(k): v for k, v in (measured_latency or {}).items()}
-        self.env = env
-        self.motion = motion
-        self.n_officers = n_officers
-        self.curve = curve
-        self.ble = ble
-        self.broadcast_s = broadcast_s
-        self.streams = streams
         self.deliver = deliver
         self.active: list[Broadcast] = []
         self.log: list[Broadcast] = []
+        self.undiscovered: set[tuple[int, int]] = set()  # (broadcast, camera): in range, not heard in time
         self._reception_key = streams.key("reception")
         self._discovery_key = streams.key("discovery")
         self._token = 0
-        self._officers = np.arange(n_officers, dtype=np.int64)
-        # Any camera that can reach an emitter's radius while it broadcasts is, at the start,
-        # within this reach of the emitter; the grid finds broadcasts near a course change.
-        self.reach = curve.max_radius_ft + 2.0 * max_speed_ftps * broadcast_s
-        self.cell = max(self.reach, 1.0)
+        # Any camera that can reach an emitter's radius while it broadcasts is, at the start, within this
+        # reach of the emitter; the grid finds broadcasts near a course change.
+        self.reach = {k: v.curve.max_radius_ft + 2.0 * max_speed_ftps * v.broadcast_s for k, v in self.kinds.items()}
+        self.cell = max(max(self.reach.values(), default=1.0), 1.0)
         self.grid: dict[tuple[int, int], list[Broadcast]] = {}
 
     def start(self, emitter_body: int, emitter_id: str, kind: str, incident: int | None) -> Broadcast:
         now = float(self.env.now)
-        b = Broadcast(len(self.log), emitter_body, emitter_id, kind, now, now + self.broadcast_s, incident)
+        k = self.kinds[kind]
+        b = Broadcast(len(self.log), emitter_body, emitter_id, kind, now, now + k.broadcast_s, incident)
         self.log.append(b)
         self.active.append(b)
         cx, cy = self.motion.position(emitter_body, now)
-        cells = self._cells(cx, cy)
+        cells = self._cells(cx, cy, self.reach[kind])
         for c in cells:
             self.grid.setdefault(c, []).append(b)
-        self.env.timeout(self.broadcast_s).callbacks.append(lambda _e: self._expire(b, cells))
-        self._solve(b, self._near(cx, cy, now), now)
+        self.env.timeout(k.broadcast_s).callbacks.append(lambda _e: self._expire(b, cells))
+        self._solve(b, self._near(cx, cy, now, self.reach[kind]), now)
         return b
 
-    def _cells(self, x: float, y: float) -> list[tuple[int, int]]:
-        c, r = self.cell, self.reach
-        return [
-            (i, j)
-            for i in range(math.floor((x - r) / c), math.floor((x + r) / c) + 1)
-            for j in range(math.floor((y - r) / c), math.floor((y + r) / c) + 1)
-        ]
+    def _cells(self, x: float, y: float, r: float) -> list[tuple[int, int]]:
+        c = self.cell
+        return [(i, j) for i in range(math.floor((x - r) / c), math.floor((x + r) / c) + 1)
+                for j in range(math.floor((y - r) / c), math.floor((y + r) / c) + 1)]
 
     def _expire(self, b: Broadcast, cells: list[tuple[int, int]]) -> None:
         self.active.remove(b)
@@ -105,10 +99,10 @@ class Airwaves:
             if not lst:
                 del self.grid[c]
 
-    def _near(self, x: float, y: float, now: float) -> np.ndarray:
-        px, py = self.motion.positions(self._officers, now)
-        close = (px - x) ** 2 + (py - y) ** 2 <= self.reach * self.reach
-        return self._officers[close]
+    def _near(self, x: float, y: float, now: float, reach: float) -> np.ndarray:
+        px, py = self.motion.positions(self.cameras, now)
+        close = (px - x) ** 2 + (py - y) ** 2 <= reach * reach
+        return self.cameras[close]
 
     def course_changed(self, body: int, now: float, x: float, y: float) -> None:
         """A body started a new segment at (x, y): re-solve whatever it takes part in."""
@@ -116,8 +110,8 @@ class Airwaves:
             return
         for b in self.active:
             if body == b.emitter_body:
-                self._solve(b, self._near(x, y, now), now)
-        if body >= self.n_officers:
+                self._solve(b, self._near(x, y, now, self.reach[b.kind]), now)
+        if body >= len(self.is_camera) or not self.is_camera[body]:
             return
         near = self.grid.get((math.floor(x / self.cell), math.floor(y / self.cell)))
         if near:
@@ -125,16 +119,12 @@ class Airwaves:
                 if body != b.emitter_body and body not in b.done:
                     self._solve_one(b, body, now)
 
-    def radii(self, b: Broadcast, cams: np.ndarray) -> np.ndarray:
-        """Each camera's effective radius for this broadcast (one uniform per pair)."""
-        return self.curve.radius_for(keyed_uniform(self._reception_key, b.number, cams))
-
     def _solve(self, b: Broadcast, cams: np.ndarray, now: float) -> None:
         if b.done:
             cams = cams[[c not in b.done for c in cams.tolist()]]
         if len(cams) == 0:
             return
-        radii = self.radii(b, cams)
+        radii = self.kinds[b.kind].curve.radius_for(keyed_uniform(self._reception_key, b.number, cams))
         keep = radii >= 0
         cams, radii = cams[keep], radii[keep]
         t_entry = self.motion.entry_times(cams, b.emitter_body, now, b.end, radii)
@@ -142,7 +132,7 @@ class Airwaves:
             self._settle(b, cam, t, now)
 
     def _solve_one(self, b: Broadcast, cam: int, now: float) -> None:
-        radius = self.curve.radius_of(keyed_uniform_one(self._reception_key, b.number, cam))
+        radius = self.kinds[b.kind].curve.radius_of(keyed_uniform_one(self._reception_key, b.number, cam))
         if radius < 0:
             return
         self._settle(b, cam, self.motion.entry_time(cam, b.emitter_body, now, b.end, radius), now)
@@ -176,7 +166,9 @@ class Airwaves:
         if math.isinf(latency):
             b.pending.pop(cam, None)
             b.entered.pop(cam, None)
+            self.undiscovered.add((b.number, cam))
             return
+        self.undiscovered.discard((b.number, cam))
         at = t_entry + latency
         self._token += 1
         token = self._token

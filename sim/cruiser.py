@@ -1,32 +1,30 @@
-"""A cruiser: a light bar wired to a vehicle trigger, and an in-car (dash) camera."""
+"""A cruiser: a light bar wired to a vehicle trigger, and an in-car (dash) camera wired to it as well."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from camera.bodycam import BodyCamera, CameraSettings
+from camera.bodycam import BodyCamera
 
-Fire = Callable[[str, int, str, int | None], None]
-"""fire(trigger kind, emitter body, emitter id, incident): a broadcast starts."""
+LightBar = Callable[["Cruiser", int | None], None]
+"""light_bar(cruiser, incident): the light bar went on (the department decides what that sets off)."""
 
 
 class Cruiser:
-    def __init__(self, index: int, body: int, buffer_s: float, fire: Fire,
-                 start_dash: Callable[[Cruiser, str, str, int | None], None]) -> None:
+    def __init__(self, index: int, body: int, dash: BodyCamera | None, on_light_bar: LightBar) -> None:
         self.index = index
         self.body = body
         self.emitter_id = f"VEH-{index:05d}"
         self.light_bar = False
-        self.dash = BodyCamera(f"DASH-{index:05d}", CameraSettings(buffer_s=buffer_s))
-        self._fire, self._start_dash = fire, start_dash
+        self.dash = dash
+        self._on = on_light_bar
 
     def light_bar_on(self, incident: int | None) -> None:
-        """Rising edge: the vehicle trigger broadcasts and starts this car's own camera."""
+        """Rising edge: a broadcast where light bars are fielded as triggers, and the car's own camera."""
         if self.light_bar:
             return
         self.light_bar = True
-        self._fire("light_bar", self.body, self.emitter_id, incident)
-        self._start_dash(self, "light_bar", self.emitter_id, incident)
+        self._on(self, incident)
 
     def light_bar_off(self) -> None:
         self.light_bar = False

@@ -1,16 +1,18 @@
-"""The dispatcher: sends the nearest free units; calls wait, by priority then age, for units.
+"""The dispatcher: after the call is processed, sends the nearest free units; calls wait, by priority then
+age, for units. Officers are also away from calls for part of the shift (reports, breaks: duties).
 
-It knows units only as what it dispatches (`Unit`: an index, the calls it was asked to take next,
-and `assign`), their positions through the world's motion, and the clock."""
+It knows units only as what it dispatches (`Unit`), their positions through the world's motion, the
+clock, and its own random stream."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
 import simpy
 
+from sim.dists import Dist, Draws
 from sim.incident import Incident
 from sim.motion import Motion
 
@@ -21,22 +23,38 @@ class Unit(Protocol):
 
     def assign(self, inc: Incident) -> None: ...
 
+    def duty(self, on: bool) -> None: ...
+
 
 class Dispatcher:
-    def __init__(self, env: simpy.Environment, motion: Motion, n_units: int) -> None:
+    def __init__(self, env: simpy.Environment, motion: Motion, n_units: int,
+                 processing: Dist | None = None, rng: Callable[[int], Draws] | None = None) -> None:
         self.env, self.motion = env, motion
         self.free = np.ones(n_units, dtype=bool)
         self.units: Sequence[Unit] = ()
         self.queue: list[Incident] = []
         self.waits: list[float] = []  # call to first unit dispatched, per call
+        self.processing, self.rng = processing, rng
+        self.on_duty: dict[int, float] = {}  # unit -> duty length owed, waiting for the unit to be free
+        self.busy_s = 0.0  # unit-seconds on calls
+        self._since: dict[int, float] = {}
 
     def connect(self, units: Sequence[Unit]) -> None:
         self.units = units
 
     def call(self, inc: Incident, first: int | None = None) -> None:
-        """A new call; `first` is an officer who starts it (an officer-initiated stop)."""
+        """A new call; `first` is an officer who starts it (an officer-initiated stop, no dispatch delay)."""
         if first is not None:
             self.send(self.units[first], inc)
+        delay = self.processing.sample(self.rng(inc.number)) if self.processing and self.rng else 0.0
+        if delay > 0:
+            self.env.timeout(delay).callbacks.append(lambda _e: self._dispatch(inc))
+        else:
+            self._dispatch(inc)
+
+    def _dispatch(self, inc: Incident) -> None:
+        if inc.is_over:
+            return
         need = inc.units_needed - len(inc.assigned)
         if need > 0:
             for o in self.nearest_free(inc.x, inc.y, need):
@@ -63,9 +81,16 @@ class Dispatcher:
             self.waits.append(float(self.env.now) - inc.called_at)
         inc.assigned.append(unit.index)
         self.free[unit.index] = False
+        self._since[unit.index] = float(self.env.now)
         unit.assign(inc)
 
     def officer_free(self, unit: Unit) -> None:
+        now = float(self.env.now)
+        self.busy_s += now - self._since.pop(unit.index, now)
+        owed = self.on_duty.pop(unit.index, None)
+        if owed is not None:  # a duty that fell due during the call comes first
+            self._duty(unit, owed)
+            return
         for inc in list(unit.waiting_for):
             unit.waiting_for.remove(inc)
             if not inc.is_over:
@@ -80,6 +105,24 @@ class Dispatcher:
             if len(inc.assigned) >= inc.units_needed:
                 self.queue.remove(inc)
             return
+
+    def duty_due(self, unit: Unit, length_s: float) -> None:
+        """A duty falls due: at once for a free unit, else when its call ends."""
+        if self.free[unit.index]:
+            self._duty(unit, length_s)
+        else:
+            self.on_duty[unit.index] = self.on_duty.get(unit.index, 0.0) + length_s
+
+    def _duty(self, unit: Unit, length_s: float) -> None:
+        self.free[unit.index] = False
+        unit.duty(True)
+
+        def back(_e: simpy.Event) -> None:
+            unit.duty(False)
+            self.free[unit.index] = False  # officer_free sets it, or gives the unit the next call
+            self.officer_free(unit)
+
+        self.env.timeout(length_s).callbacks.append(back)
 
     def drop(self, inc: Incident) -> None:
         if inc in self.queue:

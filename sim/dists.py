@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
-import numpy as np
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from core.strict import Strict
 
 
+class Draws(Protocol):
+    """What a distribution samples from: a numpy Generator, or the model's keyed streams."""
+
+    def uniform(self, low: float = 0.0, high: float = 1.0) -> float: ...
+
+    def exponential(self, scale: float = 1.0) -> float: ...
+
+    def lognormal(self, mean: float = 0.0, sigma: float = 1.0) -> float: ...
+
+    def gamma(self, shape: float, scale: float = 1.0) -> float: ...
+
+    def beta(self, a: float, b: float) -> float: ...
+
+
 class Dist(Strict):
-    """`dist` is constant, uniform, exponential, lognormal or gamma.
+    """`dist` is constant, uniform, exponential, lognormal, gamma or beta.
 
     constant needs `value`; uniform `low` and `high`; exponential `mean`;
-    lognormal and gamma `mean` and `cv` (coefficient of variation).
+    lognormal and gamma `mean` and `cv` (coefficient of variation); beta `a` and `b` (in 0..1).
     """
 
-    dist: Literal["constant", "uniform", "exponential", "lognormal", "gamma"]
+    dist: Literal["constant", "uniform", "exponential", "lognormal", "gamma", "beta"]
     value: float | None = None
     low: float | None = None
     high: float | None = None
     mean: float | None = Field(default=None, gt=0)
     cv: float | None = Field(default=None, gt=0)
+    a: float | None = Field(default=None, gt=0)
+    b: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _needs(self) -> Dist:
@@ -33,6 +48,7 @@ class Dist(Strict):
             "exponential": ("mean",),
             "lognormal": ("mean", "cv"),
             "gamma": ("mean", "cv"),
+            "beta": ("a", "b"),
         }[self.dist]
         missing = [n for n in need if getattr(self, n) is None]
         if missing:
@@ -41,12 +57,14 @@ class Dist(Strict):
             raise ValueError("uniform needs low <= high")
         return self
 
-    def sample(self, rng: np.random.Generator) -> float:
+    def sample(self, rng: Draws) -> float:
         d = self.dist
         if d == "constant":
             return float(self.value)  # type: ignore[arg-type]
         if d == "uniform":
             return float(rng.uniform(self.low, self.high))  # type: ignore[arg-type]
+        if d == "beta":
+            return float(rng.beta(self.a, self.b))  # type: ignore[arg-type]
         mean = float(self.mean)  # type: ignore[arg-type]
         if d == "exponential":
             return float(rng.exponential(mean))
@@ -60,6 +78,8 @@ class Dist(Strict):
     def expected(self) -> float:
         if self.dist == "constant":
             return float(self.value)  # type: ignore[arg-type]
+        if self.dist == "beta":
+            return float(self.a) / (float(self.a) + float(self.b))  # type: ignore[arg-type]
         if self.dist == "uniform":
             return (float(self.low) + float(self.high)) / 2  # type: ignore[arg-type]
         return float(self.mean)  # type: ignore[arg-type]
@@ -77,6 +97,20 @@ def _coerce(v: object) -> object:
 
 DistSpec = Annotated[Dist, BeforeValidator(_coerce)]
 """A number (constant), a [low, high] list (uniform) or a {dist: ...} mapping."""
+
+
+def _fraction(d: Dist) -> Dist:
+    if d.dist == "constant" and d.value is not None and not 0 <= d.value <= 1:
+        raise ValueError(f"a probability is within 0..1 (got {d.value:g})")
+    if d.dist == "uniform" and d.low is not None and d.high is not None and not 0 <= d.low <= d.high <= 1:
+        raise ValueError("a probability range is within 0..1")
+    if d.dist not in ("constant", "uniform", "beta"):
+        raise ValueError("a probability is a number, a [low, high] range within 0..1, or a beta distribution")
+    return d
+
+
+Share = Annotated[Dist, BeforeValidator(_coerce), AfterValidator(_fraction)]
+"""A probability that may vary (between officers, say): a number, a range, or {dist: beta, a, b}."""
 
 
 def _never_negative(d: Dist) -> Dist:

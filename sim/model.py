@@ -1,4 +1,9 @@
-"""A department shift: builds the officers, cruisers, dispatcher and airwaves, runs SimPy."""
+"""A department shift: builds the officers, cruisers, dispatcher and airwaves, runs SimPy.
+
+Bodies: officers 0..n-1, cruisers n..2n-1, then fixed emitters. Cameras ride on them: a body camera
+on every officer, a dash camera in every cruiser when fitted; all are receivers of every broadcast,
+by range. Only the trigger kinds the department fields (`signal.triggers`) broadcast at all.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +17,21 @@ import numpy as np
 import simpy
 
 from camera.bodycam import BodyCamera, CameraSettings, CameraState, SignalOutcome
+from camera.detection import DetectionCurve, ScaledCurve
 from sim.arrivals import arrival_times
-from sim.broadcast import Airwaves, Broadcast
+from sim.broadcast import Airwaves, Broadcast, Kind
 from sim.cruiser import Cruiser
 from sim.dispatcher import Dispatcher
 from sim.incident import Incident, Scene
 from sim.motion import Motion
 from sim.officer import FT_PER_MILE, Officer, Ports, around
-from sim.records import ActivationRow, Reception, StatusSpan
+from sim.records import ActivationRow, Reception, StatusSpan, View
 from sim.scenario import Scenario, ScriptTrigger
-from sim.streams import Streams
+from sim.streams import KeyedRandom, Streams
+from sim.view import in_view, turned
 
 EMITTER_PREFIX = {"taser": "TSR", "holster": "HOL", "light_bar": "VEH"}
+FORCE_WINDOW_S = 5.0  # a draw this close to the critical moment may block a chest camera's view
 
 
 class CountingEnvironment(simpy.Environment):
@@ -47,39 +55,53 @@ class ShiftResult:
     receptions: list[Reception]
     statuses: list[StatusSpan]
     body_cams: list[BodyCamera]
-    dash_cams: list[BodyCamera]
+    dash_cams: list[BodyCamera | None]
     broadcasts: list[Broadcast]
     waits_s: list[float]
+    undiscovered: set[tuple[int, int]] = field(default_factory=set)
+    views: dict[int, View] = field(default_factory=dict)  # incident -> what each camera faced at its moment
     asleep_spans: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
+    compliance: list[float] = field(default_factory=list)
+    busy_s: float = 0.0
 
 
 class Shift:
     def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
-        self.scenario = scenario
-        self.seed = scenario.seed if seed is None else int(seed)
+        self.scenario = sc = scenario
+        self.seed = sc.seed if seed is None else int(seed)
         self.env = CountingEnvironment()
         self.streams = Streams(self.seed)
-        n = scenario.fleet.officers
-        self.n_officers = n
-        fixed = [t for t in scenario.script.triggers if t.at_ft is not None]
+        self.keys = {name: self.streams.key(name) for name in (
+            "patrol", "scene", "incident", "call", "call-type", "sleep", "compliance", "duties", "bystander", "view",
+            "dispatch")}
+        n = self.n_officers = sc.fleet.officers
+        fixed = [t for t in sc.script.triggers if t.at_ft is not None]
         self.motion = Motion(2 * n + len(fixed))
-        settings = CameraSettings(scenario.camera.buffer_s, scenario.camera.audio_in_buffer)
+        settings = CameraSettings(sc.camera.buffer_s, sc.camera.audio_in_buffer)
         self.cams = [BodyCamera(f"BWC-{i:05d}", settings) for i in range(n)]
+        self.foot = [sc.fleet.foot(i) for i in range(n)]
+        dash = CameraSettings(sc.dash.buffer_s)
+        self.dash: list[BodyCamera | None] = [
+            BodyCamera(f"DASH-{i:05d}", dash) if sc.dash.fitted and not self.foot[i] else None for i in range(n)]
         self.activations: list[ActivationRow] = []
         self.receptions: list[Reception] = []
         self.statuses: list[StatusSpan] = []
         self.incidents: list[Incident] = []
         self.scenes: dict[int, Scene] = {}
+        self.views: dict[int, View] = {}
         self.asleep: dict[int, list[tuple[float, float]]] = {}
-        self._sleep_rngs = [self.streams.rng("sleep", i) for i in range(n)]
-        sig = scenario.signal
+        self._sleep_rngs = [KeyedRandom(self.keys["sleep"], i) for i in range(n)]
+        self.compliance = [sc.camera.manual.compliance.sample(KeyedRandom(self.keys["compliance"], i))
+                           for i in range(n)]
+        sig = sc.signal
+        cameras = np.array([*range(n), *(n + i for i in range(n) if self.dash[i] is not None)], dtype=np.int64)
         self.airwaves = Airwaves(
-            self.env, self.motion, n, sig.detection.curve(), sig.ble.model(), sig.broadcast_s,
-            self.streams, self.deliver, scenario.patrol.emergency_speed_mph * FT_PER_MILE / 3600,
-            sig.measured_latency,
-        )
-        self.cruisers = [Cruiser(i, n + i, scenario.camera.buffer_s, self.fire, self.start_dash) for i in range(n)]
-        self.dispatcher = Dispatcher(self.env, self.motion, n)
+            self.env, self.motion, cameras, {k: Kind(self._curve(k), sig.broadcast_for(k)) for k in EMITTER_PREFIX},
+            sig.ble.model(), self.streams, self.deliver, sc.patrol.emergency_speed_mph * FT_PER_MILE / 3600,
+            sig.measured_latency)
+        self.cruisers = [None if self.foot[i] else Cruiser(i, n + i, self.dash[i], self.light_bar) for i in range(n)]
+        self.dispatcher = Dispatcher(self.env, self.motion, n, sc.dispatch.processing_s,
+                                     lambda inc: KeyedRandom(self.keys["dispatch"], inc))
         self.officers = [self._officer(i, b) for i, b in enumerate(self._beats())]
         self.dispatcher.connect(self.officers)
         self._place_fleet()
@@ -88,18 +110,25 @@ class Shift:
         self._script_incidents: dict[int, int] = {}
 
     # --- building ----------------------------------------------------------------------
+    def _curve(self, kind: str) -> DetectionCurve:
+        sig = self.scenario.signal
+        base = sig.detection.curve()
+        loss = sig.emitter(kind).loss_db
+        return base if loss == 0 else ScaledCurve(base, loss, sig.path_loss_exponent)
+
     def _officer(self, i: int, beat: tuple[float, float, float, float]) -> Officer:
         """An officer, connected to its cruiser, its streams and the department's callbacks."""
         sc = self.scenario
         holder: list[Officer] = []
         ports = Ports(
-            env=self.env, motion=self.motion, cruiser=self.cruisers[i], patrol_rng=self.streams.rng("patrol", i),
-            scene_rng=lambda inc: self.streams.rng("scene", inc, i),
+            env=self.env, motion=self.motion, cruiser=self.cruisers[i], patrol_rng=KeyedRandom(self.keys["patrol"], i),
+            scene_rng=lambda inc: KeyedRandom(self.keys["scene"], inc, i),
             arrive=lambda inc: self.scenes[inc.number].arrive(i),
             press=lambda inc: self.manual_start(i, inc),
             release_camera=lambda now: self.release_camera(i, now),
             log_status=lambda status, start, end: self.record_status(i, status, start, end),
             free=lambda: self.dispatcher.officer_free(holder[0]),
+            compliance=self.compliance[i],
         )
         holder.append(Officer(i, beat, sc.patrol, sc.camera.manual, ports))
         return holder[0]
@@ -115,13 +144,14 @@ class Shift:
 
     def _place_fleet(self) -> None:
         given = self.scenario.fleet.officers_at_ft
+        n = self.n_officers
         for off in self.officers:
             if given is not None:
                 x, y = given[off.index]
             else:
                 x0, y0, x1, y1 = off.beat
                 x, y = off.rng.uniform(x0, x1), off.rng.uniform(y0, y1)
-            self.motion.place(off.cruiser.body, 0.0, x, y)
+            self.motion.place(n + off.index, 0.0, x, y)
             self.motion.place(off.body, 0.0, x, y)
             self._maybe_sleep(off.index, 0.0)
 
@@ -130,6 +160,9 @@ class Shift:
         """Run the shift; `progress` is told the simulated fraction done, 50 times."""
         t0 = time.perf_counter()
         env, sc = self.env, self.scenario
+        for off in self.officers:
+            off.start_patrol()
+        self._schedule_duties()
         env.process(self._citizen_calls())
         env.process(self._officer_stops())
         for k, _call in enumerate(sc.script.calls):
@@ -145,14 +178,27 @@ class Shift:
                 progress(k / 50)
         for off in self.officers:
             self.record_status(off.index, off.status, off.status_since, end)
-        for _i, spans in self.asleep.items():
+        for spans in self.asleep.values():
             if spans and math.isinf(spans[-1][1]):
                 spans[-1] = (spans[-1][0], end)
         return ShiftResult(
-            sc, self.seed, env.processed, time.perf_counter() - t0, self.incidents,
-            self.activations, self.receptions, self.statuses, self.cams,
-            [c.dash for c in self.cruisers], self.airwaves.log, self.dispatcher.waits, self.asleep,
-        )
+            sc, self.seed, env.processed, time.perf_counter() - t0, self.incidents, self.activations,
+            self.receptions, self.statuses, self.cams, self.dash, self.airwaves.log, self.dispatcher.waits,
+            self.airwaves.undiscovered, self.views, self.asleep, self.compliance, self.dispatcher.busy_s)
+
+    def _schedule_duties(self) -> None:
+        duties = self.scenario.dispatch.duties
+        if duties.share <= 0:
+            return
+        mean_gap = duties.length_min.expected() * 60.0 * (1.0 - duties.share) / duties.share
+        for off in self.officers:
+            rng = KeyedRandom(self.keys["duties"], off.index)
+
+            def due(_e: simpy.Event, off: Officer = off, rng: KeyedRandom = rng) -> None:
+                self.dispatcher.duty_due(off, duties.length_min.sample(rng) * 60.0)
+                self.env.timeout(rng.exponential(mean_gap)).callbacks.append(due)
+
+            self.env.timeout(rng.exponential(mean_gap)).callbacks.append(due)
 
     def _citizen_calls(self) -> Generator[simpy.Event, Any, None]:
         sc = self.scenario
@@ -166,7 +212,7 @@ class Shift:
         w, h = sc.area.width_mi * FT_PER_MILE, sc.area.height_mi * FT_PER_MILE
         for t, k in zip(times.tolist(), kinds.tolist(), strict=True):
             yield self.env.timeout(t - self.env.now)
-            crng = self.streams.rng("call", len(self.incidents))
+            crng = KeyedRandom(self.keys["call"], len(self.incidents))
             x, y = crng.uniform(0, w), crng.uniform(0, h)
             inc = self.new_incident(names[k], x, y, officer_initiated=False)
             self.dispatcher.call(inc)
@@ -181,12 +227,12 @@ class Shift:
         picks = rng.uniform(size=len(times))
         for t, u in zip(times.tolist(), picks.tolist(), strict=True):
             yield self.env.timeout(t - self.env.now)
-            free = np.flatnonzero(self.dispatcher.free)
+            free = np.flatnonzero(self.dispatcher.free & ~np.array(self.foot))
             if len(free) == 0:
                 continue
             o = int(free[min(int(u * len(free)), len(free) - 1)])
-            crng = self.streams.rng("call", len(self.incidents))
-            px, py = self.motion.position(self.officers[o].cruiser.body, self.env.now)
+            crng = KeyedRandom(self.keys["call"], len(self.incidents))
+            px, py = self.motion.position(self.n_officers + o, self.env.now)
             spec = sc.call_types[sc.calls.officer_initiated_type]
             x, y = around(px, py, spec.scene.cruiser_stop_ft.sample(crng), crng.uniform())
             inc = self.new_incident(sc.calls.officer_initiated_type, x, y, officer_initiated=True)
@@ -198,6 +244,8 @@ class Shift:
         inc = self.new_incident(call.type, call.at_ft[0], call.at_ft[1], officer_initiated=False)
         self._script_incidents[k] = inc.number
         inc.units_needed = len(call.units)
+        if call.stops_ft is not None:
+            inc.stops = {o: (float(x), float(y)) for o, (x, y) in zip(call.units, call.stops_ft, strict=True)}
         for o in call.units:
             off = self.officers[o]
             if self.dispatcher.free[o]:
@@ -209,7 +257,9 @@ class Shift:
         yield self.env.timeout(trig.at_s)
         incident = None if trig.call is None else self._script_incidents[trig.call]
         if trig.cruiser is not None:
-            self.cruisers[trig.cruiser].light_bar_on(incident)
+            cruiser = self.cruisers[trig.cruiser]
+            if cruiser is not None:
+                cruiser.light_bar_on(incident)
         elif trig.officer is not None:
             self.officer_trigger(trig.officer, trig.kind, incident)
         elif trig.at_ft is not None:
@@ -220,64 +270,75 @@ class Shift:
     def new_incident(self, call_type: str, x: float, y: float, officer_initiated: bool) -> Incident:
         spec = self.scenario.call_types[call_type]
         n = len(self.incidents)
-        rng = self.streams.rng("call-type", n)
-        units = sorted(spec.units)
-        w = np.array([spec.units[u] for u in units], dtype=float)
-        inc = Incident(
-            n, call_type, spec, float(self.env.now), x, y,
-            priority=bool(rng.uniform() < spec.priority),
-            units_needed=int(units[int(rng.choice(len(units), p=w / w.sum()))]),
-            officer_initiated=officer_initiated, ended=self.env.event(),
-        )
+        rng = KeyedRandom(self.keys["call-type"], n)
+        inc = Incident(n, call_type, spec, float(self.env.now), x, y, priority=False,
+                       units_needed=_weighted(spec.units, rng.uniform()), officer_initiated=officer_initiated,
+                       ended=self.env.event())
+        inc.priority = rng.uniform() < spec.priority
         self.incidents.append(inc)
-        self.scenes[n] = Scene(self.env, inc, self.streams.rng("incident", n), self.officer_trigger, self.incident_over)
+        self.scenes[n] = Scene(self.env, inc, KeyedRandom(self.keys["incident"], n),
+                               self.scenario.patrol.run_speed_ftps, self.officer_trigger, self.chase,
+                               self.at_critical, self.incident_over)
         return inc
 
     # --- what happens ------------------------------------------------------------------
-    def scene_of(self, inc: Incident) -> Scene:
-        return self.scenes[inc.number]
-
     def fire(self, kind: str, body: int, emitter_id: str, incident: int | None) -> None:
+        """A trigger of this kind went off: a broadcast, where the department fields this kind of trigger."""
+        if kind not in self.scenario.signal.triggers:
+            return
         b = self.airwaves.start(body, emitter_id, kind, incident)
         if incident is not None:
             self.incidents[incident].broadcasts.append(b.number)
 
+    def light_bar(self, cruiser: Cruiser, incident: int | None) -> None:
+        """A light bar went on: its own car's camera is wired to it; a broadcast if light bars are fielded."""
+        if cruiser.dash is not None:
+            self._start_dash(cruiser.index, "wired", cruiser.emitter_id, "light_bar", None, incident, math.nan)
+        self.fire("light_bar", cruiser.body, cruiser.emitter_id, incident)
+
     def officer_trigger(self, officer: int, kind: str, incident: int | None) -> None:
-        emitter = f"{EMITTER_PREFIX[kind]}-{officer:05d}"
-        self.fire(kind, officer, emitter, incident)
-        if kind == "taser":  # a drawn taser also starts the nearest cruiser's camera
-            n = self.n_officers
-            ox, oy = self.motion.position(officer, self.env.now)
-            cx, cy = self.motion.positions(np.arange(n, 2 * n), float(self.env.now))
-            nearest = int(np.argmin((cx - ox) ** 2 + (cy - oy) ** 2))
-            self.start_dash(self.cruisers[nearest], kind, emitter, incident)
+        self.fire(kind, officer, f"{EMITTER_PREFIX[kind]}-{officer:05d}", incident)
 
-    def start_dash(self, cruiser: Cruiser, kind: str, emitter: str, incident: int | None) -> None:
-        now = float(self.env.now)
-        if cruiser.dash.start_direct(now, "wired", emitter):
-            self.activations.append(ActivationRow(
-                time_s=now, camera=cruiser.dash.camera_id, camera_kind="dash", cause="wired", trigger=emitter,
-                trigger_kind=kind, broadcast=None, incident=incident, distance_ft=math.nan, latency_s=0.0,
-                since_trigger_s=0.0, bystander=False))
-            if incident is not None:
-                self.incidents[incident].dash_started.append(cruiser.index)
+    def chase(self, officer: int, x: float, y: float) -> None:
+        self.officers[officer].run_after(x, y)
 
-    def deliver(self, b: Broadcast, officer: int, t_entry: float, dist: float) -> None:
+    def _start_dash(self, index: int, cause: str, emitter: str, kind: str, broadcast: int | None,
+                    incident: int | None, dist: float, latency: float = 0.0, since: float = 0.0) -> None:
+        cam = self.dash[index]
         now = float(self.env.now)
-        cam = self.cams[officer]
+        if cam is None or not cam.start_direct(now, cause, emitter):
+            return
+        bystander = incident is not None and index not in self.incidents[incident].assigned
+        self.activations.append(ActivationRow(
+            time_s=now, camera=cam.camera_id, camera_kind="dash", cause=cause, trigger=emitter, trigger_kind=kind,
+            broadcast=broadcast, incident=incident, distance_ft=dist, latency_s=latency, since_trigger_s=since,
+            bystander=bystander))
+        if incident is not None and not bystander:
+            self.incidents[incident].dash_started.append(index)
+        else:
+            self._stop_dash_later(index, broadcast or 0)
+
+    def deliver(self, b: Broadcast, camera: int, t_entry: float, dist: float) -> None:
+        now = float(self.env.now)
+        n = self.n_officers
+        if camera >= n:
+            self._start_dash(camera - n, "signal", b.emitter_id, b.kind, b.number, b.incident, dist,
+                             now - max(b.start, t_entry), now - b.start)
+            return
+        cam = self.cams[camera]
         outcome = cam.hear(now, b.emitter_id)
-        self.receptions.append(Reception(now, officer, b.number, b.incident, outcome.value))
+        self.receptions.append(Reception(now, camera, b.number, b.incident, outcome.value))
         if outcome is not SignalOutcome.ACTIVATED:
             return
         inc = self.incidents[b.incident] if b.incident is not None else None
-        bystander = inc is not None and officer not in inc.assigned
+        bystander = inc is not None and camera not in inc.assigned
         self.activations.append(ActivationRow(
             time_s=now, camera=cam.camera_id, camera_kind="body", cause="signal", trigger=b.emitter_id,
             trigger_kind=b.kind, broadcast=b.number, incident=b.incident, distance_ft=dist,
             latency_s=now - max(b.start, t_entry), since_trigger_s=now - b.start, bystander=bystander))
-        off = self.officers[officer]
+        off = self.officers[camera]
         if off.assignment is None:
-            self._stop_later(officer, self.streams.rng("bystander", b.number, officer))
+            self._stop_later(camera, KeyedRandom(self.keys["bystander"], b.number, camera))
 
     def manual_start(self, officer: int, incident: int) -> None:
         now = float(self.env.now)
@@ -291,7 +352,7 @@ class Shift:
                 trigger_kind="manual", broadcast=None, incident=incident, distance_ft=math.nan, latency_s=0.0,
                 since_trigger_s=0.0, bystander=False))
 
-    def _stop_later(self, officer: int, rng: np.random.Generator) -> None:
+    def _stop_later(self, officer: int, rng: KeyedRandom) -> None:
         off = self.officers[officer]
         token = off.stop_token
         delay = self.scenario.camera.stop_unassigned_after_s.sample(rng)
@@ -300,7 +361,18 @@ class Shift:
             if off.stop_token == token and off.assignment is None:
                 self.cams[officer].stop(float(self.env.now))
 
-        self.env.timeout(max(0.0, delay)).callbacks.append(stop)
+        self.env.timeout(delay).callbacks.append(stop)
+
+    def _stop_dash_later(self, index: int, broadcast: int) -> None:
+        delay = self.scenario.camera.stop_unassigned_after_s.sample(KeyedRandom(self.keys["bystander"], broadcast,
+                                                                                 10**6 + index))
+
+        def stop(_e: simpy.Event) -> None:
+            cam = self.dash[index]
+            if cam is not None and self.officers[index].assignment is None:
+                cam.stop(float(self.env.now))
+
+        self.env.timeout(delay).callbacks.append(stop)
 
     def release_camera(self, officer: int, now: float) -> None:
         self.cams[officer].stop(now)
@@ -324,12 +396,55 @@ class Shift:
     def incident_over(self, inc: Incident) -> None:
         now = float(self.env.now)
         for c in inc.dash_started:
-            self.cruisers[c].dash.stop(now)
+            cam = self.dash[c]
+            if cam is not None:
+                cam.stop(now)
         self.dispatcher.drop(inc)
 
     def record_status(self, officer: int, status: str, start: float, end: float) -> None:
         if end > start:
             self.statuses.append(StatusSpan(officer, status, start, end))
+
+    # --- the critical moment: what each camera faced -----------------------------------
+    def at_critical(self, inc: Incident) -> None:
+        self.views[inc.number] = self._view(inc)
+
+    def _view(self, inc: Incident) -> View:
+        """Is the subject inside each present camera's field of view (and not blocked) at the moment?"""
+        cam = self.scenario.camera
+        t = inc.critical_at
+        sx, sy = inc.subject_at_critical
+        force = inc.struggle or any(abs(ft - t) <= FORCE_WINDOW_S for ft, _ in inc.force)
+        block = cam.occlusion.get(cam.mount, 0.0) if force else 0.0
+        body: dict[int, bool] = {}
+        for o in inc.present_at(t):
+            rng = KeyedRandom(self.keys["view"], inc.number, o)
+            px, py = self.motion.position(o, t)
+            hx, hy = self.motion.heading(o)
+            if not self.motion.moving(o, t) and (o in inc.out_of_car or self.foot[o]):
+                d = math.hypot(sx - px, sy - py)
+                if d > 1e-9:  # on scene, out of the car: facing the subject, within the spread
+                    hx, hy = turned((sx - px) / d, (sy - py) / d, rng.uniform(-1.0, 1.0) * cam.heading_spread_deg)
+            body[o] = in_view(px, py, hx, hy, sx, sy, cam.fov_deg) and rng.uniform() >= block
+        dash: dict[int, bool] = {}
+        for o in inc.present_at(t):
+            if self.dash[o] is not None:
+                c = self.n_officers + o
+                cx, cy = self.motion.position(c, t)
+                hx, hy = self.motion.heading(c)
+                dash[o] = in_view(cx, cy, hx, hy, sx, sy, self.scenario.dash.fov_deg)
+        return View(body, dash)
+
+
+def _weighted(weights: dict[int, float], u: float) -> int:
+    """The key whose share of the total weight holds u (keys in increasing order)."""
+    keys = sorted(weights)
+    pick, acc = u * sum(weights.values()), 0.0
+    for k in keys:
+        acc += weights[k]
+        if pick < acc:
+            return k
+    return keys[-1]
 
 
 def run_shift(

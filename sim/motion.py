@@ -2,7 +2,10 @@
 
 Each body holds one segment: it leaves (x0, y0) at t0 with velocity (vx, vy) and stops at t1.
 Positions between events are computed, never stepped. `entry_times` solves when a camera
-first comes within a radius of an emitter, both possibly moving.
+first comes within a radius of an emitter, both possibly moving. Scalar reads use plain Python
+lists (cheap one at a time); numpy arrays, kept in step, serve the vector queries (nearest units,
+the cameras near a broadcast). Each body also keeps the direction it last moved in: its heading
+when it is not facing anything in particular.
 """
 
 from __future__ import annotations
@@ -19,21 +22,37 @@ IntArray = NDArray[np.int64]
 
 class Motion:
     def __init__(self, n_bodies: int) -> None:
-        self.x0 = np.zeros(n_bodies)
-        self.y0 = np.zeros(n_bodies)
-        self.vx = np.zeros(n_bodies)
-        self.vy = np.zeros(n_bodies)
-        self.t0 = np.zeros(n_bodies)
-        self.t1 = np.zeros(n_bodies)
+        self.n = n_bodies
+        self.x0 = [0.0] * n_bodies
+        self.y0 = [0.0] * n_bodies
+        self.vx = [0.0] * n_bodies
+        self.vy = [0.0] * n_bodies
+        self.t0 = [0.0] * n_bodies
+        self.t1 = [0.0] * n_bodies
+        self.hx = [1.0] * n_bodies  # unit vector of the last motion: the heading when standing still
+        self.hy = [0.0] * n_bodies
+        self.ax0 = np.zeros(n_bodies)
+        self.ay0 = np.zeros(n_bodies)
+        self.avx = np.zeros(n_bodies)
+        self.avy = np.zeros(n_bodies)
+        self.at0 = np.zeros(n_bodies)
+        self.at1 = np.zeros(n_bodies)
         self.listener: Callable[[int, float, float, float], None] | None = None
 
     def position(self, i: int, t: float) -> tuple[float, float]:
-        dt = min(max(t, self.t0[i]), self.t1[i]) - self.t0[i]
-        return float(self.x0[i] + self.vx[i] * dt), float(self.y0[i] + self.vy[i] * dt)
+        t0 = self.t0[i]
+        dt = min(max(t, t0), self.t1[i]) - t0
+        return self.x0[i] + self.vx[i] * dt, self.y0[i] + self.vy[i] * dt
 
     def positions(self, idx: IntArray, t: float | FloatArray) -> tuple[FloatArray, FloatArray]:
-        dt = np.clip(t, self.t0[idx], self.t1[idx]) - self.t0[idx]
-        return self.x0[idx] + self.vx[idx] * dt, self.y0[idx] + self.vy[idx] * dt
+        dt = np.clip(t, self.at0[idx], self.at1[idx]) - self.at0[idx]
+        return self.ax0[idx] + self.avx[idx] * dt, self.ay0[idx] + self.avy[idx] * dt
+
+    def moving(self, i: int, t: float) -> bool:
+        return self.t0[i] <= t < self.t1[i] and (self.vx[i] != 0.0 or self.vy[i] != 0.0)
+
+    def heading(self, i: int) -> tuple[float, float]:
+        return self.hx[i], self.hy[i]
 
     def place(self, i: int, t: float, x: float, y: float) -> None:
         self._set(i, t, x, y, 0.0, 0.0, t)
@@ -42,7 +61,11 @@ class Motion:
         """Start moving from the current position to (x, y); returns the arrival time."""
         px, py = self.position(i, t)
         dist = math.hypot(x - px, y - py)
-        if dist == 0.0 or math.isinf(speed):
+        if dist == 0.0:
+            self._set(i, t, x, y, 0.0, 0.0, t)
+            return t
+        self.hx[i], self.hy[i] = (x - px) / dist, (y - py) / dist
+        if math.isinf(speed):
             self._set(i, t, x, y, 0.0, 0.0, t)
             return t
         dur = dist / speed
@@ -54,11 +77,19 @@ class Motion:
         lx, ly = self.position(leader, t)
         moving = self.t1[leader] > t
         vx, vy = (self.vx[leader], self.vy[leader]) if moving else (0.0, 0.0)
-        self._set(i, t, lx, ly, float(vx), float(vy), float(max(self.t1[leader], t)))
+        self.hx[i], self.hy[i] = self.hx[leader], self.hy[leader]
+        self._set(i, t, lx, ly, vx, vy, max(self.t1[leader], t))
+
+    def face(self, i: int, x: float, y: float, t: float) -> None:
+        """Turn a still body toward a point (an officer toward the subject)."""
+        px, py = self.position(i, t)
+        d = math.hypot(x - px, y - py)
+        if d > 0:
+            self.hx[i], self.hy[i] = (x - px) / d, (y - py) / d
 
     def _set(self, i: int, t: float, x: float, y: float, vx: float, vy: float, t1: float) -> None:
-        self.x0[i], self.y0[i], self.vx[i], self.vy[i] = x, y, vx, vy
-        self.t0[i], self.t1[i] = t, t1
+        self.x0[i], self.y0[i], self.vx[i], self.vy[i], self.t0[i], self.t1[i] = x, y, vx, vy, t, t1
+        self.ax0[i], self.ay0[i], self.avx[i], self.avy[i], self.at0[i], self.at1[i] = x, y, vx, vy, t, t1
         if self.listener is not None:
             self.listener(i, t, x, y)
 
@@ -74,19 +105,21 @@ class Motion:
         out = np.full(n, np.inf)
         if n == 0 or t_to < t_from:
             return out
-        e1 = np.full(n, min(max(self.t1[emitter], t_from), t_to))
-        c1 = np.clip(self.t1[cams], t_from, t_to)
+        et1 = self.t1[emitter]
+        e1 = np.full(n, min(max(et1, t_from), t_to))
+        c1 = np.clip(self.at1[cams], t_from, t_to)
         bounds = [np.full(n, t_from), np.minimum(c1, e1), np.maximum(c1, e1), np.full(n, t_to)]
+        emitters = np.full(n, emitter)
         for k in range(3):
             start, end = bounds[k], bounds[k + 1]
             todo = np.isinf(out) & (end >= start)
             if not todo.any():
                 break
             cx, cy = self.positions(cams, start)
-            ex, ey = self.positions(np.full(n, emitter), start)
-            cvx = np.where(start < self.t1[cams], self.vx[cams], 0.0)
-            cvy = np.where(start < self.t1[cams], self.vy[cams], 0.0)
-            moving_e = start < self.t1[emitter]
+            ex, ey = self.positions(emitters, start)
+            cvx = np.where(start < self.at1[cams], self.avx[cams], 0.0)
+            cvy = np.where(start < self.at1[cams], self.avy[cams], 0.0)
+            moving_e = start < et1
             evx = np.where(moving_e, self.vx[emitter], 0.0)
             evy = np.where(moving_e, self.vy[emitter], 0.0)
             tau = _first_inside(cx - ex, cy - ey, cvx - evx, cvy - evy, end - start, radius)
@@ -98,8 +131,8 @@ class Motion:
         """`entry_times` for one camera, in plain floats (the common case, kept cheap)."""
         if radius < 0 or t_to < t_from:
             return math.inf
-        c1 = min(max(float(self.t1[cam]), t_from), t_to)
-        e1 = min(max(float(self.t1[emitter]), t_from), t_to)
+        c1 = min(max(self.t1[cam], t_from), t_to)
+        e1 = min(max(self.t1[emitter], t_from), t_to)
         r2 = radius * radius
         for start, end in ((t_from, min(c1, e1)), (min(c1, e1), max(c1, e1)), (max(c1, e1), t_to)):
             if end < start:
@@ -111,8 +144,8 @@ class Motion:
             if c <= 0:
                 return start
             cm, em = start < self.t1[cam], start < self.t1[emitter]
-            wx = (float(self.vx[cam]) if cm else 0.0) - (float(self.vx[emitter]) if em else 0.0)
-            wy = (float(self.vy[cam]) if cm else 0.0) - (float(self.vy[emitter]) if em else 0.0)
+            wx = (self.vx[cam] if cm else 0.0) - (self.vx[emitter] if em else 0.0)
+            wy = (self.vy[cam] if cm else 0.0) - (self.vy[emitter] if em else 0.0)
             a = wx * wx + wy * wy
             b = 2.0 * (rx * wx + ry * wy)
             disc = b * b - 4.0 * a * c

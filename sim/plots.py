@@ -12,7 +12,7 @@ from matplotlib.patches import Patch
 from sim.metrics import CAUSES, OfficerOnScene
 from sim.model import ShiftResult
 
-STATUS_COLOURS = {"patrol": "#d9d9d9", "responding": "#f4a261", "on_scene": "#457b9d"}
+STATUS_COLOURS = {"patrol": "#d9d9d9", "responding": "#f4a261", "on_scene": "#457b9d", "duty": "#a8dadc"}
 MAX_ROWS = 60
 
 
@@ -52,21 +52,28 @@ def coverage_plot(res: ShiftResult, rows: list[OfficerOnScene], summary: dict[st
     (ax1, ax2) = fig.subplots(1, 2)
     missed = summary["missed"]
     names = list(CAUSES)
-    ax1.barh(names, [missed.get(c, 0) for c in names], color="#e76f51")
-    ax1.set_xlabel("officers on scene whose camera missed the critical moment")
-    rate = summary["capture_rate"]
-    shown = "n/a" if rate is None else f"{rate:.1%}"
-    ax1.set_title(f"Capture rate {shown} of {summary['incidents']} incidents")
+    means = [missed[c]["mean"] or 0.0 for c in names]
+    lows = [m - (missed[c]["ci_low"] if missed[c]["ci_low"] is not None else m) for m, c in zip(means, names,
+                                                                                               strict=True)]
+    highs = [(missed[c]["ci_high"] if missed[c]["ci_high"] is not None else m) - m for m, c in zip(means, names,
+                                                                                                   strict=True)]
+    ax1.barh(names, means, xerr=[lows, highs], color="#e76f51", capsize=2)
+    ax1.set_xlabel(f"officers a shift whose video missed the moment (mean of {summary['reps']}, 95% CI)")
+    rate = summary["figures"]["capture_rate"]
+    shown = "n/a" if rate["mean"] is None else f"{rate['mean']:.1%}"
+    ci = "" if rate["ci_low"] is None else f" [{rate['ci_low']:.1%}, {rate['ci_high']:.1%}]"
+    ax1.set_title(f"Capture rate {shown}{ci}")
     ctx = res.scenario.metrics.context_s
     present = [r for r in rows if r.present_at_critical]
     reach = []
     crit = {i.number: i.critical_at for i in res.incidents}
     for r in present:
-        reach.append(-60.0 if math.isnan(r.video_from_s) else max(-60.0, min(130.0, crit[r.incident] - r.video_from_s)))
+        before = -60.0 if math.isnan(r.video_from_s) else crit[r.incident] - r.video_from_s
+        reach.append(max(-60.0, min(130.0, before)))
     if reach:
         ax2.hist(reach, bins=38, range=(-60, 130), color="#457b9d")
     ax2.axvline(ctx, color="k", linestyle="--", label=f"context needed ({ctx:g} s)")
-    ax2.set_xlabel("video before the critical moment (s); -60 = none")
+    ax2.set_xlabel("video before the critical moment (s), first replication; -60 = none")
     ax2.set_ylabel("officers on scene")
     ax2.legend()
     fig.tight_layout()

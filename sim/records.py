@@ -38,3 +38,12 @@ class StatusSpan:
     status: str  # patrol | responding | on_scene
     start_s: float
     end_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What each camera faced at an incident's critical moment: the subject in its field of view and not
+    blocked (body cameras by officer; dash cameras by the officer whose cruiser carries it)."""
+
+    body: dict[int, bool]
+    dash: dict[int, bool]

@@ -1,4 +1,4 @@
-"""A run folder: summary.json, incidents.csv, activations.csv and the plots, for one shift."""
+"""A run folder: summary.json, reps.csv, incidents.csv, activations.csv and the plots."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from core.config import ConfigError
-from sim.metrics import OfficerOnScene, officers_on_scene, summarize
+from sim.metrics import CAUSES, OfficerOnScene, officers_on_scene
 from sim.model import ShiftResult
 from sim.records import ActivationRow
+from sim.replicate import HEADLINE, aggregate
 
 
 def _fmt(v: Any) -> Any:
@@ -42,7 +43,8 @@ def write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
-RUN_FILES = ("summary.json", "incidents.csv", "activations.csv", "scenario.json", "timeline.png", "coverage.png")
+RUN_FILES = ("summary.json", "reps.csv", "incidents.csv", "activations.csv", "scenario.json", "timeline.png",
+             "coverage.png", "compare.json", "compare.png")
 
 
 def prepare_run_folder(out: Path, overwrite: bool) -> None:
@@ -57,18 +59,31 @@ def prepare_run_folder(out: Path, overwrite: bool) -> None:
         f.unlink()
 
 
-def write_run(res: ShiftResult, out: Path, plots: bool = True) -> dict[str, Any]:
+def write_run(first: ShiftResult, summaries: list[dict[str, Any]], out: Path, seed: int, plots: bool = True,
+              wall_s: float | None = None) -> dict[str, Any]:
+    """The run folder of `len(summaries)` replications: summary.json (every figure with its 95% CI over the
+    replications), reps.csv (a row per replication), and the first replication's incidents, activations
+    and timeline."""
     out.mkdir(parents=True, exist_ok=True)
-    rows = officers_on_scene(res)
-    summary = summarize(res, rows)
+    rows = officers_on_scene(first)
+    sc = first.scenario
+    first_rep = {k: v for k, v in summaries[0].items() if k != "wall_s"}
+    summary = {"scenario": sc.name, "variant": sc.variant, "seed": seed,
+               "reps": len(summaries), "rep_seeds": [s["seed"] for s in summaries],
+               "events": first.events, "wall_s": round(wall_s if wall_s is not None else first.wall_s, 4),
+               **aggregate(summaries), "first_rep": first_rep, "settings": summaries[0]["settings"]}
     write_json(out / "summary.json", summary)
+    header = ["rep", "seed", *HEADLINE, *(f"missed_{c}" for c in CAUSES)]
+    write_csv(out / "reps.csv", header, [
+        {"rep": r, "seed": s["seed"], **{k: s[k] for k in HEADLINE},
+         **{f"missed_{c}": s["missed"][c] for c in CAUSES}} for r, s in enumerate(summaries)])
     write_csv(out / "incidents.csv", [f.name for f in fields(OfficerOnScene)], [asdict(r) for r in rows])
     write_csv(out / "activations.csv", [f.name for f in fields(ActivationRow)],
-              [asdict(a) for a in res.activations])
-    write_json(out / "scenario.json", res.scenario.model_dump(mode="json"))
+              [asdict(a) for a in first.activations])
+    write_json(out / "scenario.json", sc.model_dump(mode="json"))
     if plots:
         from sim.plots import coverage_plot, timeline_plot
 
-        timeline_plot(res, out / "timeline.png")
-        coverage_plot(res, rows, summary, out / "coverage.png")
+        timeline_plot(first, out / "timeline.png")
+        coverage_plot(first, rows, summary, out / "coverage.png")
     return summary

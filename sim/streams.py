@@ -7,7 +7,9 @@ sweep's points see common random numbers.
 
 from __future__ import annotations
 
+import math
 import zlib
+from statistics import NormalDist
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,21 +37,19 @@ class Streams:
 
 
 def _splitmix64(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    with np.errstate(over="ignore"):
-        z = x + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
+    # array arithmetic on uint64 wraps silently (only numpy scalars warn), as splitmix64 wants
+    z = x + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
 
 
 def keyed_uniform(key: int, a: int, b: NDArray[np.int64]) -> NDArray[np.float64]:
     """Uniforms in (0, 1) addressed by (key, a, b): random access, the same for every run."""
-    bb = np.asarray(b, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        x = _splitmix64(np.full(bb.shape, np.uint64(key), dtype=np.uint64) ^ _splitmix64(
-            np.full(bb.shape, np.uint64(a), dtype=np.uint64)
-        ))
-        x = _splitmix64(x ^ (bb * np.uint64(0xD1B54A32D192ED03)))
+    bb = np.atleast_1d(np.asarray(b, dtype=np.uint64))
+    x = _splitmix64(np.full(bb.shape, np.uint64(key), dtype=np.uint64) ^ _splitmix64(
+        np.full(bb.shape, np.uint64(a), dtype=np.uint64)))
+    x = _splitmix64(x ^ (bb * np.uint64(0xD1B54A32D192ED03)))
     return np.asarray(((x >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53, dtype=float)
 
 
@@ -74,11 +74,12 @@ def keyed_uniform_one(key: int, a: int, b: int) -> float:
 class KeyedRandom:
     """A cheap counter-based stream addressed by (key, a, b): draw k is the same in every run.
 
-    Offers the two draws the hot paths need (`uniform`, `integers`)."""
+    Offers the draws the model needs with numpy Generator's signatures, so a scenario's distributions
+    sample from either; per incident, officer or broadcast it costs a few hashes, not a SeedSequence."""
 
     __slots__ = ("_base", "_k")
 
-    def __init__(self, key: int, a: int, b: int) -> None:
+    def __init__(self, key: int, a: int, b: int = 0) -> None:
         self._base = _mix(_mix(key ^ _mix(a)) ^ ((b * 0xD1B54A32D192ED03) & _M64))
         self._k = 0
 
@@ -87,8 +88,41 @@ class KeyedRandom:
         x = _mix(self._base ^ ((self._k * 0x9E3779B97F4A7C15) & _M64))
         return ((x >> 11) + 0.5) / 2.0**53
 
+    def random(self) -> float:
+        return self._next()
+
     def uniform(self, low: float = 0.0, high: float = 1.0) -> float:
         return low + (high - low) * self._next()
 
     def integers(self, n: int) -> int:
         return min(int(self._next() * n), n - 1)
+
+    def normal(self, loc: float = 0.0, scale: float = 1.0) -> float:
+        return loc + scale * _NORMAL.inv_cdf(self._next())
+
+    def exponential(self, scale: float = 1.0) -> float:
+        return -scale * math.log(self._next())
+
+    def lognormal(self, mean: float = 0.0, sigma: float = 1.0) -> float:
+        return math.exp(self.normal(mean, sigma))
+
+    def gamma(self, shape: float, scale: float = 1.0) -> float:
+        """Marsaglia and Tsang's method (shape < 1 boosted by a uniform power)."""
+        boost = 1.0
+        if shape < 1.0:
+            boost = self._next() ** (1.0 / shape)
+            shape += 1.0
+        d = shape - 1.0 / 3.0
+        c = 1.0 / math.sqrt(9.0 * d)
+        while True:
+            x = self.normal()
+            v = (1.0 + c * x) ** 3
+            if v > 0 and math.log(self._next()) < 0.5 * x * x + d - d * v + d * math.log(v):
+                return d * v * scale * boost
+
+    def beta(self, a: float, b: float) -> float:
+        x = self.gamma(a)
+        return x / (x + self.gamma(b))
+
+
+_NORMAL = NormalDist()

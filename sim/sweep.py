@@ -7,24 +7,21 @@ import concurrent.futures as cf
 import copy
 import csv
 import itertools
-import math
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from scipy import stats
-
-from core.config import ConfigError, apply_overrides, read_yaml, validate
+from core.config import ConfigError, apply_overrides, validate
 from sim.metrics import CAUSES, officers_on_scene, summarize
 from sim.model import run_shift
+from sim.replicate import mean_ci, rep_seeds
 from sim.runfolder import write_csv
-from sim.scenario import Scenario
+from sim.scenario import Scenario, scenario_data
 
-METRICS = ("capture_rate", "audio_capture_rate", "officer_time_coverage", "bystander_activations",
-           "latency_p95_s", "storage_gb")
+METRICS = ("capture_rate", "in_frame_rate", "any_camera_rate", "audio_capture_rate", "officer_time_coverage",
+           "bystander_activations", "latency_p95_s", "storage_gb")
 
 
 def parse_vary(items: list[str], source: str) -> list[tuple[str, list[str]]]:
@@ -43,11 +40,6 @@ def grid(vary: list[tuple[str, list[str]]]) -> list[dict[str, str]]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(v for _, v in vary))]
 
 
-def rep_seeds(seed: int, reps: int) -> list[int]:
-    """Replication r gets the same seed at every point: common random numbers."""
-    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(reps)]
-
-
 def point_scenario(data: dict[str, Any], point: dict[str, str], source: str) -> Scenario:
     d = apply_overrides(copy.deepcopy(data), [f"{k}={v}" for k, v in point.items()], source)
     return validate(Scenario, d, f"{source} with {', '.join(f'{k}={v}' for k, v in point.items())}")
@@ -57,8 +49,9 @@ def run_task(data: dict[str, Any], point: dict[str, str], seed: int, source: str
     """One replication at one point; runs in a worker process. Returns its metrics."""
     res = run_shift(point_scenario(data, point, source), seed)
     s = summarize(res, officers_on_scene(res))
-    row = {k: s[k] for k in ("capture_rate", "audio_capture_rate", "officer_time_coverage",
-                             "bystander_activations", "storage_gb", "incidents", "events", "wall_s")}
+    row = {k: s[k] for k in ("capture_rate", "in_frame_rate", "any_camera_rate", "audio_capture_rate",
+                             "officer_time_coverage", "bystander_activations", "storage_gb", "incidents", "events",
+                             "wall_s")}
     row["latency_p95_s"] = s["latency_s"]["p95"]
     row.update({f"missed_{c}": s["missed"][c] for c in CAUSES})
     return row
@@ -89,13 +82,10 @@ def run_sweep(
     scheduler: str | None = None,
     overrides: list[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    variant: str | None = None,
 ) -> list[dict[str, Any]]:
     source = str(scenario_path)
-    data = read_yaml(scenario_path)
-    if not isinstance(data, dict):
-        raise ConfigError(source, ["(top level): expected a mapping of fields"])
-    if overrides:
-        apply_overrides(data, overrides, source)
+    data = scenario_data(scenario_path, variant, overrides)
     points = grid(parse_vary(vary, source))
     base = validate(Scenario, data, source)
     for p in points:  # refuse a bad point before any work starts
@@ -135,25 +125,13 @@ def run_sweep(
     return summary
 
 
-def mean_ci(values: list[float]) -> tuple[float, float, float]:
-    """Mean and two-sided 95% t interval (nan bounds with a single replication)."""
-    x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
-    if len(x) == 0:
-        return math.nan, math.nan, math.nan
-    m = float(x.mean())
-    if len(x) < 2:
-        return m, math.nan, math.nan
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return m, m - half, m + half
-
-
 def summarize_points(rows: list[dict[str, Any]], points: list[dict[str, str]], keys: list[str]) -> list[dict[str, Any]]:
     out = []
     for i, p in enumerate(points):
         mine = [r for r in rows if r["point"] == i]
         entry: dict[str, Any] = {"point": i, **p, "reps": len(mine)}
         for m in METRICS:
-            mean, lo, hi = mean_ci([r[m] for r in mine])
-            entry.update({f"{m}_mean": mean, f"{m}_ci_low": lo, f"{m}_ci_high": hi})
+            got = mean_ci([r[m] for r in mine])
+            entry.update({f"{m}_mean": got["mean"], f"{m}_ci_low": got["ci_low"], f"{m}_ci_high": got["ci_high"]})
         out.append(entry)
     return out

@@ -38,6 +38,7 @@ SCRIPTED_BASE: dict[str, Any] = {
         }
     },
     "camera": {"sleep_probability": 0, "manual": {"compliance": 0}},
+    "dash": {"fitted": False},
     "signal": {"detection": {"kind": "step", "radius_ft": 40}},
 }
 

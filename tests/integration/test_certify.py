@@ -53,11 +53,21 @@ def test_a_clean_bench_passes_everything_and_the_run_folder_is_complete(tmp_path
     assert prof.buffer is not None and prof.buffer.configured_s == 1.5 and prof.buffer.shortfall_s <= 0.1
     assert prof.device.serial == "CAM001" and prof.device.firmware == "1.0.0"
     assert prof.audio is not None and not prof.audio.found_in_buffer
-    shift = subprocess.run([sys.executable, "-m", "bwclab", "sim", "shift", "--scenario",
-                            str(ROOT / "scenarios" / "hartford-patrol-shift.yaml"), "--out", str(tmp_path / "shift"),
-                            "--profile", str(out / "CAM001" / "profile.yaml"), "--no-plots"],
-                           capture_output=True, text=True, timeout=300, cwd=ROOT)
+    shift = subprocess.run([sys.executable, "-m", "bwclab", "sim", "shift", "--scenario", "hartford-patrol-shift",
+                            "--out", str(tmp_path / "shift"), "--profile", str(out / "CAM001" / "profile.yaml"),
+                            "--reps", "3", "--no-plots"], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert shift.returncode == 0, shift.stderr
+    # two vendors' cameras, side by side: the same replications, the difference with its CI
+    cmp = subprocess.run([sys.executable, "-m", "bwclab", "sim", "compare", "--scenario", "hartford-patrol-shift",
+                          "--profile", str(out / "CAM001" / "profile.yaml"), "--profile",
+                          str(out / "CAM002" / "profile.yaml"), "--reps", "4", "--out", str(tmp_path / "cmp")],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert cmp.returncode == 0, cmp.stderr
+    result = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert set(result["profiles"]) == {"CAM001/profile", "CAM002/profile"} and result["reps"] == 4
+    diff = result["differences"]["CAM002/profile - CAM001/profile"]["capture_rate"]
+    assert diff["n"] == 4 and diff["ci_low"] <= diff["mean"] <= diff["ci_high"]
+    assert (tmp_path / "cmp" / "compare.png").stat().st_size > 0
 
 
 def test_the_plugin_runs_the_suite_under_plain_pytest(tmp_path: Path) -> None:

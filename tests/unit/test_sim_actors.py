@@ -11,6 +11,7 @@ import simpy
 
 from sim.cruiser import Cruiser
 from sim.dispatcher import Dispatcher
+from sim.dists import Dist
 from sim.incident import Incident
 from sim.motion import Motion
 from sim.officer import MPH_TO_FTPS, Officer, Ports
@@ -26,24 +27,24 @@ def incident(env: simpy.Environment, number: int, x: float, y: float, *, priorit
 class World:
     """One officer (body 0) and its cruiser (body 1), with every port recorded."""
 
-    def __init__(self, manual: ManualSpec | None = None, patrol: PatrolSpec | None = None) -> None:
+    def __init__(self, manual: ManualSpec | None = None, patrol: PatrolSpec | None = None,
+                 compliance: float = 0.0) -> None:
         self.env = simpy.Environment()
         self.motion = Motion(2)
         self.log: list[tuple[Any, ...]] = []
-        self.cruiser = Cruiser(0, 1, 30.0, lambda *a: self.log.append(("fire", *a)),
-                               lambda *a: self.log.append(("dash", a[1], a[3])))
+        self.cruiser = Cruiser(0, 1, None, lambda c, inc: self.log.append(("light", c.emitter_id, inc)))
         ports = Ports(env=self.env, motion=self.motion, cruiser=self.cruiser,
                       patrol_rng=np.random.default_rng(1), scene_rng=lambda n: np.random.default_rng(100 + n),
                       arrive=lambda inc: self.log.append(("arrive", inc.number, self.env.now)),
                       press=lambda n: self.log.append(("press", n, self.env.now)),
                       release_camera=lambda now: self.log.append(("release", now)),
                       log_status=lambda status, a, b: self.log.append(("status", status, a, b)),
-                      free=lambda: self.log.append(("free", self.env.now)))
+                      free=lambda: self.log.append(("free", self.env.now)), compliance=compliance)
         self.officer = Officer(0, (0.0, 0.0, 1000.0, 1000.0), patrol or PatrolSpec(enabled=False),
                                manual or ManualSpec(compliance=0.0), ports)
         self.motion.place(0, 0.0, 0.0, 0.0)
         self.motion.place(1, 0.0, 0.0, 0.0)
-        self.env.step()  # the officer's process starts (on patrol) before any dispatch reaches it
+        self.officer.start_patrol()
 
     def events(self, kind: str) -> list[tuple[Any, ...]]:
         return [e for e in self.log if e[0] == kind]
@@ -71,13 +72,12 @@ def test_a_priority_call_turns_the_light_bar_on_while_responding() -> None:
     w = World()
     w.officer.assign(incident(w.env, 3, 500.0, 0.0, priority=True))
     w.env.run(until=1)
-    assert w.events("fire") == [("fire", "light_bar", 1, "VEH-00000", 3)]
-    assert w.events("dash") == [("dash", "light_bar", 3)]
+    assert w.events("light") == [("light", "VEH-00000", 3)]
 
 
 def test_a_compliant_officer_presses_record_after_the_delay_and_a_non_compliant_one_never_does() -> None:
     for compliance, want in ((1.0, [("press", 4, pytest.approx(12.0))]), (0.0, [])):
-        w = World(manual=ManualSpec(compliance=compliance, delay_s=12))
+        w = World(manual=ManualSpec(delay_s=12), compliance=compliance)
         w.officer.assign(incident(w.env, 4, 0.0, 0.0, scene={"cruiser_stop_ft": 0, "exit_s": 20, "stand_ft": 0}))
         w.env.run(until=5)  # on scene at once (already there): the press is planned from arrival
         w.env.run(until=100)
@@ -107,6 +107,9 @@ class Unit:
 
     def assign(self, inc: Incident) -> None:
         self.assigned.append(inc.number)
+
+    def duty(self, on: bool) -> None:
+        self.assigned.append(-1 if on else -2)
 
 
 def dispatcher(positions: list[tuple[float, float]]) -> tuple[simpy.Environment, Dispatcher, list[Unit]]:
@@ -141,6 +144,31 @@ def test_calls_short_of_units_wait_by_priority_then_age_and_a_freed_unit_takes_t
     d.officer_free(units[0])
     assert units[0].assigned == [0, 2] and d.queue == [old]
     assert d.waits == [0.0, 40.0]  # call to first unit dispatched
+
+
+def test_a_call_waits_for_its_processing_time_before_a_unit_is_sent() -> None:
+    env = simpy.Environment()
+    motion = Motion(1)
+    d = Dispatcher(env, motion, 1, Dist(dist="constant", value=45), lambda n: np.random.default_rng(n))
+    unit = Unit(0)
+    d.connect([unit])
+    d.call(incident(env, 0, 0.0, 0.0))
+    env.run(until=44)
+    assert unit.assigned == []
+    env.run(until=46)
+    assert unit.assigned == [0] and d.waits == [45.0]
+
+
+def test_a_duty_falling_due_during_a_call_starts_when_the_call_ends() -> None:
+    env, d, units = dispatcher([(0, 0)])
+    d.call(incident(env, 0, 0.0, 0.0))
+    d.duty_due(units[0], 600.0)
+    assert units[0].assigned == [0]  # still on its call
+    d.call(incident(env, 1, 0.0, 0.0))  # queued: no unit free
+    d.officer_free(units[0])
+    assert units[0].assigned == [0, -1]  # the duty first, the queued call waits
+    env.run(until=601)
+    assert units[0].assigned == [0, -1, -2, 1]  # back from duty, it takes the queued call
 
 
 def test_a_freed_unit_answers_the_call_it_was_promised_first() -> None:
