@@ -46,14 +46,16 @@ class DiscoveryModel:
         Returns inf when nothing is heard within `limit_s` (the broadcast ended first).
         """
         period = self.adv_interval_s
-        t = rng.uniform(0.0, period + ADV_DELAY_MAX_S)  # phase of the next advertising event
-        scan_phase = rng.uniform(0.0, self.scan_interval_s)
+        uniform = rng.uniform
+        t = uniform(0.0, period + ADV_DELAY_MAX_S)  # phase of the next advertising event
+        scan_phase = uniform(0.0, self.scan_interval_s)
         window, interval = self.scan_window_s, self.scan_interval_s
-        continuous = window >= interval
+        if window >= interval:  # continuous scanning: the first event is heard
+            return t if t <= limit_s else math.inf
         while t <= limit_s:
-            if continuous or (t + scan_phase) % interval < window:
+            if (t + scan_phase) % interval < window:
                 return t
-            t += period + rng.uniform(0.0, ADV_DELAY_MAX_S)
+            t += period + uniform(0.0, ADV_DELAY_MAX_S)
         return math.inf
 
     def sample_processing(self, rng: Uniform) -> float:

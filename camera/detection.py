@@ -16,6 +16,10 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+TAIL = 1e-6
+"""Effective radii are drawn from u in [TAIL, 1 - TAIL]: a camera-broadcast pair hears from beyond the curve's
+TAIL radius with probability TAIL at most, which bounds how far any broadcast need be solved for."""
+
 
 class DetectionCurve(Protocol):
     def probability(self, distance_ft: NDArray[np.float64]) -> NDArray[np.float64]: ...
@@ -40,17 +44,17 @@ class LogisticCurve:
         return np.asarray(1.0 / (1.0 + np.exp(z)), dtype=float)
 
     def radius_for(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
-        u = np.clip(np.asarray(u, dtype=float), 1e-15, 1 - 1e-15)
+        u = np.clip(np.asarray(u, dtype=float), TAIL, 1 - TAIL)
         r = self.r50_ft + self.slope_ft * np.log(1.0 / u - 1.0)
         return np.asarray(np.maximum(r, -1.0), dtype=float)  # negative: never heard
 
     def radius_of(self, u: float) -> float:
-        u = min(max(u, 1e-15), 1 - 1e-15)
+        u = min(max(u, TAIL), 1 - TAIL)
         return max(self.r50_ft + self.slope_ft * math.log(1.0 / u - 1.0), -1.0)
 
     @property
     def max_radius_ft(self) -> float:
-        return self.r50_ft + self.slope_ft * math.log(1e15)
+        return self.radius_of(TAIL)
 
 
 @dataclass(frozen=True)
@@ -128,16 +132,16 @@ class ProbitCurve:
         return np.asarray(special.ndtr(self.a + self.b * np.log(d)), dtype=float)
 
     def radius_for(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
-        u = np.clip(np.asarray(u, dtype=float), 1e-15, 1 - 1e-15)
+        u = np.clip(np.asarray(u, dtype=float), TAIL, 1 - TAIL)
         return np.asarray(np.exp((special.ndtri(u) - self.a) / self.b), dtype=float)
 
     def radius_of(self, u: float) -> float:
-        u = min(max(u, 1e-15), 1 - 1e-15)
+        u = min(max(u, TAIL), 1 - TAIL)
         return math.exp((_NORMAL.inv_cdf(u) - self.a) / self.b)
 
     @property
     def max_radius_ft(self) -> float:
-        return self.radius_of(1e-15)
+        return self.radius_of(TAIL)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ class Broadcast:
     done: set[int] = field(default_factory=set)
 
 
+SCALAR_BELOW = 24
 Deliver = Callable[[Broadcast, int, float, float], None]
 """deliver(broadcast, camera, entry_time, distance_at_entry) at the reception time."""
 
@@ -68,6 +69,7 @@ class Airwaves:
         self._token = 0
         # Any camera that can reach an emitter's radius while it broadcasts is, at the start, within this
         # reach of the emitter; the grid finds broadcasts near a course change.
+        self.max_speed = max_speed_ftps
         self.reach = {k: v.curve.max_radius_ft + 2.0 * max_speed_ftps * v.broadcast_s for k, v in self.kinds.items()}
         self.cell = max(max(self.reach.values(), default=1.0), 1.0)
         self.grid: dict[tuple[int, int], list[Broadcast]] = {}
@@ -83,8 +85,24 @@ class Airwaves:
         for c in cells:
             self.grid.setdefault(c, []).append(b)
         self.env.timeout(k.broadcast_s).callbacks.append(lambda _e: self._expire(b, cells))
-        self._solve(b, self._near(cx, cy, now, self.reach[kind]), now)
+        self._solve(b, self._reachable(b, cx, cy, now), now)
         return b
+
+    def _reachable(self, b: Broadcast, x: float, y: float, now: float) -> np.ndarray:
+        """The cameras that could come within the kind's largest radius before the broadcast ends, on their
+        present course (a later course change is re-solved when it happens)."""
+        m = self.motion
+        left = b.end - now
+        reach = self.kinds[b.kind].curve.max_radius_ft + (self.max_speed + m.speed(b.emitter_body, now)) * left
+        near = sorted(c for c in m.near(x, y, reach) if c < len(self.is_camera) and self.is_camera[c])
+        cams = np.asarray(near, dtype=np.int64)
+        if len(cams) == 0:
+            return cams
+        px, py = m.positions(cams, now)
+        moving = m.at1[cams] > now
+        speed = np.where(moving, np.hypot(m.avx[cams], m.avy[cams]), 0.0) + m.speed(b.emitter_body, now)
+        gap = np.hypot(px - x, py - y) - self.kinds[b.kind].curve.max_radius_ft
+        return cams[gap <= speed * (b.end - now)]
 
     def _cells(self, x: float, y: float, r: float) -> list[tuple[int, int]]:
         c = self.cell
@@ -99,18 +117,13 @@ class Airwaves:
             if not lst:
                 del self.grid[c]
 
-    def _near(self, x: float, y: float, now: float, reach: float) -> np.ndarray:
-        px, py = self.motion.positions(self.cameras, now)
-        close = (px - x) ** 2 + (py - y) ** 2 <= reach * reach
-        return self.cameras[close]
-
     def course_changed(self, body: int, now: float, x: float, y: float) -> None:
         """A body started a new segment at (x, y): re-solve whatever it takes part in."""
         if not self.active:
             return
         for b in self.active:
             if body == b.emitter_body:
-                self._solve(b, self._near(x, y, now, self.reach[b.kind]), now)
+                self._solve(b, self._reachable(b, x, y, now), now)
         if body >= len(self.is_camera) or not self.is_camera[body]:
             return
         near = self.grid.get((math.floor(x / self.cell), math.floor(y / self.cell)))
@@ -120,9 +133,14 @@ class Airwaves:
                     self._solve_one(b, body, now)
 
     def _solve(self, b: Broadcast, cams: np.ndarray, now: float) -> None:
+        cams = cams[cams != b.emitter_body]
         if b.done:
             cams = cams[[c not in b.done for c in cams.tolist()]]
         if len(cams) == 0:
+            return
+        if len(cams) <= SCALAR_BELOW:  # a few cameras: plain floats beat numpy's per-call overhead
+            for cam in cams.tolist():
+                self._solve_one(b, cam, now)
             return
         radii = self.kinds[b.kind].curve.radius_for(keyed_uniform(self._reception_key, b.number, cams))
         keep = radii >= 0
@@ -132,6 +150,15 @@ class Airwaves:
             self._settle(b, cam, t, now)
 
     def _solve_one(self, b: Broadcast, cam: int, now: float) -> None:
+        m, e = self.motion, b.emitter_body
+        if cam == e:
+            return  # the emitter's own camera (a dash camera under its light bar) is wired to it, not listening
+        cx, cy = m.position(cam, now)
+        ex, ey = m.position(e, now)
+        gap = math.hypot(cx - ex, cy - ey) - self.kinds[b.kind].curve.max_radius_ft
+        if gap > 0 and gap > (m.speed(cam, now) + m.speed(e, now)) * (b.end - now):
+            self._settle(b, cam, math.inf, now)  # out of reach on this course: any pending reception is stale
+            return
         radius = self.kinds[b.kind].curve.radius_of(keyed_uniform_one(self._reception_key, b.number, cam))
         if radius < 0:
             return

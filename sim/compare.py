@@ -18,7 +18,7 @@ from core.profile import DeviceProfile
 from sim.profile import apply_profile
 from sim.replicate import HEADLINE, aggregate, one, paired, rep_seeds
 from sim.scenario import ProbitSpec, Scenario
-from sim.streams import KeyedRandom, Streams
+from sim.streams import Stream, Streams
 
 
 def drawn(sc: Scenario, prof: DeviceProfile, seed: int, rep: int) -> Scenario:
@@ -27,7 +27,7 @@ def drawn(sc: Scenario, prof: DeviceProfile, seed: int, rep: int) -> Scenario:
     if not prof.detection:
         return applied
     curve = prof.detection.get("light_bar") or next(iter(prof.detection.values()))
-    rng = KeyedRandom(Streams(seed).key("profile-uncertainty"), rep)
+    rng = Stream(Streams(seed).key("profile-uncertainty"), rep)
     z = np.array([rng.normal(), rng.normal()])
     cov = np.asarray(curve.cov, dtype=float)
     try:

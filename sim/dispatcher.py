@@ -6,6 +6,7 @@ clock, and its own random stream."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -64,10 +65,25 @@ class Dispatcher:
             self.queue.sort(key=lambda i: (not i.priority, i.called_at, i.number))
 
     def nearest_free(self, x: float, y: float, k: int) -> list[int]:
-        idx = np.flatnonzero(self.free)
-        if len(idx) == 0:
+        """The k free units nearest (x, y), nearest first (ties by index): searched outward through the world's
+        grid in rings until no farther ring can hold a nearer unit."""
+        n, m, now = len(self.free), self.motion, float(self.env.now)
+        free = self.free
+        r = m.cell
+        while True:
+            near = [i for i in m.near(x, y, r) if i < n and free[i]]
+            if len(near) >= k or r > 4 * m.cell * max(1, math.isqrt(n)):
+                break
+            r *= 2
+        if len(near) < k:  # fewer free units in reach than asked for: all of them
+            near = [int(i) for i in np.flatnonzero(free)]
+        else:  # the k-th nearest found lies within d; any unit within d has a segment within d: look that far
+            d = sorted(math.hypot(*_minus(m.position(i, now), (x, y))) for i in near)[k - 1]
+            near = [i for i in m.near(x, y, d + 1.0) if i < n and free[i]]
+        if not near:
             return []
-        px, py = self.motion.positions(idx, float(self.env.now))
+        idx = np.asarray(sorted(near), dtype=np.int64)
+        px, py = m.positions(idx, now)
         d2 = (px - x) ** 2 + (py - y) ** 2
         if k < len(idx):
             part = np.argpartition(d2, k - 1)[:k]
@@ -127,3 +143,7 @@ class Dispatcher:
     def drop(self, inc: Incident) -> None:
         if inc in self.queue:
             self.queue.remove(inc)
+
+
+def _minus(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    return a[0] - b[0], a[1] - b[1]

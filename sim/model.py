@@ -27,7 +27,7 @@ from sim.motion import Motion
 from sim.officer import FT_PER_MILE, Officer, Ports, around
 from sim.records import ActivationRow, Reception, StatusSpan, View
 from sim.scenario import Scenario, ScriptTrigger
-from sim.streams import KeyedRandom, Streams
+from sim.streams import KeyedRandom, Stream, Streams
 from sim.view import in_view, turned
 
 EMITTER_PREFIX = {"taser": "TSR", "holster": "HOL", "light_bar": "VEH"}
@@ -90,7 +90,7 @@ class Shift:
         self.scenes: dict[int, Scene] = {}
         self.views: dict[int, View] = {}
         self.asleep: dict[int, list[tuple[float, float]]] = {}
-        self._sleep_rngs = [KeyedRandom(self.keys["sleep"], i) for i in range(n)]
+        self._sleep_rngs = [Stream(self.keys["sleep"], i) for i in range(n)]
         self.compliance = [sc.camera.manual.compliance.sample(KeyedRandom(self.keys["compliance"], i))
                            for i in range(n)]
         sig = sc.signal
@@ -121,8 +121,8 @@ class Shift:
         sc = self.scenario
         holder: list[Officer] = []
         ports = Ports(
-            env=self.env, motion=self.motion, cruiser=self.cruisers[i], patrol_rng=KeyedRandom(self.keys["patrol"], i),
-            scene_rng=lambda inc: KeyedRandom(self.keys["scene"], inc, i),
+            env=self.env, motion=self.motion, cruiser=self.cruisers[i], patrol_rng=Stream(self.keys["patrol"], i),
+            scene_rng=lambda inc: Stream(self.keys["scene"], inc, i),
             arrive=lambda inc: self.scenes[inc.number].arrive(i),
             press=lambda inc: self.manual_start(i, inc),
             release_camera=lambda now: self.release_camera(i, now),
@@ -192,9 +192,9 @@ class Shift:
             return
         mean_gap = duties.length_min.expected() * 60.0 * (1.0 - duties.share) / duties.share
         for off in self.officers:
-            rng = KeyedRandom(self.keys["duties"], off.index)
+            rng = Stream(self.keys["duties"], off.index)
 
-            def due(_e: simpy.Event, off: Officer = off, rng: KeyedRandom = rng) -> None:
+            def due(_e: simpy.Event, off: Officer = off, rng: Stream = rng) -> None:
                 self.dispatcher.duty_due(off, duties.length_min.sample(rng) * 60.0)
                 self.env.timeout(rng.exponential(mean_gap)).callbacks.append(due)
 
@@ -276,7 +276,7 @@ class Shift:
                        ended=self.env.event())
         inc.priority = rng.uniform() < spec.priority
         self.incidents.append(inc)
-        self.scenes[n] = Scene(self.env, inc, KeyedRandom(self.keys["incident"], n),
+        self.scenes[n] = Scene(self.env, inc, Stream(self.keys["incident"], n),
                                self.scenario.patrol.run_speed_ftps, self.officer_trigger, self.chase,
                                self.at_critical, self.incident_over)
         return inc

@@ -38,6 +38,9 @@ class Motion:
         self.at0 = np.zeros(n_bodies)
         self.at1 = np.zeros(n_bodies)
         self.listener: Callable[[int, float, float, float], None] | None = None
+        self.cell = 2000.0  # the grid that finds the bodies near a point (`near`)
+        self._cells: dict[tuple[int, int], set[int]] = {}
+        self._in: list[tuple[tuple[int, int], ...]] = [()] * n_bodies
 
     def position(self, i: int, t: float) -> tuple[float, float]:
         t0 = self.t0[i]
@@ -72,6 +75,13 @@ class Motion:
         self._set(i, t, px, py, (x - px) / dur, (y - py) / dur, t + dur)
         return t + dur
 
+    def drive(self, car: int, rider: int, t: float, x: float, y: float, speed: float) -> float:
+        """A car, with its rider in it, sets off for (x, y); returns the arrival time (move_to and follow in one)."""
+        arrive = self.move_to(car, t, x, y, speed)
+        self.hx[rider], self.hy[rider] = self.hx[car], self.hy[car]
+        self._set(rider, t, self.x0[car], self.y0[car], self.vx[car], self.vy[car], self.t1[car])
+        return arrive
+
     def follow(self, i: int, leader: int, t: float) -> None:
         """Body i rides with `leader` (an officer in a cruiser) for the leader's segment."""
         lx, ly = self.position(leader, t)
@@ -90,8 +100,39 @@ class Motion:
     def _set(self, i: int, t: float, x: float, y: float, vx: float, vy: float, t1: float) -> None:
         self.x0[i], self.y0[i], self.vx[i], self.vy[i], self.t0[i], self.t1[i] = x, y, vx, vy, t, t1
         self.ax0[i], self.ay0[i], self.avx[i], self.avy[i], self.at0[i], self.at1[i] = x, y, vx, vy, t, t1
+        self._index(i, x, y, x + vx * (t1 - t), y + vy * (t1 - t))
         if self.listener is not None:
             self.listener(i, t, x, y)
+
+    def _index(self, i: int, xa: float, ya: float, xb: float, yb: float) -> None:
+        """Register the body in every grid cell its present segment's bounding box touches."""
+        c = self.cell
+        i0, i1 = math.floor(min(xa, xb) / c), math.floor(max(xa, xb) / c)
+        j0, j1 = math.floor(min(ya, yb) / c), math.floor(max(ya, yb) / c)
+        cells = ((i0, j0),) if i0 == i1 and j0 == j1 else tuple(
+            (p, q) for p in range(i0, i1 + 1) for q in range(j0, j1 + 1))
+        old = self._in[i]
+        if old == cells:
+            return
+        for k in old:
+            members = self._cells[k]
+            members.discard(i)
+            if not members:
+                del self._cells[k]
+        for k in cells:
+            self._cells.setdefault(k, set()).add(i)
+        self._in[i] = cells
+
+    def near(self, x: float, y: float, r: float) -> set[int]:
+        """Every body whose present segment passes within about r of (x, y) (a superset: check exactly)."""
+        c = self.cell
+        found: set[int] = set()
+        for p in range(math.floor((x - r) / c), math.floor((x + r) / c) + 1):
+            for q in range(math.floor((y - r) / c), math.floor((y + r) / c) + 1):
+                members = self._cells.get((p, q))
+                if members:
+                    found |= members
+        return found
 
     def entry_times(
         self, cams: IntArray, emitter: int, t_from: float, t_to: float, radius: FloatArray
@@ -127,10 +168,18 @@ class Motion:
             out[hit] = start[hit] + tau[hit]
         return out
 
+    def speed(self, i: int, t: float) -> float:
+        return math.hypot(self.vx[i], self.vy[i]) if t < self.t1[i] else 0.0
+
     def entry_time(self, cam: int, emitter: int, t_from: float, t_to: float, radius: float) -> float:
         """`entry_times` for one camera, in plain floats (the common case, kept cheap)."""
         if radius < 0 or t_to < t_from:
             return math.inf
+        cx, cy = self.position(cam, t_from)
+        ex, ey = self.position(emitter, t_from)
+        gap = math.hypot(cx - ex, cy - ey) - radius
+        if gap > 0 and gap > (self.speed(cam, t_from) + self.speed(emitter, t_from)) * (t_to - t_from):
+            return math.inf  # too far to close the gap before t_to, even heading straight for each other
         c1 = min(max(self.t1[cam], t_from), t_to)
         e1 = min(max(self.t1[emitter], t_from), t_to)
         r2 = radius * radius

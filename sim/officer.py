@@ -87,9 +87,10 @@ class Officer:
             return
         x0, y0, x1, y1 = self.beat
         x, y = self.rng.uniform(x0, x1), self.rng.uniform(y0, y1)
-        arrive = motion.move_to(self.mover, now, x, y, self.patrol_speed)
         if self.cruiser is not None:
-            motion.follow(self.body, self.cruiser.body, now)
+            arrive = motion.drive(self.cruiser.body, self.body, now, x, y, self.patrol_speed)
+        else:
+            arrive = motion.move_to(self.body, now, x, y, self.patrol_speed)
         self._later(arrive - env.now + self.patrol_spec.park_s.sample(self.rng), self._patrol_leg)
 
     def _walk_back(self, now: float) -> float:

@@ -8,6 +8,7 @@ sweep's points see common random numbers.
 from __future__ import annotations
 
 import math
+import random
 import zlib
 from statistics import NormalDist
 
@@ -126,3 +127,33 @@ class KeyedRandom:
 
 
 _NORMAL = NormalDist()
+
+
+class Stream(random.Random):
+    """A per-entity stream (an officer's patrol, an incident, an officer at a scene), seeded from (key, a, b)
+    so it does not depend on creation order: Mersenne Twister underneath (cheap draws), with numpy
+    Generator's method names so a scenario's distributions sample from it."""
+
+    def __init__(self, key: int, a: int, b: int = 0) -> None:
+        super().__init__(_mix(_mix(key ^ _mix(a)) ^ ((b * 0xD1B54A32D192ED03) & _M64)))
+
+    def uniform(self, low: float = 0.0, high: float = 1.0) -> float:
+        return low + (high - low) * self.random()
+
+    def normal(self, loc: float = 0.0, scale: float = 1.0) -> float:
+        return self.gauss(loc, scale)
+
+    def exponential(self, scale: float = 1.0) -> float:
+        return self.expovariate(1.0 / scale)
+
+    def lognormal(self, mean: float = 0.0, sigma: float = 1.0) -> float:
+        return self.lognormvariate(mean, sigma)
+
+    def gamma(self, shape: float, scale: float = 1.0) -> float:
+        return self.gammavariate(shape, scale)
+
+    def beta(self, a: float, b: float) -> float:
+        return self.betavariate(a, b)
+
+    def integers(self, n: int) -> int:
+        return min(int(self.random() * n), n - 1)

@@ -180,3 +180,25 @@ def test_a_freed_unit_answers_the_call_it_was_promised_first() -> None:
     d.free[0] = False
     d.officer_free(units[0])
     assert units[0].assigned == [5] and d.queue == [queued] and not d.free[0]
+
+
+def test_the_nearest_free_units_found_through_the_grid_are_the_nearest_by_brute_force() -> None:
+    rng = np.random.default_rng(5)
+    n = 400
+    env = simpy.Environment()
+    motion = Motion(2 * n)
+    for i in range(2 * n):
+        motion.place(i, 0.0, *rng.uniform(0, 40_000, 2))
+        if rng.uniform() < 0.5:
+            motion.move_to(i, 0.0, *rng.uniform(0, 40_000, 2), speed=30.0)
+    d = Dispatcher(env, motion, n)
+    d.free[:] = rng.uniform(size=n) < 0.3
+    env.run(until=100.0)
+    for _ in range(50):
+        x, y = rng.uniform(0, 40_000, 2)
+        k = int(rng.integers(1, 5))
+        idx = np.flatnonzero(d.free)
+        px, py = motion.positions(idx, 100.0)
+        dist = np.hypot(px - x, py - y)
+        want = [int(i) for i in idx[np.lexsort((idx, dist))][:k]]
+        assert d.nearest_free(x, y, k) == want
