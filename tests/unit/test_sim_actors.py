@@ -188,9 +188,11 @@ def test_the_nearest_free_units_found_through_the_grid_are_the_nearest_by_brute_
     env = simpy.Environment()
     motion = Motion(2 * n)
     for i in range(2 * n):
-        motion.place(i, 0.0, *rng.uniform(0, 40_000, 2))
+        x0, y0 = rng.uniform(0, 40_000, 2)
+        motion.place(i, 0.0, float(x0), float(y0))
         if rng.uniform() < 0.5:
-            motion.move_to(i, 0.0, *rng.uniform(0, 40_000, 2), speed=30.0)
+            x1, y1 = rng.uniform(0, 40_000, 2)
+            motion.move_to(i, 0.0, float(x1), float(y1), speed=30.0)
     d = Dispatcher(env, motion, n)
     d.free[:] = rng.uniform(size=n) < 0.3
     env.run(until=100.0)

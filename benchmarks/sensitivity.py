@@ -1,0 +1,74 @@
+"""The Hartford scenario's assumptions, each moved to another plausible value: how far the headline figures move
+(paired over the same replications: common random numbers), for docs/model.md's sensitivity table.
+`python -m benchmarks.sensitivity [REPS]` prints the table as Markdown."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from core.builtin import resolve
+from sim.replicate import aggregate, paired, run_reps
+from sim.scenario import load_scenario
+
+ASSUMPTIONS: list[tuple[str, str, list[str]]] = [
+    ("officers on foot or bicycle", "5% -> 20%", ["fleet.on_foot_share=0.2"]),
+    ("patrol speed", "20 -> 30 mph", ["patrol.speed_mph=30"]),
+    ("emergency speed", "40 -> 55 mph", ["patrol.emergency_speed_mph=55"]),
+    ("detour factor", "1.3 -> 1.6", ["patrol.detour_factor=1.6"]),
+    ("parked between legs", "5-20 -> 10-40 min", ["patrol.park_s=[600,2400]"]),
+    ("walking pace", "4.5 -> 3 ft/s", ["patrol.walk_speed_ftps=3"]),
+    ("call processing", "45 -> 90 s mean", ["dispatch.processing_s={dist: lognormal, mean: 90, cv: 0.5}"]),
+    ("time on duties", "33% -> 15%", ["dispatch.duties.share=0.15"]),
+    ("priority responses", "service 10% -> 30%", ["call_types.service.priority=0.3"]),
+    ("critical moment after arrival", "service 0-120 -> 60-300 s",
+     ["call_types.service.critical_after_arrival_s=[60,300]"]),
+    ("lights on at the scene", "disturbance 30% -> 60%", ["call_types.disturbance.scene.lights.probability=0.6"]),
+    ("lights timing", "0-30 -> 60-180 s after the stop",
+     [f"call_types.{t}.scene.lights.after_s=[60,180]" for t in ("disturbance", "domestic", "person_crime")]),
+    ("contact waits for cover", "50% -> 0%",
+     [f"call_types.{t}.scene.wait_for_cover=0" for t in ("disturbance", "domestic", "person_crime")]),
+    ("contact waits for cover", "50% -> 100%",
+     [f"call_types.{t}.scene.wait_for_cover=1" for t in ("disturbance", "domestic", "person_crime")]),
+    ("foot pursuits", "person crime 3% -> 10%", ["call_types.person_crime.scene.pursuit.probability=0.1"]),
+    ("struggles", "person crime 5% -> 15%", ["call_types.person_crime.scene.struggle=0.15"]),
+    ("holster draws", "person crime 2% -> 5%", ["call_types.person_crime.holster.probability=0.05"]),
+    ("camera left asleep", "5% -> 15%", ["camera.sleep_probability=0.15"]),
+    ("bystander stops the camera", "30-180 -> 10-60 s", ["camera.stop_unassigned_after_s=[10,60]"]),
+    ("camera mount", "chest -> head", ["camera.mount=head"]),
+    ("view blocked in a draw or struggle", "chest 30% -> 60%", ["camera.occlusion={chest: 0.6, head: 0.1}"]),
+    ("facing off the subject", "+/-30 -> +/-60 deg", ["camera.heading_spread_deg=60"]),
+    ("manual start delay", "30 -> 60 s mean", ["camera.manual.delay_s={dist: lognormal, mean: 60, cv: 1.0}"]),
+    ("dash camera lens", "110 -> 80 deg", ["dash.fov_deg=80"]),
+    ("taser and holster body loss", "3 -> 6 dB",
+     ["signal.emitters.taser.loss_db=6", "signal.emitters.holster.loss_db=6"]),
+    ("camera start-up after discovery", "200 -> 500 ms", ["signal.ble.processing_ms=500"]),
+    ("context needed before the moment", "10 -> 20 s", ["metrics.context_s=20"]),
+]
+FIGURES = ("capture_rate", "in_frame_rate", "any_camera_rate")
+
+
+def table(reps: int = 20, variant: str = "all-triggers") -> str:
+    path = resolve("scenario", "hartford-patrol-shift")
+    base_sc = load_scenario(path, variant=variant)
+    base = run_reps(base_sc, base_sc.seed, reps)[1]
+    got = aggregate(base)["figures"]
+    lines = [f"Base ({variant}, {reps} replications): " + ", ".join(
+        f"{f.replace('_', ' ')} {got[f]['mean']:.3f} [{got[f]['ci_low']:.3f}, {got[f]['ci_high']:.3f}]"
+        for f in FIGURES), "",
+             "| assumption | moved | capture (every officer recording) | in frame | any camera, dash included |",
+             "|---|---|---|---|---|"]
+    for name, moved, sets in ASSUMPTIONS:
+        sc = load_scenario(path, sets, variant)
+        other = run_reps(sc, sc.seed, reps)[1]
+        cells = [_fmt(paired(base, other, f)) for f in FIGURES]
+        lines.append(f"| {name} | {moved} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(d: dict[str, Any]) -> str:
+    return f"{d['mean']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
+
+
+if __name__ == "__main__":
+    print(table(int(sys.argv[1]) if len(sys.argv) > 1 else 20))
