@@ -6,6 +6,7 @@ calibration; the emulator also reads `emulate:`. Neither reads the other's proto
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from pathlib import Path
@@ -57,10 +58,17 @@ class CameraWiring(Strict):
     console: str | None = Field(default=None, description="serial device of the console (real bench)")
     has_console: bool = Field(default=True, description="false: a camera certified by trigger, indicator and dock only")
     dock: str | None = Field(default=None, description="folder where its clips appear (real bench)")
+    model: Token | None = Field(default=None, description="for a camera without a console: its model")
+    firmware: Token | None = Field(default=None, description="for a camera without a console: its firmware")
 
 
 class Instrument(Strict):
     resource: str | None = Field(default=None, description="VISA resource string (real bench)")
+    calibrated: datetime.date | None = Field(default=None, description="date of the last calibration")
+    calibration_due: datetime.date | None = Field(default=None, description="date the next calibration is due")
+
+    def overdue(self, today: datetime.date) -> bool:
+        return self.calibration_due is not None and self.calibration_due < today
 
 
 class ScopeProbe(Strict):
@@ -153,7 +161,8 @@ class EmulatedAttenuator(Strict):
 
 
 class Emulate(Strict):
-    seed: int = Field(default=1, ge=0)
+    seed: int | None = Field(default=1, ge=0, description="fixes the emulated radio and timing; null: a fresh "
+                             "seed each start (logged in the truth log)")
     emitters: EmulatedEmitters = Field(default_factory=EmulatedEmitters)
     camera: EmulatedCamera = Field(default_factory=EmulatedCamera)
     attenuator: EmulatedAttenuator = Field(default_factory=EmulatedAttenuator)
@@ -167,6 +176,14 @@ class RigSettings(Strict):
     settle_s: float = Field(default=1.0, ge=0, le=60,
                             description="after a broadcast ends, how long an activation may still take to show")
     boot_wait_s: float = Field(default=5.0, ge=0, le=300, description="power back on until a camera is ready")
+
+
+def calibration_overdue(bench: Bench, today: datetime.date) -> list[str]:
+    """The bench's instruments whose calibration is past due on `today`."""
+    inst = bench.instruments
+    named: list[tuple[str, Instrument | None]] = [("attenuator", inst.attenuator), ("scope", inst.scope),
+                                                  ("psu", inst.psu)]
+    return [f"{name} (due {i.calibration_due})" for name, i in named if i is not None and i.overdue(today)]
 
 
 class Bench(Strict):

@@ -10,14 +10,16 @@ bench's process died: the camera was not judged), 130 on Ctrl-C.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bench.description import load_bench
+from bench.description import calibration_overdue, load_bench
 from core.builtin import resolve
+from core.config import ConfigError
 from emulator.faults import load_faults
 from rig.campaign import check_selection
 from rig.requirements import check_against_bench, load_spec
@@ -37,8 +39,12 @@ class RunSink:
 
 
 def check_inputs(bench: Path, requirements: Path, camera: str | None, faults: Path | None, out: Path,
-                 resume: bool) -> None:
+                 resume: bool, require_calibration: bool = False) -> None:
     b = load_bench(bench)
+    overdue = calibration_overdue(b, datetime.date.today())
+    if require_calibration and overdue:
+        raise ConfigError(bench, [f"instruments.{name}: calibration overdue; --require-calibration refuses the run"
+                                  for name in overdue])
     spec = load_spec(requirements)
     check_selection(b, bench, camera, faults, out, resume)
     check_against_bench(spec, requirements, b, [camera] if camera else list(b.cameras))
@@ -47,10 +53,11 @@ def check_inputs(bench: Path, requirements: Path, camera: str | None, faults: Pa
 
 
 def certify(bench: str | Path, requirements: str | Path | None, camera: str | None, faults: Path | None, out: Path,
-            resume: bool, select: str | None = None, quiet: bool = True, tick: Tick | None = None) -> int:
+            resume: bool, select: str | None = None, quiet: bool = True, tick: Tick | None = None,
+            operator: str | None = None, require_calibration: bool = False) -> int:
     bench_path = resolve("bench", bench)
     spec_path = resolve("spec", requirements or DEFAULT_SPEC)
-    check_inputs(bench_path, spec_path, camera, faults, out, resume)
+    check_inputs(bench_path, spec_path, camera, faults, out, resume, require_calibration)
     out.mkdir(parents=True, exist_ok=True)
     args = ["-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(Path.cwd()), "--bench", str(bench_path),
             "--requirements", str(spec_path), "--rig-out", str(out), f"--html={out / 'report.html'}",
@@ -62,6 +69,8 @@ def certify(bench: str | Path, requirements: str | Path | None, camera: str | No
         args += ["--faults", str(faults)]
     if resume:
         args.append("--resume")
+    if operator:
+        args += ["--operator", operator]
     if select:
         args += ["-k", select]
     sink = RunSink(tick)

@@ -22,6 +22,8 @@ bench_app = typer.Typer(help="The bench: emulate one without hardware.", no_args
 app.add_typer(bench_app, name="bench")
 rig_app = typer.Typer(help="The rig: certify cameras on a bench.", no_args_is_help=True)
 app.add_typer(rig_app, name="rig")
+history_app = typer.Typer(help="The lab's history of runs: import, tag, compare, trends.", no_args_is_help=True)
+app.add_typer(history_app, name="history")
 
 console = Console(stderr=True)
 out_console = Console()
@@ -32,6 +34,14 @@ OutOpt = Annotated[Path, typer.Option("--out", help="run folder to write", show_
 SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="seed (default: the scenario's)")]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="empty a run folder a previous run wrote, "
                                             "instead of refusing it")]
+HistoryOpt = Annotated[str | None, typer.Option(
+    "--history", help="record the run in this history: a SQLite file or postgresql://USER@HOST/DB")]
+HistoryUrlOpt = Annotated[str, typer.Option("--history", help="a SQLite file or postgresql://USER@HOST/DB")]
+OperatorOpt = Annotated[str | None, typer.Option("--operator", help="who runs it, for the record (default: login)")]
+RequireCalOpt = Annotated[bool, typer.Option("--require-calibration",
+                                             help="refuse to start when an instrument's calibration is overdue")]
+BaselineOpt = Annotated[str, typer.Option("--baseline", help="run number, run id, tag, or last:N (the last N "
+                                          "passing runs of the same spec and camera model)")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="override a scenario field: key=value")]
 
 
@@ -249,17 +259,189 @@ def rig_certify(
     resume: Annotated[bool, typer.Option("--resume", help="finish the interrupted run in --out")] = False,
     select: Annotated[str | None, typer.Option("-k", help="only requirements matching this pytest expression")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="one line per requirement")] = False,
+    history: HistoryOpt = None,
+    operator: OperatorOpt = None,
+    require_calibration: RequireCalOpt = False,
 ) -> None:
     """Certify a bench's cameras against a requirements file; report.html, junit.xml, trials.sqlite,
     measurements.json and a profile.yaml per camera in OUT. Exit 0 pass, 1 fail, error or incomplete,
-    2 usage error, 130 interrupted."""
+    2 usage error, 3 the bench was lost, 130 interrupted."""
     from bwclab.certify import certify
+    from history.record import HistoryError
 
     try:
-        rc = certify(bench, requirements, camera, faults, out, resume, select, quiet=not verbose)
+        if history:
+            from history.store import History
+
+            History(history).close()  # refuse a bad URL before touching the bench
+        rc = certify(bench, requirements, camera, faults, out, resume, select, quiet=not verbose, operator=operator,
+                     require_calibration=require_calibration)
+        if history and (out / "measurements.json").exists():
+            from bwclab.nightly import record_run
+
+            rid, new = record_run(history, out)
+            console.print(f"history: run {rid} {'recorded' if new else 'was already recorded'} in {history}")
     except ConfigError as err:
         fail(err)
+    except HistoryError as err:
+        history_fail(err)
     raise typer.Exit(rc)
+
+
+@app.command("nightly")
+def nightly_cmd(
+    bench: BenchOpt,
+    out_root: Annotated[Path, typer.Option("--out-root", help="a dated folder per night is made here")],
+    requirements: Annotated[str | None, typer.Option(
+        "--requirements", help="requirements YAML, or a built-in name (default: default)")] = None,
+    history: Annotated[str, typer.Option("--history", help="history: a SQLite file or postgresql://USER@HOST/DB")
+                       ] = "results/history.sqlite",
+    baseline: BaselineOpt = "last:5",
+    faults: Annotated[Path | None, typer.Option("--faults", help="emulator faults YAML (emulated bench)")] = None,
+    operator: OperatorOpt = None,
+    require_calibration: RequireCalOpt = False,
+) -> None:
+    """One night of regression: certify into OUT_ROOT/<date>/run, record the run in the history, compare it
+    with the baseline, write OUT_ROOT/<date>/junit.xml (a spec case and a drift case per requirement and
+    camera) and OUT_ROOT/trends.html. Exit 0 all pass, no regression; 1 a failure or a regression;
+    2 usage or config error; 3 the bench (not the camera) failed."""
+    from bwclab.nightly import nightly
+    from history.record import HistoryError
+
+    try:
+        with certify_progress() as tick:
+            rc, night = nightly(bench, requirements, history, baseline, out_root, faults, operator,
+                                require_calibration, tick)
+    except ConfigError as err:
+        fail(err)
+    except HistoryError as err:
+        history_fail(err)
+    typer.echo(f"night: {night} (exit {rc}); trends: {out_root / 'trends.html'}", err=True)  # plain: never wrapped
+    raise typer.Exit(rc)
+
+
+def history_fail(err: Exception) -> None:
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(2)
+
+
+@history_app.command("import")
+def history_import(
+    runs: Annotated[list[Path], typer.Argument(help="run folders (rig certify --out)", show_default=False)],
+    history: Annotated[str, typer.Option("--history", help="a SQLite file or postgresql://USER@HOST/DB")
+                       ] = "results/history.sqlite",
+) -> None:
+    """Record existing run folders; a run already recorded is left as it is (idempotent)."""
+    from history.record import HistoryError, read_run
+    from history.store import History
+
+    try:
+        records = [read_run(r) for r in runs]  # every folder checked before anything is written
+        with History(history) as h:
+            for folder, rec in zip(runs, records, strict=True):
+                rid, new = h.record(rec)
+                out_console.print(f"{folder}: run {rid} {'recorded' if new else 'already recorded'}")
+    except HistoryError as err:
+        history_fail(err)
+
+
+@history_app.command("list")
+def history_list(history: HistoryUrlOpt = "results/history.sqlite") -> None:
+    """Every recorded run: number, start, verdict, firmware per camera, tags."""
+    from rich.table import Table
+
+    from history.record import HistoryError
+    from history.store import History
+
+    try:
+        with History(history) as h:
+            runs, tags = h.runs(), h.tags()
+    except HistoryError as err:
+        history_fail(err)
+    t = Table(title=f"history: {len(runs)} runs")
+    for col in ("run", "started", "spec", "verdict", "firmware", "overdue", "tags"):
+        t.add_column(col)
+    for r in runs:
+        t.add_row(str(r.id), r.started, r.spec, r.verdict, ", ".join(f"{c.serial} {c.firmware}" for c in r.cameras),
+                  ", ".join(r.overdue), ", ".join(tags.get(r.id or 0, [])))
+    out_console.print(t)
+
+
+@history_app.command("tag")
+def history_tag(
+    run: Annotated[str, typer.Argument(help="run number, run id or tag")],
+    tag: Annotated[str, typer.Argument(help="the tag, e.g. golden")],
+    history: HistoryUrlOpt = "results/history.sqlite",
+) -> None:
+    """Tag a run (e.g. golden) so that a comparison can name it as its baseline."""
+    import re
+
+    from history.record import HistoryError
+    from history.store import History
+
+    if not re.fullmatch(r"[A-Za-z][\w.-]{0,63}", tag) or tag.startswith("last:"):
+        history_fail(HistoryError(f"tag {tag!r}: letters, digits, _ . -, starting with a letter"))
+    try:
+        with History(history) as h:
+            rid = h.tag(run, tag)
+    except HistoryError as err:
+        history_fail(err)
+    out_console.print(f"run {rid} tagged {tag}")
+
+
+@history_app.command("compare")
+def history_compare(
+    run: Annotated[str, typer.Option("--run", help="run number, run id or tag")],
+    baseline: BaselineOpt = "last:5",
+    history: HistoryUrlOpt = "results/history.sqlite",
+) -> None:
+    """A run against a baseline, per camera and requirement: same, better or regressed, with the effect and
+    its 95% CI (Holm-corrected over the run). Exit 1 when anything regressed."""
+    from rich.table import Table
+
+    from history.drift import compare
+    from history.record import HistoryError
+    from history.store import History
+
+    try:
+        with History(history) as h:
+            cur = h.run(run)
+            base = [b for b in h.baseline(baseline, cur) if b.run_id != cur.run_id]
+    except HistoryError as err:
+        history_fail(err)
+    if not base:
+        history_fail(HistoryError(f"--baseline {baseline}: no run to compare run {cur.id} with"))
+    drifts = compare(cur, base)
+    t = Table(title=f"run {cur.id} against {', '.join(str(b.id) for b in base)}")
+    for col in ("requirement", "camera", "drift", "effect [95% CI]", "p (Holm)", "note"):
+        t.add_column(col)
+    for d in drifts:
+        eff = "" if d.effect is None else f"{d.effect:+.4g} [{d.ci_low:+.4g}, {d.ci_high:+.4g}] {d.units}"
+        colour = {"regressed": "red", "better": "green"}.get(d.verdict, "white")
+        t.add_row(d.requirement, d.camera, f"[{colour}]{d.verdict}[/{colour}]", eff,
+                  "" if d.p_adjusted is None else f"{d.p_adjusted:.3g}", d.note)
+    out_console.print(t)
+    raise typer.Exit(1 if any(d.verdict == "regressed" for d in drifts) else 0)
+
+
+@history_app.command("report")
+def history_report(
+    out: Annotated[Path, typer.Option("--out", help="the page to write")] = Path("results/trends.html"),
+    baseline: BaselineOpt = "last:5",
+    history: HistoryUrlOpt = "results/history.sqlite",
+) -> None:
+    """trends.html: every requirement on every camera over time, the last run against its baseline, and
+    the bench's health; one self-contained page."""
+    from bwclab.nightly import write_trends
+    from history.record import HistoryError
+    from history.store import History
+
+    try:
+        with History(history) as h:
+            path = write_trends(h, out, baseline)
+    except HistoryError as err:
+        history_fail(err)
+    out_console.print(f"trends: {path}")
 
 
 @contextmanager

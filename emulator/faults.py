@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import ConfigDict, Field, RootModel
 
 from core.config import ConfigError, read_yaml, validate
-from core.strict import Strict
+from core.strict import Strict, Token
 
 
 class CameraFaults(Strict):
@@ -25,6 +25,7 @@ class CameraFaults(Strict):
     console_noise: float = Field(default=0.0, ge=0, le=100_000, description="garbage bytes per minute")
     console_disconnect_after_s: float | None = Field(default=None, gt=0)
     clock_drift_ppm: float = Field(default=0.0, ge=-10_000, le=10_000)
+    firmware: Token | None = Field(default=None, description="the firmware the camera reports: 'flash' a build")
 
     def active(self) -> dict[str, object]:
         base = CameraFaults()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import secrets
 import signal
 import time
 import uuid
@@ -44,12 +45,13 @@ class EmulatedBench:
     def __init__(self, bench: Bench, state_dir: Path, faults: dict[str, CameraFaults]) -> None:
         assert bench.emulate is not None
         em = bench.emulate
+        seed = secrets.randbits(32) if em.seed is None else em.seed  # None: fresh each start, as nights differ
         self.bench, self.state_dir = bench, state_dir
         self.session = uuid.uuid4().hex[:12]
         self.loop = Loop()
         state_dir.mkdir(parents=True, exist_ok=True)
         self.truth = TruthLog(state_dir / "truth.jsonl")
-        self.truth.log("start", bench=bench.name, pid=os.getpid(), seed=em.seed)
+        self.truth.log("start", bench=bench.name, pid=os.getpid(), seed=seed)
         self.wires: dict[str, Wire] = {}
         self.renderer = Renderer(self.loop)
 
@@ -58,7 +60,7 @@ class EmulatedBench:
         self.attenuator = Attenuator(em.attenuator.model, em.attenuator.serial, channels, em.attenuator.max_db,
                                      em.attenuator.step_db, em.attenuator.start_db, self.truth,
                                      lambda ch, db, t: self.radio.retune(ch, t))
-        self.radio = Radio(self.loop, em.seed, em.emitters.tx_power_dbm, bench.path_loss.bench_loss_db,
+        self.radio = Radio(self.loop, seed, em.emitters.tx_power_dbm, bench.path_loss.bench_loss_db,
                            lambda ch: self.attenuator.values[ch], self.truth)
         self.emitters = {}
         for name, e in bench.emitters.items():
@@ -77,8 +79,9 @@ class EmulatedBench:
             dock = state_dir / "dock" / serial
             dock.mkdir(parents=True, exist_ok=True)
             indicator = self.wire(c.indicator) if c.indicator else Wire(f"{serial}.indicator", self.truth)
-            unit = CameraUnit(self.loop, serial, index, em.camera, em.emitters.adv_interval_ms / 1e3, f, self.truth,
-                              dock, indicator, self.renderer, em.seed, DeviceClock(epoch, host0, f.clock_drift_ppm))
+            cfg = em.camera if f.firmware is None else em.camera.model_copy(update={"firmware": f.firmware})
+            unit = CameraUnit(self.loop, serial, index, cfg, em.emitters.adv_interval_ms / 1e3, f, self.truth,
+                              dock, indicator, self.renderer, seed, DeviceClock(epoch, host0, f.clock_drift_ppm))
             sensitivity = em.camera.sensitivity_dbm + f.sensitivity_offset_db
             lis = Listener(serial, index, c.attenuator_channel, sensitivity, em.camera.shadowing_db, unit.ble,
                            unit.discovered, unit.can_hear)
@@ -87,7 +90,7 @@ class EmulatedBench:
             if c.button:
                 self.wire(c.button).listeners.append(unit.press)
             self.units[serial] = unit
-            self.consoles[serial] = Console(self.loop, unit, f, self.truth, em.seed, index)
+            self.consoles[serial] = Console(self.loop, unit, f, self.truth, seed, index)
 
         # the GPIO adapters: outputs drive emitter inputs, buttons and the loopback; inputs read the rest
         driven_refs = {e.line for e in bench.emitters.values()} | {c.button for c in bench.cameras.values() if c.button}

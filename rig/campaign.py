@@ -11,15 +11,22 @@ another run is refused (an `fcntl` lock, released when that run ends however it 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import fcntl
+import getpass
 import hashlib
+import importlib.metadata
 import os
+import re
 import shlex
+import socket
+import subprocess
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -36,7 +43,20 @@ from core.profile import (
     Provenance,
     dump_profile,
 )
-from rig.certificate import Certificate, Result, Unjudged, atomic_write, finite, overall, write_certificate
+from rig.certificate import (
+    BenchHealth,
+    CameraIdentity,
+    Certificate,
+    InstrumentIdentity,
+    Observations,
+    Result,
+    RunIdentity,
+    Unjudged,
+    atomic_write,
+    finite,
+    overall,
+    write_certificate,
+)
 from rig.emulated import EmulatorProcess
 from rig.interfaces import BenchLost, DriverError
 from rig.measurements import Measurement, NoData
@@ -54,6 +74,7 @@ class Outcome:
     verdict: Verdict
     measurement: Measurement | None
     reason: str = ""
+    observations: Observations | None = None
 
     def record(self, req: Requirement) -> Result:
         m = self.measurement
@@ -64,11 +85,54 @@ class Outcome:
             judged_value=None if m is None else finite(judged_value(req, m)),
             ci_low=None if m is None else finite(m.low), ci_high=None if m is None else finite(m.high),
             uncertainty="" if m is None else m.uncertainty, trials=0 if m is None else m.n,
-            note=self.reason or ("" if m is None else m.note))
+            note=self.reason or ("" if m is None else m.note), observations=self.observations,
+            drift_max_change=req.drift.max_change)
 
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+INSTRUMENT_CAUSE = re.compile(r"\b(attenuator|scope|psu) \(|no (GPIO|loopback) edge|numato", re.IGNORECASE)
+
+
+def git_commit() -> str:
+    """bwclab's commit when it runs from a git checkout, else ''."""
+    here = Path(__file__).resolve().parent
+    try:
+        got = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,  # noqa: S607 (git on PATH)
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return got.stdout.strip() if got.returncode == 0 else ""
+
+
+def bwclab_version() -> str:
+    try:
+        return importlib.metadata.version("bwclab")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def now_text() -> str:
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def observations(req: Requirement, rows: list[Any], m: Measurement) -> Observations:
+    """The raw data a later night-to-night comparison pools (rig/certificate.py Observations)."""
+    if req.procedure == "latency":
+        got, misses = latency.samples(rows)
+        return Observations(samples=[round(x, 6) for x in got], misses=misses)
+    if req.procedure == "coverage":
+        return Observations(distance_ft=[round(r.distance_ft, 3) for r in rows], activated=[r.activated for r in rows])
+    return Observations(samples=[m.value] if m.value is not None and np.isfinite(m.value) else [])
 
 
 def check_selection(bench: Bench, bench_path: Path, camera: str | None, faults: Path | None, out: Path,
@@ -107,7 +171,7 @@ def lock_folder(out: Path) -> IO[str]:
 
 class Campaign:
     def __init__(self, bench_path: Path, spec_path: Path, out: Path, camera: str | None = None,
-                 faults: Path | None = None, resume: bool = False,
+                 faults: Path | None = None, resume: bool = False, operator: str | None = None,
                  progress: Callable[[str], None] = lambda _t: None,
                  tick: Callable[[str, int, int], None] = lambda _label, _done, _total: None) -> None:
         self.bench_path, self.spec_path, self.out = bench_path, spec_path, out
@@ -120,6 +184,9 @@ class Campaign:
         self.progress = progress
         self.tick = tick
         self.camera_arg = camera
+        self.operator = operator or login()
+        self.identities: dict[str, str] = {}
+        self._idents: dict[str, Identity] = {}
         self._lock = lock_folder(out)
         self.store = TrialStore(out / "trials.sqlite")
         meta = {"bench": str(bench_path), "bench_sha256": file_digest(bench_path),
@@ -136,7 +203,7 @@ class Campaign:
                 self._release()
                 raise ConfigError(out, [f"--resume: the run was started with a different {', '.join(changed)}"])
         else:
-            self.store.set_meta(**meta, format=TRIALS_FORMAT, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+            self.store.set_meta(**meta, format=TRIALS_FORMAT, started=now_text(), run_id=str(uuid.uuid4()))
         self.session = self.store.begin_session()
         self.emulated: EmulatorProcess | None = None
         self.station: Station | None = None
@@ -151,6 +218,14 @@ class Campaign:
 
     # --- bench --------------------------------------------------------------------------
     def open(self) -> None:
+        """Bring the bench up; BenchLost (the run stops, incomplete, exit 3) when it cannot be reached."""
+        try:
+            self._open()
+        except DriverError as exc:
+            self.stopped = f"the bench was lost: it could not be opened: {exc}"
+            raise BenchLost(str(exc)) from None
+
+    def _open(self) -> None:
         resources = None
         if self.bench.emulate is not None:
             self.progress("starting the emulated bench")
@@ -158,6 +233,11 @@ class Campaign:
             self.emulated = EmulatorProcess(self.bench_path, state, self.faults)
             resources = self.emulated.resources
         self.station = Station(self.bench, resources)
+        self.identities = self.station.identities()
+        silent = {name: why[7:] for name, why in self.identities.items() if why.startswith("error: ")}
+        if silent:  # an instrument that does not answer its identity query will not answer a trial either
+            raise DriverError("; ".join(f"{name} does not answer: {why}" for name, why in silent.items()))
+        self._idents = {s: self.identity(s) for s in self.cameras}
         rs = self.bench.rig
         self.ctx = Context(self.station, self.store, self.cameras, self.out, near_ft=rs.near_ft, settle_s=rs.settle_s,
                            boot_wait_s=rs.boot_wait_s, progress=self.progress, tick=self._tick,
@@ -238,6 +318,11 @@ class Campaign:
             rows = camera_rows(trials, camera, req.proc.row)
             if not rows:
                 causes = camera_causes(trials, camera)
+                bench = [c for c in causes if INSTRUMENT_CAUSE.search(c)]
+                if causes and len(bench) == len(causes):  # every attempt failed at an instrument, not the camera
+                    self.stopped = f"the bench was lost: every attempt of {req.procedure} failed at an instrument: " \
+                                   f"{_summary(bench)}"
+                    raise BenchLost(self.stopped)
                 raise NoData(f"no successful trial of {req.procedure} for {camera}"
                              + (f": {_summary(causes)}" if causes else ""))
             m = req.proc.measure(req.quantity, rows, req.options())
@@ -251,9 +336,10 @@ class Campaign:
             steps = len({t.seq for t in trials})
             return Outcome(req.id, camera, "error", m, f"{len(lost)} of {steps} steps gave this camera no result "
                            f"after their retries: {_summary(causes)}; --resume retries them")
+        obs = observations(req, rows, m)
         if m.unsure:
-            return Outcome(req.id, camera, "error", m, m.unsure)
-        return Outcome(req.id, camera, verdict(req, m), m)
+            return Outcome(req.id, camera, "error", m, m.unsure, obs)
+        return Outcome(req.id, camera, verdict(req, m), m, observations=obs)
 
     # --- results ------------------------------------------------------------------------
     def resume_command(self) -> str:
@@ -281,6 +367,8 @@ class Campaign:
             counts=counts, trials=len(trials), errored_attempts=sum(t.status == "error" for t in trials),
             dropped_camera_attempts=sum(len(t.result.dropped) for t in trials), sessions=self.session,
             results=results)
+        cert.identity = self.run_identity()
+        cert.health = self.health(trials)
         if self.ctx is not None and self.ctx.gpio.samples:
             cert.gpio_loopback_ms = {"median": self.ctx.gpio.lag_median_ns / 1e6,
                                      "u95": self.ctx.gpio.lag_spread_ns / 1e6}
@@ -296,7 +384,53 @@ class Campaign:
                 atomic_write(self.out / s / "profile.yaml", dump_profile(profile))
         return cert
 
+    def run_identity(self) -> RunIdentity:
+        meta = self.store.meta()
+        today = datetime.date.today()
+        inst = self.bench.instruments
+        cal = {"attenuator": inst.attenuator, "scope": inst.scope, "psu": inst.psu}
+        names = list(dict.fromkeys([*self.identities, *(k for k, v in cal.items() if v is not None)]))
+        instruments = []
+        for name in names:
+            idn = self.identities.get(name, "")
+            c = cal.get(name)
+            bad = idn.startswith("error: ")
+            instruments.append(InstrumentIdentity(
+                name=name, idn="" if bad else idn, error=idn[7:] if bad else "",
+                calibrated=str(c.calibrated) if c is not None and c.calibrated else None,
+                calibration_due=str(c.calibration_due) if c is not None and c.calibration_due else None,
+                overdue=c is not None and c.overdue(today)))
+        cameras = []
+        for s in self.cameras:
+            ident = self.identity(s)
+            wiring = self.bench.cameras[s]
+            if ident.model or ident.firmware:
+                cameras.append(CameraIdentity(serial=s, model=ident.model, firmware=ident.firmware, source="console"))
+            elif wiring.model or wiring.firmware:
+                cameras.append(CameraIdentity(serial=s, model=wiring.model, firmware=wiring.firmware,
+                                              source="bench file"))
+            else:
+                cameras.append(CameraIdentity(serial=s))
+        return RunIdentity(
+            run_id=meta.get("run_id") or hashlib.sha256(f"{meta.get('started')}{self.out}".encode()).hexdigest()[:32],
+            bench_sha256=meta.get("bench_sha256", ""), spec_sha256=meta.get("spec_sha256", ""),
+            faults_sha256=meta.get("faults_sha256", ""), bwclab_version=bwclab_version(), git_commit=git_commit(),
+            host=socket.gethostname(), operator=self.operator, started=meta.get("started", ""), ended=now_text(),
+            cameras=cameras, instruments=instruments)
+
+    def health(self, trials: list[Any]) -> BenchHealth:
+        errored = [t for t in trials if t.status == "error"]
+        by_device: dict[str, int] = {}
+        for t in errored:
+            device = t.cause.split(":", 1)[0].strip()[:40] or "unknown"
+            by_device[device] = by_device.get(device, 0) + 1
+        retried = len({(t.key, t.seq) for t in trials if t.attempt > 1})
+        return BenchHealth(errored_attempts=len(errored), retried_steps=retried, errors_by_device=by_device,
+                           lost=self.stopped if self.stopped.startswith("the bench was lost") else "")
+
     def identity(self, serial: str) -> Identity:
+        if serial in self._idents:
+            return self._idents[serial]
         con = self.station.consoles.get(serial) if self.station else None
         if con is not None:
             with contextlib.suppress(*TRIAL_ERRORS):

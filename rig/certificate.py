@@ -29,6 +29,17 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Observations(Model):
+    """What a later comparison of nights needs, beyond the verdict: the raw data of one requirement on one
+    camera. Latency: the samples (s) and the trials that did not activate; coverage: each broadcast's
+    distance and whether the camera activated; any other quantity: its value per run."""
+
+    samples: list[float] = Field(default_factory=list)
+    misses: int = 0
+    distance_ft: list[float] = Field(default_factory=list)
+    activated: list[bool] = Field(default_factory=list)
+
+
 class Result(Model):
     requirement: str
     text: str
@@ -45,11 +56,60 @@ class Result(Model):
     uncertainty: str = ""
     trials: int = 0
     note: str = ""
+    observations: Observations | None = None
+    drift_max_change: float = 0.0
 
 
 class Unjudged(Model):
     requirement: str
     camera: str
+
+
+class CameraIdentity(Model):
+    serial: str
+    model: str | None = None
+    firmware: str | None = None
+    source: Literal["console", "bench file", "unknown"] = "unknown"
+
+
+class InstrumentIdentity(Model):
+    """An instrument or GPIO adapter as it answered (`*IDN?`, a Numato's `id get`), with its calibration."""
+
+    name: str
+    idn: str = ""
+    calibrated: str | None = None
+    calibration_due: str | None = None
+    overdue: bool = False
+    error: str = ""
+
+
+class RunIdentity(Model):
+    run_id: str
+    bench_sha256: str
+    spec_sha256: str
+    faults_sha256: str = ""
+    bwclab_version: str
+    git_commit: str = ""
+    host: str
+    operator: str
+    started: str
+    ended: str = ""
+    cameras: list[CameraIdentity] = Field(default_factory=list)
+    instruments: list[InstrumentIdentity] = Field(default_factory=list)
+
+    @property
+    def overdue(self) -> list[str]:
+        return [i.name for i in self.instruments if i.overdue]
+
+
+class BenchHealth(Model):
+    """The bench, not the camera: attempts that errored and were retried, and where the time-outs were."""
+
+    errored_attempts: int = 0
+    retried_steps: int = 0
+    errors_by_device: dict[str, int] = Field(default_factory=dict, description="errored attempts by the device "
+                                             "their cause names (the text before the first colon)")
+    lost: str = ""
 
 
 class Certificate(Model):
@@ -67,6 +127,8 @@ class Certificate(Model):
     dropped_camera_attempts: int = 0
     sessions: int = 1
     gpio_loopback_ms: dict[str, float] | None = None
+    identity: RunIdentity | None = None
+    health: BenchHealth = Field(default_factory=BenchHealth)
     results: list[Result] = Field(default_factory=list)
 
     @property

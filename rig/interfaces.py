@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class DriverError(Exception):
@@ -16,6 +16,13 @@ class BenchLost(Exception):
 
 class NotApplicable(Exception):
     """The camera or bench lacks what a check needs (a console, a supply channel, a dock)."""
+
+
+@runtime_checkable
+class Identified(Protocol):
+    def identity(self) -> str:
+        """How the device names itself: maker, model, serial, firmware (an instrument's `*IDN?`)."""
+        ...
 
 
 class DigitalOutput(Protocol):

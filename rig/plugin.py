@@ -22,6 +22,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--faults", type=Path, default=None, help="emulator faults YAML (emulated bench only)")
     group.addoption("--rig-out", type=Path, default=None, help="run folder (default results/certify-<time>)")
     group.addoption("--resume", action="store_true", help="finish the interrupted run in --rig-out")
+    group.addoption("--operator", default=None, help="who ran it, for the record (default: the login)")
 
 
 def pytest_configure(config: pytest.Config) -> None:

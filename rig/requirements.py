@@ -27,6 +27,13 @@ from rig.procedures.declare import Options, Params, Procedure
 Verdict = Literal["pass", "fail", "error", "not applicable"]
 
 
+class Drift(Strict):
+    """How a nightly comparison judges this requirement: the smallest change (in the quantity's units) that
+    matters. A change whose 95% CI lies within +/- max_change reads `same` even when it is significant."""
+
+    max_change: float = Field(default=0.0, ge=0, description="smallest change that matters (0: any)")
+
+
 class Requirement(Strict):
     id: str = Field(pattern=r"^[A-Za-z][\w.-]{0,31}$")
     text: Line = Field(min_length=1)
@@ -40,6 +47,7 @@ class Requirement(Strict):
     retries: int = Field(default=2, ge=0, le=20)
     measure: dict[str, Any] = Field(default_factory=dict, description="options of the quantity, e.g. at_ft")
     optional: bool = Field(default=False, description="not applicable where the bench lacks what it needs")
+    drift: Drift = Field(default_factory=Drift, description="night-to-night comparison (bwclab history compare)")
 
     @model_validator(mode="after")
     def _known(self) -> Requirement:

@@ -28,6 +28,7 @@ from rig.interfaces import (
     DriverError,
     EdgeListener,
     EdgeReporter,
+    Identified,
     PathLossSetter,
     PowerSwitch,
 )
@@ -179,6 +180,20 @@ class Station:
             with contextlib.suppress(Exception):
                 dev.close()
         self._closers.clear()
+
+    def identities(self) -> dict[str, str]:
+        """Each instrument and GPIO adapter as it names itself; one that does not answer: 'error: why'."""
+        devices: dict[str, object] = {"attenuator": self.attenuator, "scope": self.scope, "psu": self.psu,
+                                      **{f"gpio {name}": dev for name, dev in self.outputs.items()}}
+        out: dict[str, str] = {}
+        for name, dev in devices.items():
+            if dev is None:
+                continue
+            try:
+                out[name] = dev.identity() if isinstance(dev, Identified) else ""
+            except DriverError as exc:
+                out[name] = f"error: {exc}"
+        return out
 
     # --- verbs --------------------------------------------------------------------------
     def drive(self, ref: str, level: bool) -> int:

@@ -98,6 +98,10 @@ class ProbitFit:
         z = float(sps.norm.ppf(0.5 + level / 2))
         return Estimate(math.exp(x), math.exp(x - z * se), math.exp(x + z * se))
 
+    def loglik(self) -> float:
+        """The maximised log-likelihood of the fit's own data."""
+        return self._loglik(self.a + self.b * self.x)
+
     # --- profile likelihood -------------------------------------------------------------
     def _loglik(self, eta: np.ndarray) -> float:
         cdf = np.clip(sps.norm.cdf(eta), 1e-300, None)

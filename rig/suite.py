@@ -77,7 +77,8 @@ class Certification:
             sink = next((p for p in config.pluginmanager.get_plugins() if hasattr(p, "bwclab_tick")), None)
             self.sink = sink
             self.campaign = Campaign(bench, self.spec_path, out, config.getoption("camera"),
-                                     config.getoption("faults"), config.getoption("resume"), progress=self._log,
+                                     config.getoption("faults"), config.getoption("resume"),
+                                     operator=config.getoption("operator"), progress=self._log,
                                      tick=sink.bwclab_tick if sink is not None else lambda _l, _d, _t: None)
         except ConfigError as exc:
             raise pytest.UsageError(exc.render()) from None

@@ -30,10 +30,14 @@ class GpiodLines:
             config[tuple(inputs)] = ls(direction=gpiod.line.Direction.INPUT, edge_detection=gpiod.line.Edge.BOTH,
                                        event_clock=gpiod.line.Clock.MONOTONIC)
         self.request = gpiod.request_lines(chip, consumer="bwclab-rig", config=config)
+        self.chip = chip
         self.outputs, self.inputs = set(outputs), set(inputs)
         self._listeners: list[EdgeListener] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def identity(self) -> str:
+        return f"gpiod,{self.chip},,"
 
     def set(self, pin: int, level: bool) -> int:
         if pin not in self.outputs:

@@ -105,6 +105,10 @@ class NumatoGpio:
     def version(self) -> str:
         return self.command("ver")
 
+    def identity(self) -> str:
+        """The module's 8-character id (`id get`) and firmware version (`ver`)."""
+        return f"Numato,{self.ports}-channel,{self.command('id get')},{self.version()}"
+
     def set(self, pin: int, level: bool) -> int:
         name = self.pin_name(pin)
         t = time.monotonic_ns()

@@ -19,6 +19,9 @@ class RcdatAttenuator:
             raise DriverError(f"attenuator: MN? gave {reply!r}")
         return reply[3:]
 
+    def identity(self) -> str:
+        return f"Mini-Circuits,{self.model()},{self.serial_number()},"
+
     def serial_number(self) -> str:
         reply = self.link.query("SN?")
         if not reply.startswith("SN="):

@@ -1,0 +1,113 @@
+"""The history store on SQLite and on a real PostgreSQL server that this suite starts itself (pgserver: a
+pip-installed PostgreSQL), through the command line as a user meets it. Nothing is mocked."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from history.store import History
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "fixtures" / "nightly" / "bench.yaml"
+
+
+def bwclab(*args: object, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "bwclab", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import pgserver
+
+    srv = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")  # type: ignore[attr-defined]
+    name = f"bwclab_{uuid.uuid4().hex[:8]}"
+    srv.psql(f"CREATE DATABASE {name};")
+    uri = srv.get_uri()
+    base, _, query = uri.partition("?")
+    yield f"{base.rsplit('/', 1)[0]}/{name}?{query}"
+    srv.cleanup()
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("spec") / "spec.yaml"
+    path.write_text("name: two-camera latency\nrequirements:\n"
+                    "  - {id: LAT, text: latency p95 at most 1 s, procedure: latency, params: {trigger: light_bar},\n"
+                    "     quantity: p95, limit: {max: 1.0}, units: s, trials: 6}\n")
+    return path
+
+
+def two_runs_at_once(tmp: Path, spec: Path, history: str) -> list[Path]:
+    outs = [tmp / "a", tmp / "b"]
+    procs = [subprocess.Popen([sys.executable, "-m", "bwclab", "rig", "certify", "--bench", str(BENCH),
+                               "--requirements", str(spec), "--out", str(o), "--history", history,
+                               "--operator", "tester"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True) for o in outs]
+    for p in procs:
+        out, _ = p.communicate(timeout=300)
+        assert p.returncode == 0, out[-2000:]
+    return outs
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_certify_runs_record_at_once_nothing_lost_nothing_duplicated_and_import_is_idempotent(
+        backend: str, tmp_path: Path, spec: Path, request: pytest.FixtureRequest) -> None:
+    history = str(tmp_path / "h.sqlite") if backend == "sqlite" else request.getfixturevalue("postgres")
+    outs = two_runs_at_once(tmp_path, spec, history)
+    again = bwclab("history", "import", *outs, "--history", history)
+    assert again.returncode == 0 and again.stdout.count("already recorded") == 2, again.stdout + again.stderr
+    with History(history) as h:
+        runs = h.runs()
+    ids = {json.loads((o / "measurements.json").read_text())["identity"]["run_id"] for o in outs}
+    assert {r.run_id for r in runs} == ids and len(runs) == 2
+    for r in runs:
+        assert r.operator == "tester" and len(r.results) == 2 and r.results[0].observations.samples
+        assert {c.serial for c in r.cameras} == {"CAM001", "CAM002"}
+    tag = bwclab("history", "tag", str(runs[0].id), "golden", "--history", history)
+    assert tag.returncode == 0, tag.stderr
+    cmp_ = bwclab("history", "compare", "--run", str(runs[1].id), "--baseline", "golden", "--history", history)
+    assert cmp_.returncode in (0, 1) and "LAT" in cmp_.stdout, cmp_.stdout + cmp_.stderr
+    page = tmp_path / "trends.html"
+    rep = bwclab("history", "report", "--out", page, "--history", history)
+    assert rep.returncode == 0 and page.read_text().count("data:image/png;base64,") == 2, rep.stderr
+
+
+def test_a_bad_url_an_unknown_run_and_a_newer_schema_are_refused_with_exit_2(tmp_path: Path) -> None:
+    for url in ("mysql://u@h/db", "postgresql://nobody@127.0.0.1:1/none", str(tmp_path)):
+        r = bwclab("history", "list", "--history", url)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and "--history" in r.stderr, (url, r.stderr)
+    db = tmp_path / "h.sqlite"
+    with History(str(db)):
+        pass
+    r = bwclab("history", "compare", "--run", "nosuchrun", "--history", db)
+    assert r.returncode == 2 and "no run 'nosuchrun'" in r.stderr, r.stderr
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO bwclab_schema (version) VALUES (99)")
+    r = bwclab("history", "list", "--history", db)
+    assert r.returncode == 2 and "schema 99" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    r = bwclab("history", "import", tmp_path / "not-a-run", "--history", tmp_path / "other.sqlite")
+    assert r.returncode == 2 and "not-a-run" in r.stderr and "measurements.json" in r.stderr, r.stderr
+
+
+def test_require_calibration_refuses_an_overdue_bench_naming_the_instrument(tmp_path: Path, spec: Path) -> None:
+    bench = tmp_path / "bench.yaml"
+    bench.write_text(BENCH.read_text().replace("calibration_due: 2027-06-01", "calibration_due: 2020-01-01"))
+    r = bwclab("rig", "certify", "--bench", bench, "--requirements", spec, "--out", tmp_path / "run",
+               "--require-calibration")
+    assert r.returncode == 2 and "instruments.attenuator" in r.stderr and "overdue" in r.stderr, r.stderr
+    assert not (tmp_path / "run" / "trials.sqlite").exists()
+    r = bwclab("rig", "certify", "--bench", bench, "--requirements", spec, "--out", tmp_path / "run2")
+    cert = json.loads((tmp_path / "run2" / "measurements.json").read_text())
+    att = next(i for i in cert["identity"]["instruments"] if i["name"] == "attenuator")
+    assert att["overdue"] is True and att["calibration_due"] == "2020-01-01"
