@@ -83,7 +83,8 @@ def rates(nights: int, lat_shift_s: float, r95_shift_ft: float, max_change: tupl
 def table(nights: int = 300) -> str:
     rows = ["| night | max_change | any flag | LAT flagged | COV flagged |", "|---|---|---|---|---|"]
     cases = [("clean", 0.0, 0.0), ("latency +25 ms", 0.025, 0.0), ("latency +50 ms", 0.05, 0.0),
-             ("latency +100 ms", 0.1, 0.0), ("r95 +2 ft", 0.0, 2.0), ("r95 +4 ft", 0.0, 4.0)]
+             ("latency +100 ms", 0.1, 0.0), ("r95 +2 ft", 0.0, 2.0), ("r95 +4 ft", 0.0, 4.0),
+             ("r95 +10 ft", 0.0, 10.0), ("r95 +20 ft", 0.0, 20.0)]
     for mc_name, mc in (("0", (0.0, 0.0)), ("spec (0.05 s, 2 ft)", (0.05, 2.0))):
         for i, (name, lat, cov) in enumerate(cases):
             a, b, c = rates(nights, lat, cov, mc, seed=1000 * i + 7)

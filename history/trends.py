@@ -36,7 +36,7 @@ def _png(fig: Figure) -> str:
 
 def plot(runs: list[RunRecord], requirement: str, camera: str, baseline: set[str],
          flagged: dict[str, Drift]) -> str | None:
-    xs, ys, los, his, marks = [], [], [], [], []
+    xs, ys, los, his, marks, better = [], [], [], [], [], []
     limit_min = limit_max = None
     units = ""
     prev_fw = None
@@ -59,6 +59,8 @@ def plot(runs: list[RunRecord], requirement: str, camera: str, baseline: set[str
         d = flagged.get(run.run_id)
         if d is not None and d.verdict == "regressed":
             marks.append((i, r.value))
+        elif d is not None and d.verdict == "better":
+            better.append((i, r.value))
     if not xs:
         plt.close(fig)
         return None
@@ -71,6 +73,8 @@ def plot(runs: list[RunRecord], requirement: str, camera: str, baseline: set[str
             ax.axhline(lim, color="tab:red", lw=1, ls="--", label="limit")
     if marks:
         ax.plot([m[0] for m in marks], [m[1] for m in marks], "rX", ms=11, label="regressed")
+    if better:
+        ax.plot([m[0] for m in better], [m[1] for m in better], "g^", ms=9, label="better")
     ax.set_xticks(range(len(runs)), [f"{run.id}\n{run.started[5:10]}" for run in runs], fontsize=7)
     ax.set_xlim(-0.5, len(runs) - 0.5)
     ax.set_ylabel(units)

@@ -100,7 +100,7 @@ def test_a_camera_without_console_gets_not_applicable_never_a_silent_pass(tmp_pa
 def test_an_interrupted_run_resumes_without_redoing_or_losing_a_trial(tmp_path: Path) -> None:
     out = tmp_path / "run"
     bench, requirements = fast_bench(tmp_path), spec(tmp_path, ["LAT-HOLSTER", "GROUP"],
-                                                     **{"LAT-HOLSTER": {"trials": 10}})
+                                                     **{"LAT-HOLSTER": {"trials": 20}})
     cmd = [sys.executable, "-m", "bwclab", "rig", "certify", "--bench", str(bench), "--requirements",
            str(requirements), "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -119,7 +119,7 @@ def test_an_interrupted_run_resumes_without_redoing_or_losing_a_trial(tmp_path: 
     assert cert["resume"].endswith("--resume") and str(out) in cert["resume"]
     with sqlite3.connect(db) as con:
         before = con.execute("SELECT id, key, seq, result FROM trials WHERE status = 'ok'").fetchall()
-    assert 4 <= len(before) < 12
+    assert 4 <= len(before) < 22  # 20 latency steps: room for Ctrl-C to land mid-run on a loaded machine
     rc, output = certify(out, bench, requirements)
     assert rc == 2 and "pass --resume" in output  # a folder with trials is never overwritten
     rc, output = certify(out, bench, requirements, "--resume")
@@ -128,7 +128,7 @@ def test_an_interrupted_run_resumes_without_redoing_or_losing_a_trial(tmp_path: 
         after = con.execute("SELECT id, key, seq, result FROM trials WHERE status = 'ok'").fetchall()
     assert after[: len(before)] == before  # nothing lost, nothing rewritten
     keys = [(k, s) for _, k, s, _ in after]
-    assert len(keys) == len(set(keys)) == 10 + 2  # no step done twice
+    assert len(keys) == len(set(keys)) == 20 + 2  # no step done twice
     assert set(verdicts(out).values()) == {"pass"}
 
 

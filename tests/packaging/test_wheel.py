@@ -29,6 +29,7 @@ def test_a_wheel_installed_without_e_runs_a_built_in_shift_and_a_one_requirement
     names = zipfile.ZipFile(wheel).namelist()
     assert "scenarios/hartford-patrol-shift.yaml" in names and "fixtures/requirements/demo.yaml" in names
     assert "fixtures/demo.yaml" in names and "fixtures/profiles/example.yaml" in names
+    assert "fixtures/nightly/bench.yaml" in names and "history/store.py" in names
     assert not [n for n in names if n.startswith(("benchmarks/", "tests/"))]  # not installed as packages
     env = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env)
@@ -40,12 +41,13 @@ def test_a_wheel_installed_without_e_runs_a_built_in_shift_and_a_one_requirement
     (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     empty = tmp_path / "empty"
     empty.mkdir()
-    where = run([py, "-c", "import bwclab, core, sim, rig; print(bwclab.__file__, rig.__file__)"], cwd=empty)
+    where = run([py, "-c", "import bwclab, core, sim, rig, history; print(bwclab.__file__, rig.__file__, "
+                           "history.__file__)"], cwd=empty)
     assert where.returncode == 0 and str(ROOT) not in where.stdout and str(env) in where.stdout, where
     shift = run([env / "bin" / "bwclab", "sim", "shift", "--scenario", "hartford-patrol-shift", "--out", "shift",
-                 "--no-plots"], cwd=empty)
+                 "--no-plots", "--reps", "2"], cwd=empty)
     assert shift.returncode == 0, shift.stderr
-    assert json.loads((empty / "shift" / "summary.json").read_text())["incidents"] > 30
+    assert json.loads((empty / "shift" / "summary.json").read_text())["first_rep"]["incidents"] > 30
     (empty / "spec.yaml").write_text(
         "requirements: [{id: GROUP, text: One trigger starts every camera in range, procedure: group,\n"
         "                params: {trigger: taser}, quantity: fraction_activated, limit: {min: 1.0}, trials: 1}]\n")
