@@ -3,10 +3,10 @@ discovery and processing; the radio's log-distance path loss with a per-broadcas
 full bench: the false-alarm rate over clean nights and the power for latency shifts of 25, 50 and 100 ms
 and r95 shifts of 2 and 4 ft, with and without the nightly spec's `drift.max_change`.
 
-A night is one camera on the nightly spec: 20 latency trials, 40 coverage broadcasts placed where a
+A night is one camera on the nightly spec: 20 latency trials, 60 coverage broadcasts placed where an
 adaptive design puts them (five about r50 first, then P = 0.97, 0.95, 0.87, 0.3 in turn, every 4th
-at 30 ft, each aimed with an 8% error). The baseline
-is last:5, five clean nights pooled. `python -m benchmarks.drift_power [NIGHTS]` prints a Markdown table.
+at 30 ft, each aimed with an 8% error). The baseline is last:5, five clean nights pooled.
+`python -m benchmarks.drift_power [NIGHTS]` prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from rig.certificate import Observations
 
 BLE = DiscoveryModel(adv_interval_s=0.1, scan_window_s=0.1, scan_interval_s=0.1, processing_s=0.2,
                      processing_jitter_s=0.05)
-TX_DBM, SENS_DBM, FADE_DB, LOSS_1M, EXPONENT = 0.0, -66.0, 1.5, 40.2, 2.0
+TX_DBM, SENS_DBM, FADE_DB, LOSS_1M, EXPONENT = 0.0, -66.0, 2.0, 40.2, 2.0  # fixtures/nightly/bench.yaml
 FT_PER_M = 3.28084
 TARGETS = (0.97, 0.95, 0.87, 0.3)
+BROADCASTS = 60  # fixtures/nightly/spec.yaml
 FLAGS = ("regressed", "better")  # "no baseline" (a curve that could not be fitted) is not a flag
 
 
@@ -51,14 +52,15 @@ def night(rng: np.random.Generator, run_id: str, lat_shift_s: float, offset_db: 
     lat += rng.normal(0, 0.0002, len(lat))  # the GPIO path's own spread
     r50 = distance_at(0.5, offset_db)
     bracket = [r50 * math.exp(x) for x in (-0.3, 0.15, -0.15, 0.3, 0.0)]  # before a fit exists: about the edge
-    edge = np.array(bracket + [distance_at(TARGETS[k % 4], offset_db) for k in range(35)])
-    d = np.where(np.arange(40) % 4 == 3, 30.0, edge * np.exp(rng.normal(0, 0.08, 40)))  # the fit's aim wanders
+    edge = np.array(bracket + [distance_at(TARGETS[k % 4], offset_db) for k in range(BROADCASTS - 5)])
+    aim = np.exp(rng.normal(0, 0.08, BROADCASTS))  # the fit's aim wanders
+    d = np.where(np.arange(BROADCASTS) % 4 == 3, 30.0, edge * aim)
     y = rng.uniform(size=len(d)) < p_detect(d, offset_db)
     results = [
         ResultRecord("LAT", "CAM", "pass", "p95", "s", "estimate", None, 1.0, float(np.percentile(lat, 95)), None, None,
                      20, max_change[0], Observations(samples=[float(x) for x in lat])),
-        ResultRecord("COV", "CAM", "pass", "r95", "ft", "estimate", 30.0, None, 0.0, None, None, 40, max_change[1],
-                     Observations(distance_ft=[float(x) for x in d], activated=[bool(v) for v in y]))]
+        ResultRecord("COV", "CAM", "pass", "r95", "ft", "estimate", 30.0, None, 0.0, None, None, BROADCASTS,
+                     max_change[1], Observations(distance_ft=[float(x) for x in d], activated=[bool(v) for v in y]))]
     return RunRecord(run_id=run_id, started=run_id, ended=run_id, bench="sim", bench_sha256="", spec="nightly",
                      spec_sha256="", verdict="pass", operator="", host="", bwclab_version="", git_commit="", folder="",
                      trials=60, errored_attempts=0, retried_steps=0, lost="", errors_by_device={},

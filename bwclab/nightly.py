@@ -22,6 +22,7 @@ from history.trends import write_page
 from rig.certificate import atomic_write, read_certificate
 
 DEFAULT_BASELINE = "last:5"
+INTERRUPTED = 130
 
 
 def record_run(history_url: str, folder: Path) -> tuple[int, bool]:
@@ -111,7 +112,7 @@ def nightly(bench: str, requirements: str | None, history_url: str, baseline_ref
     rc = certify(bench, requirements, None, faults, run_dir, False, tick=tick, operator=operator,
                  require_calibration=require_calibration)
     if not (run_dir / "measurements.json").exists():
-        return (BENCH_LOST if rc == BENCH_LOST else max(rc, 1)), night
+        return (rc if rc in (BENCH_LOST, INTERRUPTED) else max(rc, 1)), night
     with History(history_url) as h:
         rid, _ = h.record(read_run(run_dir))
         run = h.runs([rid])[0]
@@ -122,8 +123,8 @@ def nightly(bench: str, requirements: str | None, history_url: str, baseline_ref
             "correction": "Holm", "drift": [asdict(d) for d in drifts]}, indent=2, default=str) + "\n")
         junit(night / "junit.xml", run, drifts, _expected(run_dir))
         write_trends(h, out_root / "trends.html", baseline_ref, run)
-    if rc == BENCH_LOST:
-        return BENCH_LOST, night
+    if rc in (BENCH_LOST, INTERRUPTED):
+        return rc, night
     regressed = any(d.verdict == "regressed" for d in drifts)
     return (1 if rc != 0 or regressed or run.verdict != "pass" else 0), night
 

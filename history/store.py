@@ -143,6 +143,40 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
+def _supersedes(new: RunRecord, old: RunRecord) -> bool:
+    """A later certificate of the same run that judged more (a resume finished it) replaces the record."""
+    return new.ended > old.ended and (len(new.results) > len(old.results) or
+                                      (old.verdict == "incomplete" and new.verdict != "incomplete"))
+
+
+def _run_values(run: RunRecord) -> dict[str, Any]:
+    return {"started": run.started, "ended": run.ended, "bench": run.bench, "bench_sha256": run.bench_sha256,
+            "spec": run.spec, "spec_sha256": run.spec_sha256, "verdict": run.verdict, "operator": run.operator,
+            "host": run.host, "bwclab_version": run.bwclab_version, "git_commit": run.git_commit,
+            "folder": run.folder, "trials": run.trials, "errored_attempts": run.errored_attempts,
+            "retried_steps": run.retried_steps, "lost": run.lost,
+            "errors_by_device": json.dumps(run.errors_by_device, sort_keys=True), "recorded_at": _now()}
+
+
+def _write_children(conn: Connection, rid: int, run: RunRecord) -> None:
+    if run.cameras:
+        conn.execute(insert(cameras_t), [
+            {"run": rid, "serial": c.serial, "model": c.model, "firmware": c.firmware, "source": c.source}
+            for c in run.cameras])
+    if run.instruments:
+        conn.execute(insert(instruments_t), [
+            {"run": rid, "name": i.name, "idn": i.idn, "calibrated": i.calibrated,
+             "calibration_due": i.calibration_due, "overdue": i.overdue, "error": i.error}
+            for i in run.instruments])
+    if run.results:
+        conn.execute(insert(results_t), [
+            {"run": rid, "requirement": r.requirement, "camera": r.camera, "verdict": r.verdict,
+             "quantity": r.quantity, "units": r.units, "judge": r.judge, "limit_min": r.limit_min,
+             "limit_max": r.limit_max, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high,
+             "trials": r.trials, "max_change": r.max_change, "observations": r.observations.model_dump_json()}
+            for r in run.results])
+
+
 class History:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -203,36 +237,24 @@ class History:
 
     # --- writing ------------------------------------------------------------------------
     def record(self, run: RunRecord) -> tuple[int, bool]:
-        """Record a run; (its id, True) when new, (its id, False) when it was already there."""
+        """Record a run; (its id, True) when new or when it replaced the record of the same run before it was
+        finished (an interrupted run, resumed since); (its id, False) when it was already there as it is."""
         existing = self.find(run.run_id)
         if existing is not None:
-            return existing, False
+            old = self.runs([existing])[0]
+            if not _supersedes(run, old):
+                return existing, False
+            with self.engine.begin() as conn:
+                for t in (cameras_t, instruments_t, results_t):
+                    conn.execute(t.delete().where(t.c.run == existing))
+                conn.execute(runs_t.update().where(runs_t.c.id == existing).values(**_run_values(run)))
+                _write_children(conn, existing, run)
+            return existing, True
         try:
             with self.engine.begin() as conn:
-                rid = conn.execute(insert(runs_t).values(
-                    run_id=run.run_id, started=run.started, ended=run.ended, bench=run.bench,
-                    bench_sha256=run.bench_sha256, spec=run.spec, spec_sha256=run.spec_sha256, verdict=run.verdict,
-                    operator=run.operator, host=run.host, bwclab_version=run.bwclab_version,
-                    git_commit=run.git_commit, folder=run.folder, trials=run.trials,
-                    errored_attempts=run.errored_attempts, retried_steps=run.retried_steps, lost=run.lost,
-                    errors_by_device=json.dumps(run.errors_by_device, sort_keys=True), recorded_at=_now(),
-                ).returning(runs_t.c.id)).scalar_one()
-                if run.cameras:
-                    conn.execute(insert(cameras_t), [
-                        {"run": rid, "serial": c.serial, "model": c.model, "firmware": c.firmware, "source": c.source}
-                        for c in run.cameras])
-                if run.instruments:
-                    conn.execute(insert(instruments_t), [
-                        {"run": rid, "name": i.name, "idn": i.idn, "calibrated": i.calibrated,
-                         "calibration_due": i.calibration_due, "overdue": i.overdue, "error": i.error}
-                        for i in run.instruments])
-                if run.results:
-                    conn.execute(insert(results_t), [
-                        {"run": rid, "requirement": r.requirement, "camera": r.camera, "verdict": r.verdict,
-                         "quantity": r.quantity, "units": r.units, "judge": r.judge, "limit_min": r.limit_min,
-                         "limit_max": r.limit_max, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                         "trials": r.trials, "max_change": r.max_change,
-                         "observations": r.observations.model_dump_json()} for r in run.results])
+                rid = conn.execute(insert(runs_t).values(run_id=run.run_id, **_run_values(run))
+                                   .returning(runs_t.c.id)).scalar_one()
+                _write_children(conn, int(rid), run)
         except IntegrityError:
             got = self.find(run.run_id)  # another bench recorded the same run a moment ago
             if got is None:

@@ -111,3 +111,24 @@ def test_require_calibration_refuses_an_overdue_bench_naming_the_instrument(tmp_
     cert = json.loads((tmp_path / "run2" / "measurements.json").read_text())
     att = next(i for i in cert["identity"]["instruments"] if i["name"] == "attenuator")
     assert att["overdue"] is True and att["calibration_due"] == "2020-01-01"
+
+
+def test_a_resumed_run_replaces_its_unfinished_record_and_keeps_its_number_and_tags(tmp_path: Path) -> None:
+    import numpy as np
+
+    from tests.history.test_drift import lat, run
+
+    db = str(tmp_path / "h.sqlite")
+    unfinished = run("2026-11-22T03:00", [])
+    unfinished.verdict, unfinished.ended = "incomplete", "2026-11-22T03:05"
+    finished = run("2026-11-22T03:00", [lat(np.array([0.3, 0.31, 0.32]))])
+    finished.ended = "2026-11-22T09:00"
+    with History(db) as h:
+        rid, new = h.record(unfinished)
+        assert new
+        h.tag(str(rid), "first")
+        assert h.record(unfinished) == (rid, False)  # the same record again: nothing changes
+        assert h.record(finished) == (rid, True)  # the resume finished it: the record is replaced, in place
+        assert h.record(unfinished) == (rid, False)  # an older, lesser certificate never replaces a richer one
+        got = h.run("first")
+    assert got.id == rid and got.verdict == "pass" and len(got.results) == 1

@@ -97,13 +97,21 @@ def test_a_camera_without_console_gets_not_applicable_never_a_silent_pass(tmp_pa
     assert "SKIPPED" in output and "not applicable: the camera has no console" in output
 
 
+def default_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_an_interrupted_run_resumes_without_redoing_or_losing_a_trial(tmp_path: Path) -> None:
     out = tmp_path / "run"
     bench, requirements = fast_bench(tmp_path), spec(tmp_path, ["LAT-HOLSTER", "GROUP"],
                                                      **{"LAT-HOLSTER": {"trials": 20}})
     cmd = [sys.executable, "-m", "bwclab", "rig", "certify", "--bench", str(bench), "--requirements",
            str(requirements), "--out", str(out)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # a terminal gives the child a default Ctrl-C whatever this test process's disposition is (an earlier
+    # test in the same xdist worker may have left SIGINT ignored or blocked, and both are inherited)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            preexec_fn=default_ctrl_c)
     db = out / "trials.sqlite"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
