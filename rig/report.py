@@ -41,6 +41,38 @@ def summary(cert: Certificate) -> str:
         parts.append(f"<p>Not judged: {html.escape(listed)}</p>")
     if cert.resume:
         parts.append(f"<p>To finish it: <code>{html.escape(cert.resume)}</code></p>")
+    parts.append(identity(cert))
+    return "".join(parts)
+
+
+def identity(cert: Certificate) -> str:
+    """What was tested, with what, by whom: cameras, instruments and their calibration, files, software."""
+    ident = cert.identity
+    if ident is None:
+        return ""
+    e = html.escape
+    overdue = ident.overdue
+    parts = ["<h2>On record</h2>"]
+    if overdue:
+        parts.append(f"<p style='color:{COLOURS['fail']};font-weight:bold'>Calibration overdue: "
+                     f"{e(', '.join(overdue))}</p>")
+    cams = "; ".join(f"{c.serial}: {c.model or '?'} firmware {c.firmware or '?'} ({c.source})" for c in ident.cameras)
+    insts = "; ".join(f"{i.name}: {i.idn or i.error or '?'}"
+                      + (f" (calibrated {i.calibrated}, due {i.calibration_due}"
+                         f"{', OVERDUE' if i.overdue else ''})" if i.calibration_due or i.calibrated else "")
+                      for i in ident.instruments)
+    h = cert.health
+    rows = [("cameras", cams), ("instruments", insts),
+            ("bench file sha256", ident.bench_sha256), ("spec sha256", ident.spec_sha256),
+            ("bwclab", f"{ident.bwclab_version} {ident.git_commit}".strip()), ("host, operator",
+                                                                              f"{ident.host}, {ident.operator}"),
+            ("started, ended", f"{ident.started} .. {ident.ended}"),
+            ("bench health", f"{h.errored_attempts} errored attempts, {h.retried_steps} retried steps"
+             + (f"; by device: {', '.join(f'{k} {v}' for k, v in sorted(h.errors_by_device.items()))}"
+                if h.errors_by_device else "") + (f"; lost: {h.lost}" if h.lost else ""))]
+    parts.append("<table style='border-collapse:collapse'>" + "".join(
+        f"<tr><td style='{CELL};font-weight:bold'>{e(k)}</td><td style='{CELL}'>{e(v)}</td></tr>" for k, v in rows)
+        + "</table>")
     return "".join(parts)
 
 

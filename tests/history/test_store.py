@@ -111,6 +111,8 @@ def test_require_calibration_refuses_an_overdue_bench_naming_the_instrument(tmp_
     cert = json.loads((tmp_path / "run2" / "measurements.json").read_text())
     att = next(i for i in cert["identity"]["instruments"] if i["name"] == "attenuator")
     assert att["overdue"] is True and att["calibration_due"] == "2020-01-01"
+    report = (tmp_path / "run2" / "report.html").read_text()
+    assert "Calibration overdue: attenuator" in report and "BWC-EMU-1 firmware 1.0.0 (console)" in report
 
 
 def test_a_resumed_run_replaces_its_unfinished_record_and_keeps_its_number_and_tags(tmp_path: Path) -> None:
