@@ -14,12 +14,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict
 from pathlib import Path
 
-from bwclab.certify import BENCH_LOST, Tick, certify
+from bwclab.certify import BENCH_LOST, Tick, certify, check_inputs
+from core.builtin import resolve
 from history.drift import Drift, compare
 from history.record import RunRecord, read_run
 from history.store import History
 from history.trends import write_page
 from rig.certificate import atomic_write, read_certificate
+from rig.suite import DEFAULT_SPEC
 
 DEFAULT_BASELINE = "last:5"
 INTERRUPTED = 130
@@ -107,7 +109,9 @@ def nightly(bench: str, requirements: str | None, history_url: str, baseline_ref
     """One night: certify, record, compare, junit.xml, trends.html. (exit code, the night's folder)."""
     with History(history_url):
         pass  # a bad history URL or a newer schema is refused before the bench is touched
-    night = night_folder(out_root)
+    bench_path, spec_path = resolve("bench", bench), resolve("spec", requirements or DEFAULT_SPEC)
+    check_inputs(bench_path, spec_path, None, faults, out_root / "(a new night)", False, require_calibration)
+    night = night_folder(out_root)  # only once every input is good: a typo leaves no empty night behind
     run_dir = night / "run"
     rc = certify(bench, requirements, None, faults, run_dir, False, tick=tick, operator=operator,
                  require_calibration=require_calibration)

@@ -98,6 +98,11 @@ def test_a_bad_url_an_unknown_run_and_a_newer_schema_are_refused_with_exit_2(tmp
     assert r.returncode == 2 and "schema 99" in r.stderr and "Traceback" not in r.stderr, r.stderr
     r = bwclab("history", "import", tmp_path / "not-a-run", "--history", tmp_path / "other.sqlite")
     assert r.returncode == 2 and "not-a-run" in r.stderr and "measurements.json" in r.stderr, r.stderr
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(BENCH.read_text().replace("attenuator_channel: 1}", "attenuator_chanel: 1}"))
+    r = bwclab("nightly", "--bench", typo, "--out-root", tmp_path / "nights", "--history", tmp_path / "n.sqlite")
+    assert r.returncode == 2 and str(typo) in r.stderr and "attenuator_chanel" in r.stderr, r.stderr
+    assert not (tmp_path / "nights").exists()  # no empty night left behind
 
 
 def test_require_calibration_refuses_an_overdue_bench_naming_the_instrument(tmp_path: Path, spec: Path) -> None:
