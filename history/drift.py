@@ -16,7 +16,10 @@ alarm costs an engineer's time, so the error controlled is "any false alarm", no
 
 A change reads `regressed` or `better` only when it is significant after correction (or, for the
 deterministic rules, beyond them) and its CI lies wholly beyond the requirement's `drift.max_change`;
-else `same`. The direction comes from the limit: a `max` limit makes higher worse, a `min` lower.
+else `same`. Coverage is the exception: the likelihood-ratio test, on every raw broadcast, is what says
+the curve moved, and one night's r95 is too loose (a 95% CI some 20 ft wide from 60 broadcasts) for its
+CI to clear a few feet; there the point change must lie beyond `max_change`. The direction comes from
+the limit: a `max` limit makes higher worse, a `min` lower (for coverage, a longer reach is better).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class Drift:
     note: str = ""
     p_adjusted: float | None = None
     verdict: Verdict = "same"
+    on_point: bool = False  # the test decides that something moved; the point effect, how far (coverage)
 
     def decide(self) -> None:
         """The verdict from the (adjusted) p-value and where the effect's CI lies against max_change."""
@@ -62,8 +66,9 @@ class Drift:
             self.verdict = "no baseline"
             return
         significant = self.p_adjusted is None or self.p_adjusted < ALPHA
-        up = self.ci_low > self.max_change
-        down = self.ci_high < -self.max_change
+        low, high = (self.effect, self.effect) if self.on_point else (self.ci_low, self.ci_high)
+        up = low > self.max_change
+        down = high < -self.max_change
         if not significant or not (up or down):
             self.verdict = "same"
         elif up == self.higher_is_worse:
@@ -113,6 +118,7 @@ def coverage(cur: ResultRecord, base: list[ResultRecord]) -> Drift:
     ba = [x for r in base for x in r.observations.activated]
     d = _drift(cur, "coverage: likelihood-ratio test of one probit curve, r95 effect", len(bd), len(cd))
     d.higher_is_worse = False  # a longer reach is better whatever the quantity
+    d.on_point = True
     fc, fb, fp = fit_probit(cd, ca), fit_probit(bd, ba), fit_probit(cd + bd, ca + ba)
     if fc is None or fb is None or fp is None:
         d.note = "a probit curve could not be fitted to " + ("tonight's" if fc is None else "the baseline's") + " data"

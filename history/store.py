@@ -299,21 +299,24 @@ class History:
     def runs(self, ids: list[int] | None = None) -> list[RunRecord]:
         """Runs in the order they started (all, or those named), with their cameras, instruments and results."""
         with self.engine.connect() as conn:
-            q = select(runs_t).order_by(runs_t.c.started, runs_t.c.id)
+            q = select(runs_t).order_by(runs_t.c.started, runs_t.c.run_id)  # the same order on every backend
             if ids is not None:
                 q = q.where(runs_t.c.id.in_(ids))
             rows = conn.execute(q).mappings().all()
             wanted = [int(r["id"]) for r in rows]
             cams: dict[int, list[CameraRecord]] = {}
-            for c in conn.execute(select(cameras_t).where(cameras_t.c.run.in_(wanted))).mappings():
+            for c in conn.execute(select(cameras_t).where(cameras_t.c.run.in_(wanted))
+                                  .order_by(cameras_t.c.run, cameras_t.c.serial)).mappings():
                 cams.setdefault(int(c["run"]), []).append(CameraRecord(c["serial"], c["model"], c["firmware"],
                                                                         c["source"]))
             insts: dict[int, list[InstrumentRecord]] = {}
-            for i in conn.execute(select(instruments_t).where(instruments_t.c.run.in_(wanted))).mappings():
+            for i in conn.execute(select(instruments_t).where(instruments_t.c.run.in_(wanted))
+                                  .order_by(instruments_t.c.run, instruments_t.c.name)).mappings():
                 insts.setdefault(int(i["run"]), []).append(InstrumentRecord(
                     i["name"], i["idn"], i["calibrated"], i["calibration_due"], bool(i["overdue"]), i["error"]))
             res: dict[int, list[ResultRecord]] = {}
-            for r in conn.execute(select(results_t).where(results_t.c.run.in_(wanted))).mappings():
+            for r in conn.execute(select(results_t).where(results_t.c.run.in_(wanted))  # one order on every backend
+                                  .order_by(results_t.c.run, results_t.c.requirement, results_t.c.camera)).mappings():
                 res.setdefault(int(r["run"]), []).append(ResultRecord(
                     r["requirement"], r["camera"], r["verdict"], r["quantity"], r["units"], r["judge"],
                     r["limit_min"], r["limit_max"], r["value"], r["ci_low"], r["ci_high"], int(r["trials"]),

@@ -122,7 +122,7 @@ def login() -> str:
 
 
 def now_text() -> str:
-    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    return datetime.datetime.now().astimezone().isoformat(timespec="milliseconds")
 
 
 def observations(req: Requirement, rows: list[Any], m: Measurement) -> Observations:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import copy
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,29 @@ import pytest
 from sim.scenario import Scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real PostgreSQL server for this test session (pgserver: PostgreSQL from pip), stopped at its end."""
+    import pgserver
+
+    srv = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")  # type: ignore[attr-defined]
+    yield srv
+    srv.cleanup()
+
+
+@pytest.fixture
+def new_postgres_db(postgres_server: Any) -> Callable[[], str]:
+    """Make a fresh database on the session's server; returns its URL."""
+
+    def make() -> str:
+        name = f"bwclab_{uuid.uuid4().hex[:8]}"
+        postgres_server.psql(f"CREATE DATABASE {name};")
+        base, _, query = postgres_server.get_uri().partition("?")
+        return f"{base.rsplit('/', 1)[0]}/{name}?{query}"
+
+    return make
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

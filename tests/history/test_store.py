@@ -8,8 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,17 +25,9 @@ def bwclab(*args: object, timeout: float = 300) -> subprocess.CompletedProcess[s
                           cwd=ROOT, timeout=timeout, env=env)
 
 
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import pgserver
-
-    srv = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")  # type: ignore[attr-defined]
-    name = f"bwclab_{uuid.uuid4().hex[:8]}"
-    srv.psql(f"CREATE DATABASE {name};")
-    uri = srv.get_uri()
-    base, _, query = uri.partition("?")
-    yield f"{base.rsplit('/', 1)[0]}/{name}?{query}"
-    srv.cleanup()
+@pytest.fixture
+def postgres(new_postgres_db: Callable[[], str]) -> str:
+    return new_postgres_db()
 
 
 @pytest.fixture(scope="module")

@@ -181,3 +181,23 @@ def test_an_unreachable_instrument_is_the_bench_failing_exit_3_and_a_bench_healt
         runs = h.runs()
     assert len(runs) == 1 and "attenuator" in runs[0].lost  # the night is on record as the bench's failure
     assert all(c.find("failure") is None for c in cases(night).values())
+
+
+def test_the_seven_nights_read_the_same_from_postgresql(nights: dict[str, Any], new_postgres_db: Any) -> None:
+    """The nights imported into a real PostgreSQL: the same runs, the same drift verdicts, the same page."""
+    from bwclab.nightly import drifts_by_run
+
+    url = new_postgres_db()
+    folders = sorted(p / "run" for p in nights["root"].iterdir() if (p / "run" / "measurements.json").exists())
+    r = subprocess.run([sys.executable, "-m", "bwclab", "history", "import", *map(str, folders), "--history", url],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0 and r.stdout.count("recorded") == 7, r.stdout + r.stderr
+
+    def verdicts(h: History) -> dict[tuple[str, str, str], str]:
+        runs = h.runs()
+        by_run = drifts_by_run(h, runs, "last:5")
+        return {(run.run_id, d.requirement, d.camera): d.verdict for run in runs for d in by_run.get(run.run_id, [])}
+
+    with History(nights["db"]) as lite, History(url) as pg:
+        assert [x.run_id for x in pg.runs()] == [x.run_id for x in lite.runs()]  # one order: start, then run id
+        assert verdicts(pg) == verdicts(lite) and "regressed" in verdicts(pg).values()
