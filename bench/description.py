@@ -53,7 +53,10 @@ class EmitterWiring(Strict):
 class CameraWiring(Strict):
     indicator: LineRef | None = None
     button: LineRef | None = None
-    attenuator_channel: int = Field(ge=1, le=8)
+    attenuator_channel: int | None = Field(default=None, ge=1, le=8,
+                                           description="the one channel between every emitter and this camera")
+    paths: dict[str, Annotated[int, Field(ge=1, le=8)]] = Field(
+        default_factory=dict, description="a matrix bench: the channel between each emitter (by name) and this camera")
     psu_channel: int | None = Field(default=None, ge=1, le=3)
     console: str | None = Field(default=None, description="serial device of the console (real bench)")
     has_console: bool = Field(default=True, description="false: a camera certified by trigger, indicator and dock only")
@@ -229,10 +232,7 @@ class Bench(Strict):
         for serial, c in self.cameras.items():
             claim(c.indicator, f"cameras.{serial}.indicator")
             claim(c.button, f"cameras.{serial}.button")
-            if c.attenuator_channel in channels:
-                problems.append(f"cameras.{serial}.attenuator_channel: channel {c.attenuator_channel} "
-                                f"already belongs to {channels[c.attenuator_channel]}")
-            channels[c.attenuator_channel] = serial
+            problems += self._paths(serial, c, channels)
             if c.psu_channel is not None:
                 if c.psu_channel in supplies:
                     problems.append(f"cameras.{serial}.psu_channel: channel {c.psu_channel} "
@@ -252,6 +252,39 @@ class Bench(Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _paths(self, serial: str, c: CameraWiring, channels: dict[int, str]) -> list[str]:
+        """A camera has one attenuator channel, or (a matrix bench) one per emitter; no channel serves two."""
+        if (c.attenuator_channel is None) == (not c.paths):
+            return [f"cameras.{serial}: give exactly one of attenuator_channel (one channel for every emitter) "
+                    "or paths (a matrix bench: emitter name -> channel)"]
+        problems: list[str] = []
+        if c.paths:
+            if unknown := sorted(set(c.paths) - set(self.emitters)):
+                problems.append(f"cameras.{serial}.paths: no emitter named {', '.join(unknown)} "
+                                f"(have {', '.join(self.emitters)})")
+            if missing := sorted(set(self.emitters) - set(c.paths)):
+                problems.append(f"cameras.{serial}.paths: no channel for emitter {', '.join(missing)}: "
+                                "a matrix bench gives every emitter-camera path its own channel")
+        where = {f"paths.{e}": ch for e, ch in c.paths.items()} or {"attenuator_channel": c.attenuator_channel or 0}
+        for field_, ch in where.items():
+            if ch in channels:
+                problems.append(f"cameras.{serial}.{field_}: channel {ch} already belongs to {channels[ch]}")
+            channels[ch] = f"{serial} ({field_})"
+        return problems
+
+    def channels(self, serial: str) -> dict[str, int]:
+        """Emitter name -> the attenuator channel between it and this camera."""
+        c = self.cameras[serial]
+        if c.paths:
+            return dict(c.paths)
+        assert c.attenuator_channel is not None
+        return {e: c.attenuator_channel for e in self.emitters}
+
+    @property
+    def matrix(self) -> bool:
+        """Whether every emitter-camera path has its own channel (else a camera hears every emitter through one)."""
+        return any(c.paths for c in self.cameras.values())
 
     def distance_range_ft(self) -> tuple[float, float]:
         """The nearest and farthest distance the attenuator can stand for on this bench (0 dB and its range)."""

@@ -22,6 +22,9 @@ bench_app = typer.Typer(help="The bench: emulate one without hardware.", no_args
 app.add_typer(bench_app, name="bench")
 rig_app = typer.Typer(help="The rig: certify cameras on a bench.", no_args_is_help=True)
 app.add_typer(rig_app, name="rig")
+hil_app = typer.Typer(help="Hardware in the loop: replay a simulated shift onto a bench in real time.",
+                      no_args_is_help=True)
+app.add_typer(hil_app, name="hil")
 history_app = typer.Typer(help="The lab's history of runs: import, tag, compare, trends.", no_args_is_help=True)
 app.add_typer(history_app, name="history")
 
@@ -243,7 +246,9 @@ def bench_check(bench: Annotated[str, typer.Argument(help="bench description YAM
     for col in ("camera", "attenuator channel", "nearest (ft)", "farthest (ft)"):
         table.add_column(col, justify="right" if col != "camera" else "left")
     for serial, c in b.cameras.items():
-        table.add_row(serial, str(c.attenuator_channel), f"{near:.1f}", f"{far:.1f}")
+        chans = b.channels(serial)
+        shown = ", ".join(f"{e} {ch}" for e, ch in chans.items()) if c.paths else str(c.attenuator_channel)
+        table.add_row(serial, shown, f"{near:.1f}", f"{far:.1f}")
     out_console.print(table)
 
 
@@ -323,6 +328,67 @@ def nightly_cmd(
 def history_fail(err: Exception) -> None:
     typer.echo(f"error: {err}", err=True)
     raise typer.Exit(2)
+
+
+@hil_app.command("run")
+def hil_run_cmd(
+    scenario: ScenarioOpt,
+    bench: BenchOpt,
+    out: OutOpt,
+    map_: Annotated[str | None, typer.Option("--map", help="OFFICER=SERIAL,... (default: the officers of the "
+                                             "first scripted incident, in bench order)")] = None,
+    speed: Annotated[float, typer.Option("--speed", help="simulated seconds per host second (a bench whose "
+                                         "broadcast and buffer are 1/speed of the scenario's)")] = 1.0,
+    seed: SeedOpt = None,
+    profile: Annotated[Path | None, typer.Option("--profile", help="measured device profile: the model's "
+                                                 "prediction for the bench cameras")] = None,
+    faults: Annotated[Path | None, typer.Option("--faults", help="emulator faults YAML (emulated bench)")] = None,
+    window: Annotated[int | None, typer.Option("--window", min=0, help="replay the stretch around this incident "
+                                               "(a number of the shift's incidents.csv)")] = None,
+    until: Annotated[float | None, typer.Option("--until", help="end the replay at this simulated second")] = None,
+    tolerance_ms: Annotated[float, typer.Option("--tolerance-ms", help="a bench event later than this marks the "
+                                                "run invalid")] = 20.0,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Replay a scenario onto a bench in real time: simulated triggers fire the bench's emitters, simulated
+    distances set its attenuators, its cameras' activations and footage close the loop. Writes the run folder
+    of `sim shift` plus hil.json and hil.png. Exit 0 valid and as the model predicts, 1 invalid or outside
+    the model's interval, 2 usage error, 3 bench lost, 130 interrupted."""
+    from bwclab.hil import hil_plan, hil_run
+
+    try:
+        p = hil_plan(scenario, bench, out, map_, speed, seed, profile, faults, window, until, tolerance_ms, overwrite)
+    except ConfigError as err:
+        fail(err)
+        return
+    w = p.window
+    console.print(f"hil: {p.scenario.name} on {p.bench.name}, window {w.start_s:.1f}-{w.end_s:.1f} s "
+                  f"({w.length_s / p.speed:.1f} s at speed {p.speed:g}); "
+                  + ", ".join(f"officer {o} = {s}" for o, s in p.omap.cameras.items()))
+    try:
+        rc, outcome, why = hil_run(p)
+    except KeyboardInterrupt:
+        console.print("hil: interrupted")
+        raise typer.Exit(130) from None
+    if outcome is None:
+        console.print(f"hil: the bench was lost: {why}")
+        raise typer.Exit(rc)
+    h = outcome.hil
+    lat = h["lateness_ms"]
+    out_console.print(f"{'valid' if h['valid'] else 'INVALID: ' + h['reason']}; lateness p50 {lat['p50']} ms, "
+                      f"p99 {lat['p99']} ms, max {lat['max']} ms over {lat['n']} bench events")
+    for serial, c in h["cameras"].items():
+        first = c["activations"][0]
+        seen = "no activation" if first.get("observed_s") is None else f"activated at {first['observed_s']:.2f} s"
+        lo, hi = first.get("interval_s", [None, None])
+        band = (f"{lo:.2f}-{hi:.2f} s" if lo is not None and hi is not None else "none") + (
+            " or none" if first.get("none_plausible") and lo is not None else "")
+        out_console.print(f"  {serial} (officer {c['officer']}): {seen}; model's 95% interval {band}: "
+                          f"{'consistent' if c['consistent_with_model'] else 'OUTSIDE'}")
+    if outcome.summary is not None:
+        show_summary(outcome.summary, out)
+    out_console.print(f"hil.json, hil.png: {out}")
+    raise typer.Exit(rc)
 
 
 @history_app.command("import")

@@ -1,6 +1,7 @@
 """Which camera hears which broadcast, and when: link budget, shadowing, BLE discovery.
 
-Received power = emitter power - bench loss - the camera's attenuator channel + a fade drawn
+Received power = emitter power - bench loss - the attenuator channel between that emitter and the
+camera (one channel per camera, or one per emitter-camera path on a matrix bench) + a fade drawn
 once per broadcast and camera. While it clears the camera's threshold the camera scans;
 discovery follows the shared BLE model. A change of attenuation takes effect at once.
 """
@@ -25,7 +26,7 @@ class Listener:
 
     serial: str
     index: int
-    channel: int
+    channels: dict[str, int]  # emitter name -> the attenuator channel between it and this camera
     sensitivity_dbm: float
     shadowing_db: float
     ble: DiscoveryModel
@@ -43,6 +44,10 @@ class Link:
     pending: Timer | None = None
     heard: bool = False
 
+    @property
+    def channel(self) -> int:
+        return self.listener.channels[self.broadcast.emitter]
+
 
 class Radio:
     def __init__(self, loop: Loop, seed: int, tx_power_dbm: float, bench_loss_db: float,
@@ -55,7 +60,7 @@ class Radio:
         self.links: dict[int, list[Link]] = {}
 
     def received_dbm(self, link: Link) -> float:
-        att = self.attenuation(link.listener.channel)
+        att = self.attenuation(link.channel)
         return self.tx_power_dbm - self.bench_loss_db - att + link.fade_db
 
     def start(self, b: Broadcast) -> None:
@@ -75,16 +80,16 @@ class Radio:
 
     def retune(self, channel: int, t_ns: int) -> None:
         """The attenuation of `channel` changed: re-evaluate every live link through it."""
-        self._evaluate_where(lambda lis: lis.channel == channel, t_ns)
+        self._evaluate_where(lambda link: link.channel == channel, t_ns)
 
     def reevaluate(self, serial: str, t_ns: int) -> None:
         """The camera's power or sleep changed: re-evaluate its live links."""
-        self._evaluate_where(lambda lis: lis.serial == serial, t_ns)
+        self._evaluate_where(lambda link: link.listener.serial == serial, t_ns)
 
-    def _evaluate_where(self, which: Callable[[Listener], bool], t_ns: int) -> None:
+    def _evaluate_where(self, which: Callable[[Link], bool], t_ns: int) -> None:
         for links in self.links.values():
             for link in links:
-                if which(link.listener):
+                if which(link):
                     self._evaluate(link, t_ns)
 
     def _evaluate(self, link: Link, t_ns: int) -> None:
@@ -96,7 +101,8 @@ class Radio:
             return
         link.in_range = now_in
         self.truth.log("reception", t_ns, camera=link.listener.serial, broadcast=link.broadcast.seq,
-                       rx_dbm=round(rx, 3), threshold_dbm=link.listener.sensitivity_dbm, in_range=int(now_in))
+                       emitter=link.broadcast.emitter, channel=link.channel, rx_dbm=round(rx, 3),
+                       threshold_dbm=link.listener.sensitivity_dbm, in_range=int(now_in))
         if not now_in:
             if link.pending is not None:
                 link.pending.cancel()

@@ -56,7 +56,7 @@ class EmulatedBench:
         self.renderer = Renderer(self.loop)
 
         # emitters and the air between them and the cameras
-        channels = max(4, max(c.attenuator_channel for c in bench.cameras.values()))
+        channels = max(4, max(ch for serial in bench.cameras for ch in bench.channels(serial).values()))
         self.attenuator = Attenuator(em.attenuator.model, em.attenuator.serial, channels, em.attenuator.max_db,
                                      em.attenuator.step_db, em.attenuator.start_db, self.truth,
                                      lambda ch, db, t: self.radio.retune(ch, t))
@@ -83,7 +83,7 @@ class EmulatedBench:
             unit = CameraUnit(self.loop, serial, index, cfg, em.emitters.adv_interval_ms / 1e3, f, self.truth,
                               dock, indicator, self.renderer, seed, DeviceClock(epoch, host0, f.clock_drift_ppm))
             sensitivity = em.camera.sensitivity_dbm + f.sensitivity_offset_db
-            lis = Listener(serial, index, c.attenuator_channel, sensitivity, em.camera.shadowing_db, unit.ble,
+            lis = Listener(serial, index, bench.channels(serial), sensitivity, em.camera.shadowing_db, unit.ble,
                            unit.discovered, unit.can_hear)
             self.radio.listeners.append(lis)
             unit.on_hearing_changed = functools.partial(self._hearing_changed, serial)

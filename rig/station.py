@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,11 +42,14 @@ class Edges:
 
     by_line: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
     cond: threading.Condition = field(default_factory=threading.Condition)
+    subscribers: list[Callable[[str, int, bool], None]] = field(default_factory=list)
 
     def add(self, ref: str, t_ns: int, level: bool) -> None:
         with self.cond:
             self.by_line.setdefault(ref, []).append((t_ns, level))
             self.cond.notify_all()
+        for fn in self.subscribers:  # called in the driver's reader thread: fn must only hand the edge on
+            fn(ref, t_ns, level)
 
     def first(self, ref: str, level: bool, after_ns: int) -> int | None:
         return next((t for t, lv in self.by_line.get(ref, []) if lv == level and t >= after_ns), None)
@@ -220,17 +224,29 @@ class Station:
             return None
         return self.edges.wait(ref, level, after_ns, timeout_s)
 
+    def attenuation_for(self, distance_ft: float) -> float:
+        """The setting that stands for `distance_ft`, within the attenuator's range."""
+        top = self.bench.instruments.attenuator.max_db
+        return min(max(self.bench.path_loss.attenuation_for(distance_ft), 0.0), top)
+
     def set_distance(self, serial: str, distance_ft: float) -> float:
-        """Put a camera at `distance_ft`; returns the distance the applied attenuation stands for."""
-        pl = self.bench.path_loss
-        want = min(max(pl.attenuation_for(distance_ft), 0.0), self.bench.instruments.attenuator.max_db)
-        applied = self.attenuator.set_attenuation(self.bench.cameras[serial].attenuator_channel, want)
-        return pl.distance_for(applied)
+        """Put a camera at `distance_ft` from every emitter (each of its channels on a matrix bench); returns the
+        distance the applied attenuation stands for."""
+        want = self.attenuation_for(distance_ft)
+        applied = want
+        for ch in sorted(set(self.bench.channels(serial).values())):
+            applied = self.attenuator.set_attenuation(ch, want)
+        return self.bench.path_loss.distance_for(applied)
+
+    def set_path_attenuation(self, serial: str, emitter: str, db: float) -> float:
+        """Set the channel between one emitter and a camera (on a single-channel bench: the camera's one channel,
+        which every emitter shares); returns the attenuation applied."""
+        return self.attenuator.set_attenuation(self.bench.channels(serial)[emitter], db)
 
     def park(self, serial: str) -> None:
-        """Out of range: the attenuator's full range."""
-        self.attenuator.set_attenuation(self.bench.cameras[serial].attenuator_channel,
-                                        self.bench.instruments.attenuator.max_db)
+        """Out of range of every emitter: the attenuator's full range."""
+        for ch in sorted(set(self.bench.channels(serial).values())):
+            self.attenuator.set_attenuation(ch, self.bench.instruments.attenuator.max_db)
 
     def power(self, serial: str, on: bool) -> int:
         ch = self.bench.cameras[serial].psu_channel

@@ -54,11 +54,18 @@ class Kind:
 class Airwaves:
     def __init__(self, env: simpy.Environment, motion: Motion, cameras: np.ndarray, kinds: Mapping[str, Kind],
                  ble: DiscoveryModel, streams: Streams, deliver: Deliver, max_speed_ftps: float,
-                 measured_latency: Mapping[TriggerKind, MeasuredLatency] | None = None) -> None:
+                 measured_latency: Mapping[TriggerKind, MeasuredLatency] | None = None,
+                 wired: np.ndarray | None = None) -> None:
+        """`wired`: the bodies whose camera is wired to their own emitter (a cruiser's dash camera to its light
+        bar) and does not also listen to it; every other camera hears its own body's emitter (an officer's
+        taser or holster) at 0 ft."""
         self.env, self.motion, self.kinds, self.ble = env, motion, dict(kinds), ble
         self.cameras = np.asarray(cameras, dtype=np.int64)  # the bodies that carry a camera
         self.is_camera = np.zeros(motion.n, dtype=bool)
         self.is_camera[self.cameras] = True
+        self.wired = np.zeros(motion.n, dtype=bool)
+        if wired is not None:
+            self.wired[np.asarray(wired, dtype=np.int64)] = True
         self.measured: dict[str, MeasuredLatency] = {str(k): v for k, v in (measured_latency or {}).items()}
         self.deliver = deliver
         self.active: list[Broadcast] = []
@@ -133,7 +140,8 @@ class Airwaves:
                     self._solve_one(b, body, now)
 
     def _solve(self, b: Broadcast, cams: np.ndarray, now: float) -> None:
-        cams = cams[cams != b.emitter_body]
+        if self.wired[b.emitter_body]:
+            cams = cams[cams != b.emitter_body]
         if b.done:
             cams = cams[[c not in b.done for c in cams.tolist()]]
         if len(cams) == 0:
@@ -151,8 +159,8 @@ class Airwaves:
 
     def _solve_one(self, b: Broadcast, cam: int, now: float) -> None:
         m, e = self.motion, b.emitter_body
-        if cam == e:
-            return  # the emitter's own camera (a dash camera under its light bar) is wired to it, not listening
+        if cam == e and self.wired[e]:
+            return  # a dash camera under its own light bar is wired to it, not listening
         cx, cy = m.position(cam, now)
         ex, ey = m.position(e, now)
         gap = math.hypot(cx - ex, cy - ey) - self.kinds[b.kind].curve.max_radius_ft

@@ -206,7 +206,7 @@ def summarize(res: ShiftResult, rows: list[OfficerOnScene]) -> dict[str, Any]:
             if stop > t:
                 on_scene += stop - t
                 covered += _overlap(res.body_cams[o].recordings, t, stop, end)
-    lat = [a.latency_s for a in res.activations if a.cause == "signal"]
+    lat = [a.latency_s for a in res.activations if a.cause == "signal" and not math.isnan(a.latency_s)]
     body_s = sum(_recorded_seconds(c.recordings, end) for c in res.body_cams)
     dash_s = sum(_recorded_seconds(c.recordings, end) for c in res.dash_cams if c is not None)
     body_gb = body_s * sc.camera.storage_gb_per_hour / 3600.0

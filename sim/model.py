@@ -66,10 +66,12 @@ class ShiftResult:
 
 
 class Shift:
-    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int | None = None, env: simpy.Environment | None = None) -> None:
+        """`env`: the clock to run on (default: simulated time as fast as it goes; a hardware-in-the-loop
+        replay passes a real-time one)."""
         self.scenario = sc = scenario
         self.seed = sc.seed if seed is None else int(seed)
-        self.env = CountingEnvironment()
+        self.env = env if env is not None else CountingEnvironment()
         self.streams = Streams(self.seed)
         self.keys = {name: self.streams.key(name) for name in (
             "patrol", "scene", "incident", "call", "call-type", "sleep", "compliance", "duties", "bystander", "view",
@@ -98,7 +100,7 @@ class Shift:
         self.airwaves = Airwaves(
             self.env, self.motion, cameras, {k: Kind(self._curve(k), sig.broadcast_for(k)) for k in EMITTER_PREFIX},
             sig.ble.model(), self.streams, self.deliver, sc.patrol.emergency_speed_mph * FT_PER_MILE / 3600,
-            sig.measured_latency)
+            sig.measured_latency, wired=np.arange(n, 2 * n))
         self.cruisers = [None if self.foot[i] else Cruiser(i, n + i, self.dash[i], self.light_bar) for i in range(n)]
         self.dispatcher = Dispatcher(self.env, self.motion, n, sc.dispatch.processing_s,
                                      lambda inc: KeyedRandom(self.keys["dispatch"], inc))
@@ -156,8 +158,8 @@ class Shift:
             self._maybe_sleep(off.index, 0.0)
 
     # --- running -----------------------------------------------------------------------
-    def run(self, progress: Callable[[float], None] | None = None) -> ShiftResult:
-        """Run the shift; `progress` is told the simulated fraction done, 50 times."""
+    def run(self, progress: Callable[[float], None] | None = None, until: float | None = None) -> ShiftResult:
+        """Run the shift (to `until` seconds, default its end); `progress` is told the fraction done, 50 times."""
         t0 = time.perf_counter()
         env, sc = self.env, self.scenario
         for off in self.officers:
@@ -169,22 +171,31 @@ class Shift:
             env.process(self._scripted_call(k))
         for trig in sc.script.triggers:
             env.process(self._scripted_trigger(trig))
-        end = sc.duration_s
+        end = sc.duration_s if until is None else min(until, sc.duration_s)
         if progress is None:
             env.run(until=end)
         else:
             for k in range(1, 51):
                 env.run(until=end * k / 50)
                 progress(k / 50)
+        return self.result(end, time.perf_counter() - t0)
+
+    def result(self, end: float, wall_s: float) -> ShiftResult:
+        """What happened up to `end` (the shift's end, or where a run stopped)."""
         for off in self.officers:
             self.record_status(off.index, off.status, off.status_since, end)
         for spans in self.asleep.values():
             if spans and math.isinf(spans[-1][1]):
                 spans[-1] = (spans[-1][0], end)
         return ShiftResult(
-            sc, self.seed, env.processed, time.perf_counter() - t0, self.incidents, self.activations,
+            self.scenario, self.seed, getattr(self.env, "processed", 0), wall_s, self.incidents, self.activations,
             self.receptions, self.statuses, self.cams, self.dash, self.airwaves.log, self.dispatcher.waits,
             self.airwaves.undiscovered, self.views, self.asleep, self.compliance, self.dispatcher.busy_s)
+
+    @property
+    def scripted_incidents(self) -> list[int]:
+        """The incident numbers of the scenario's scripted calls that have come in so far, in script order."""
+        return [self._script_incidents[k] for k in sorted(self._script_incidents)]
 
     def _schedule_duties(self) -> None:
         duties = self.scenario.dispatch.duties

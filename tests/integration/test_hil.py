@@ -1,0 +1,275 @@
+"""Hardware in the loop on the emulated bench: `bwclab hil run` in its own process drives an emulator in its
+own process through pyserial on ptys and pyvisa-py on TCP; every claim is checked against the emulator's
+truth log (`RUN/bench/truth.jsonl`), never against what the replay says of itself.
+
+The replays run at speed 10 on benches whose broadcasts and buffers are 1/10 of the scenarios' (3 s for
+30 s). The functional tests allow 250 ms of lateness: the suite shares two cores with other tests; the
+benchmark measures lateness on an idle machine (benchmarks/hil_timing.py)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.description import load_bench
+from hil.replay import ReplayShift
+from hil.run import plan, replay
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILE = ROOT / "fixtures" / "profiles" / "emulated.yaml"
+QUICK = load_bench(ROOT / "fixtures" / "emulated.yaml")
+MATRIX = load_bench(ROOT / "fixtures" / "matrix.yaml")
+LOADED_TOLERANCE_MS = "250"
+# The emulator's seed (7) fixes each camera's fade on each broadcast: on the traffic stop's one broadcast
+# CAM002's is -3.56 dB, the 1% tail of the curve the profile measured, and the replay rightly flags it
+# (test_a_camera_in_the_tail_of_its_curve_is_flagged...); the clean cases map officer 1 to CAM003 (+1.50 dB).
+MAP = "0=CAM001,1=CAM003"
+
+
+def start(out: Path, *args: str, scenario: str = "traffic-stop", bench: str = "emulated",
+          faults: dict[str, dict[str, Any]] | None = None) -> subprocess.Popen[str]:
+    cmd = [sys.executable, "-m", "bwclab", "hil", "run", "--scenario", scenario, "--bench", bench, "--out", str(out),
+           "--speed", "10", "--tolerance-ms", LOADED_TOLERANCE_MS, *args]
+    if faults is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        path = out.parent / f"{out.name}-faults.json"  # JSON is YAML
+        path.write_text(json.dumps(faults))
+        cmd += ["--faults", str(path)]
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen[str], out: Path) -> tuple[int, dict[str, Any]]:
+    _stdout, stderr = proc.communicate(timeout=240)
+    assert "Traceback" not in stderr, stderr
+    hil = json.loads((out / "hil.json").read_text())
+    return proc.returncode, hil
+
+
+def truth(out: Path, event: str) -> list[dict[str, Any]]:
+    rows = [json.loads(x) for x in (out / "bench" / "truth.jsonl").read_text().splitlines() if x]
+    return [r for r in rows if r["event"] == event]
+
+
+def sim_time(hil: dict[str, Any], t_ns: int) -> float:
+    c = hil["clock"]
+    return float(c["env_start_s"] + (t_ns / 1e9 - c["real_start_s"]) / c["factor"])
+
+
+def position(segs: list[list[float]], t: float) -> tuple[float, float]:
+    seg = segs[0]
+    for s in segs:
+        if s[0] <= t:
+            seg = s
+    t0, x0, y0, vx, vy, t1 = seg
+    dt = min(max(t, t0), t1) - t0
+    return x0 + vx * dt, y0 + vy * dt
+
+
+def expected_db(hil: dict[str, Any], bench: Any, officer: int, emitters: set[str], t: float) -> float:
+    """What the channel should stand for at simulated t, from the replay's tracks alone: the least loss among the
+    broadcasts on the air through this channel, or the attenuator's full range."""
+    top = bench.instruments.attenuator.max_db
+    me = hil["tracks"][f"officer {officer}"]
+    losses = [bench.path_loss.attenuation_for(math.dist(position(me, t), position(hil["tracks"][b["holder"]], t)))
+              for b in hil["broadcasts"] if b["emitter"] in emitters and b["start_s"] <= t < b["end_s"]]
+    return float(min(max(min(losses), 0.0), top)) if losses else float(top)
+
+
+def check_attenuation(hil: dict[str, Any], out: Path, bench: Any) -> int:
+    """Every change of a mapped camera's channel in the truth log matches the simulated distance within one
+    attenuator step, and every setting the replay made reached the bench. Returns the number checked."""
+    step = bench.instruments.attenuator.step_db
+    ready = next(r["t_ns"] for r in truth(out, "ready"))
+    channels: dict[int, tuple[int, set[str]]] = {}
+    for serial, cam in hil["cameras"].items():
+        for emitter, ch in bench.channels(serial).items():
+            channels.setdefault(ch, (cam["officer"], set()))[1].add(emitter)
+    changes = [r for r in truth(out, "attenuation") if r["t_ns"] > ready and r["channel"] in channels]
+    stamps = [s for s in hil["attenuation"] if s["channel"] in channels]
+    assert len(changes) == len(stamps) > 0
+    for r in changes:
+        officer, emitters = channels[r["channel"]]
+        stamp = max((s for s in stamps if s["channel"] == r["channel"] and s["host_ns"] <= r["t_ns"]),
+                    key=lambda s: s["host_ns"])
+        assert abs(stamp["db"] - r["db"]) < 1e-9 and r["t_ns"] - stamp["host_ns"] < 50e6
+        want = expected_db(hil, bench, officer, emitters, stamp["t_s"])
+        assert abs(r["db"] - want) <= step + 1e-6, (r, stamp, want)
+    return len(changes)
+
+
+def rows(out: Path, name: str) -> list[dict[str, str]]:
+    with (out / name).open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_a_traffic_stop_replays_onto_the_bench_and_its_cameras_close_the_loop(tmp_path: Path) -> None:
+    out = tmp_path / "stop"
+    rc, hil = finish(start(out, "--profile", str(PROFILE), "--map", MAP), out)
+    assert hil["valid"], hil["reason"]
+    assert rc == 0 and all(c["consistent_with_model"] for c in hil["cameras"].values()), hil["cameras"]
+    # attenuation: every change on the bench, as the simulated distance says
+    assert check_attenuation(hil, out, QUICK) > 40
+    parked = [r for r in truth(out, "attenuation") if r["channel"] == 2]  # CAM002 stands for nobody
+    assert parked and parked[-1]["db"] == QUICK.instruments.attenuator.max_db
+    assert not [a for a in truth(out, "activation") if a["camera"] == "CAM002"]
+    # timing: every activation the replay saw is the emulator's, within 5 ms
+    acts = truth(out, "activation")
+    for serial, cam in hil["cameras"].items():
+        observed = [a for a in cam["activations"] if a.get("observed_s") is not None]
+        assert observed, serial
+        for a in observed:
+            real = min((x["t_ns"] for x in acts if x["camera"] == serial), key=lambda t: abs(t - a["host_ns"]))
+            assert abs(a["host_ns"] - real) <= 5e6, (serial, a["host_ns"] - real)
+    # the footage decides: each mapped officer's video starts where its clip's first frame does
+    for r in rows(out, "incidents.csv"):
+        cam = hil["cameras"][{"0": "CAM001", "1": "CAM003"}[r["officer"]]]
+        assert float(r["video_from_s"]) == pytest.approx(cam["clips"][0]["video_from_s"], abs=1e-3)
+        assert r["covered"] == "1"
+    bench_rows = [a for a in rows(out, "activations.csv") if a["camera"] in ("BWC-00000", "BWC-00001")]
+    assert sorted(float(a["time_s"]) for a in bench_rows) == pytest.approx(
+        sorted(c["activations"][0]["observed_s"] for c in hil["cameras"].values()), abs=1e-3)
+    for name in ("summary.json", "incidents.csv", "activations.csv", "timeline.png", "hil.json", "hil.png"):
+        assert (out / name).stat().st_size > 0, name
+
+
+def first(hil: dict[str, Any], serial: str) -> float:
+    t = hil["cameras"][serial]["activations"][0]["observed_s"]
+    return math.inf if t is None else float(t)
+
+
+def test_a_fault_on_one_camera_changes_that_officers_outcome_only_and_is_flagged(tmp_path: Path) -> None:
+    cases = {"clean": None,
+             "late": {"CAM001": {"extra_latency_ms": 1500}},
+             "deaf": {"CAM001": {"sensitivity_offset_db": 60}},
+             "short": {"CAM003": {"buffer_shortfall_s": 2.9}}}
+    procs = {k: start(tmp_path / k, "--profile", str(PROFILE), "--map", MAP, faults=f) for k, f in cases.items()}
+    got = {k: finish(p, tmp_path / k) for k, p in procs.items()}
+    for k, (_rc, hil) in got.items():
+        assert hil["valid"], (k, hil["reason"])
+    clean = got["clean"][1]
+    assert got["clean"][0] == 0
+    # 1.5 s more latency on the bench = 15 simulated s at speed 10: officer 0 late and outside the interval
+    late = got["late"][1]
+    assert first(late, "CAM001") >= first(clean, "CAM001") + 14.0
+    assert not late["cameras"]["CAM001"]["consistent_with_model"] and got["late"][0] == 1
+    # 60 dB deaf: officer 0 never activates, where the model is sure it would
+    deaf = got["deaf"][1]
+    assert first(deaf, "CAM001") == math.inf and not deaf["cameras"]["CAM001"]["consistent_with_model"]
+    assert not deaf["cameras"]["CAM001"]["activations"][0]["inside"]
+    # the other officer is untouched by a fault on officer 0's camera
+    for k in ("late", "deaf"):
+        assert first(got[k][1], "CAM003") == pytest.approx(first(clean, "CAM003"), abs=1.0), k
+        assert got[k][1]["cameras"]["CAM003"]["consistent_with_model"], k
+    # a short buffer on officer 1's camera: it starts on time, but its footage misses the moment
+    short = got["short"][1]
+    assert first(short, "CAM003") == pytest.approx(first(clean, "CAM003"), abs=1.0)
+    assert short["cameras"]["CAM003"]["consistent_with_model"]
+    by_officer = {k: {r["officer"]: r for r in rows(tmp_path / k, "incidents.csv")} for k in ("clean", "short")}
+    assert by_officer["clean"]["1"]["covered"] == "1"
+    assert by_officer["short"]["1"]["covered"] == "0" and by_officer["short"]["1"]["cause"] == "buffer_too_short"
+    assert by_officer["short"]["0"]["covered"] == "1"
+
+
+def test_a_camera_in_the_tail_of_its_curve_is_flagged_as_its_truth_says(tmp_path: Path) -> None:
+    """Unmapped, officer 1 is CAM002 (bench order): the emulator's truth shows it came into range only with a
+    -3.56 dB fade, about 40 ft out where the profile's curve puts 95% of its draws farther: later than the model's
+    interval, and hil.json says so."""
+    out = tmp_path / "tail"
+    rc, hil = finish(start(out, "--profile", str(PROFILE)), out)
+    assert hil["valid"], hil["reason"]
+    entered = next(r for r in truth(out, "reception") if r["camera"] == "CAM002" and r["in_range"] == 1)
+    fade = entered["rx_dbm"] - (QUICK.emulate.emitters.tx_power_dbm - QUICK.path_loss.bench_loss_db  # type: ignore[union-attr]
+                                - [r for r in truth(out, "attenuation") if r["channel"] == 2
+                                   and r["t_ns"] <= entered["t_ns"]][-1]["db"])
+    assert fade < -3.0  # from the bench's own truth: the draw sits in the tail
+    cam = hil["cameras"]["CAM002"]
+    assert not cam["consistent_with_model"] and first(hil, "CAM002") > cam["activations"][0]["interval_s"][1]
+    assert hil["cameras"]["CAM001"]["consistent_with_model"] and rc == 1
+
+
+def test_a_blocked_event_loop_marks_the_run_invalid(tmp_path: Path) -> None:
+    p = plan(ROOT / "scenarios" / "traffic-stop.yaml", ROOT / "fixtures" / "emulated.yaml", tmp_path / "blocked",
+             {0: "CAM001", 1: "CAM003"}, 10.0, None, PROFILE, None, None, None)
+    assert p.tolerance_ms == 20.0
+
+    def block(shift: ReplayShift) -> None:
+        def blocker() -> Any:
+            yield shift.clock.timeout(shift.window.start_s + 9.9)  # 10 ms of host time before the light bar fires
+            time.sleep(0.3)  # the simulation's thread held up: every bench event due meanwhile is late
+
+        shift.clock.process(blocker())
+
+    outcome = replay(p, on_clock=block)
+    hil = outcome.hil
+    assert not hil["valid"] and "past the 20 ms tolerance" in hil["reason"]
+    assert hil["lateness_ms"]["max"] >= 250 and outcome.exit_code == 1
+    assert json.loads((tmp_path / "blocked" / "hil.json").read_text())["valid"] is False
+
+
+def test_a_matrix_bench_gives_two_broadcasts_at_two_distances_to_one_camera(tmp_path: Path) -> None:
+    out = tmp_path / "matrix"
+    _rc, hil = finish(start(out, scenario="two-cruisers", bench="matrix"), out)
+    assert hil["valid"], hil["reason"]
+    assert sorted(b["emitter"] for b in hil["broadcasts"]) == ["light_bar", "light_bar_2"]
+    assert check_attenuation(hil, out, MATRIX) > 20
+    starts = {r["emitter"]: r for r in truth(out, "broadcast_start")}
+    ends = {r["emitter"]: r for r in truth(out, "broadcast_end")}
+    overlap = (starts["light_bar_2"]["t_ns"], min(ends["light_bar"]["t_ns"], ends["light_bar_2"]["t_ns"]))
+    assert overlap[0] < overlap[1]  # both on the air at once
+    # CAM002 hears each broadcast through its own path: channel 4 from light_bar, 5 from light_bar_2
+    heard = [r for r in truth(out, "reception") if r["camera"] == "CAM002" and r["in_range"] == 1]
+    assert {(r["emitter"], r["channel"]) for r in heard} == {("light_bar", 4), ("light_bar_2", 5)}
+    # in the overlap, its two channels stand for its two distances, and they differ
+    mid = sim_time(hil, (overlap[0] + overlap[1]) // 2)
+    at = {ch: [r for r in truth(out, "attenuation") if r["channel"] == ch and sim_time(hil, r["t_ns"]) <= mid][-1]["db"]
+          for ch in (4, 5)}
+    assert abs(at[4] - at[5]) > 3.0
+    assert at[4] == pytest.approx(expected_db(hil, MATRIX, 1, {"light_bar"}, mid), abs=0.5)
+    assert at[5] == pytest.approx(expected_db(hil, MATRIX, 1, {"light_bar_2"}, mid), abs=0.5)
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (["--map", "0=CAM009"], "camera CAM009 is not on the bench"),
+    (["--map", "0:CAM001"], "expected OFFICER=SERIAL"),
+    (["--scenario", "taser-partner", "--bench", "nightly/bench.yaml"], "no taser emitter"),
+    (["--window", "7"], "--window 7"),
+    (["--speed", "0"], "--speed"),
+    (["--scenario", "hartford-patrol-shift"], "--window INCIDENT_ID"),
+])
+def test_a_replay_the_bench_cannot_play_is_refused_with_what_is_missing(tmp_path: Path, args: list[str],
+                                                                        names: str) -> None:
+    base = {"--scenario": "traffic-stop", "--bench": "emulated"}
+    it = iter(args)
+    extra: list[str] = []
+    for a in it:
+        if a in base:
+            base[a] = next(it)
+        else:
+            extra += [a, next(it)]
+    bench = base["--bench"]
+    bench = str(ROOT / "fixtures" / bench) if bench.endswith(".yaml") else bench
+    cmd = [sys.executable, "-m", "bwclab", "hil", "run", "--scenario", base["--scenario"], "--bench", bench,
+           "--out", str(tmp_path / "x"), *extra]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert names in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x" / "bench").exists()  # nothing was started
+
+
+def test_more_officers_than_bench_cameras_is_refused_naming_how_many_are_missing(tmp_path: Path) -> None:
+    one = tmp_path / "one.yaml"
+    text = (ROOT / "fixtures" / "emulated.yaml").read_text()
+    one.write_text("\n".join(x for x in text.splitlines() if not x.strip().startswith(("CAM002", "CAM003"))
+                             and "indicator: CAM001" not in x))
+    done = subprocess.run([sys.executable, "-m", "bwclab", "hil", "run", "--scenario", "traffic-stop", "--bench",
+                           str(one), "--out", str(tmp_path / "x")], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "1 camera(s) missing" in done.stderr, done.stderr

@@ -1,0 +1,189 @@
+"""Hardware in the loop, piece by piece: crossings, the paths' event-driven settings, the replay clock's
+inbox, the prediction region, the map and the window (no bench; the integration tests use one)."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import simpy
+
+from bench.description import load_bench
+from core.config import ConfigError
+from hil.clock import HostEvent, ReplayClock
+from hil.mapping import build_map, parse_map
+from hil.paths import PathFollower
+from hil.prediction import region
+from hil.track import crossing
+from hil.window import replay_window
+from sim.broadcast import Broadcast
+from sim.model import Shift
+from sim.motion import Motion
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICK = load_bench(ROOT / "fixtures" / "emulated.yaml")
+MATRIX = load_bench(ROOT / "fixtures" / "matrix.yaml")
+
+
+def test_crossing_solves_when_a_linear_offset_reaches_a_distance() -> None:
+    assert crossing(10, 0, -1, 0, 5) == pytest.approx(5.0)  # closing in from 10 to 5
+    assert crossing(1, 0, 1, 0, 5) == pytest.approx(4.0)  # moving out from inside
+    assert crossing(0, 10, 1, 0, 5) == math.inf  # passes by at 10, never within 5
+    assert crossing(3, 4, 0, 0, 4) == math.inf  # standing still
+
+
+class Port:
+    def __init__(self, step: float) -> None:
+        self.calls: list[tuple[float, str, str, float]] = []
+        self.step = step
+        self.env: simpy.Environment | None = None
+
+    def set_path_attenuation(self, serial: str, emitter: str, db: float) -> float:
+        assert self.env is not None
+        self.calls.append((float(self.env.now), serial, emitter, db))
+        return round(db / self.step) * self.step
+
+
+def follower(bench_name: str, cameras: dict[str, int], n_bodies: int) -> tuple[simpy.Environment, Motion, Port,
+                                                                                 PathFollower]:
+    bench = QUICK if bench_name == "quick" else MATRIX
+    env = simpy.Environment()
+    motion = Motion(n_bodies)
+    port = Port(bench.instruments.attenuator.step_db)
+    port.env = env
+    f = PathFollower(env, motion, bench, port, cameras, {}, lambda *_a: None, time.monotonic_ns)
+    return env, motion, port, f
+
+
+def loss(bench_att: float, bench_max: float) -> float:
+    return min(max(bench_att, 0.0), bench_max)
+
+
+def test_a_walking_camera_is_set_again_only_when_its_loss_moves_half_a_step_and_always_to_the_loss_then() -> None:
+    env, motion, port, f = follower("quick", {"CAM001": 0}, 2)
+    motion.place(1, 0.0, 0.0, 0.0)  # the emitter
+    motion.place(0, 0.0, 100.0, 0.0)
+    motion.move_to(0, 0.0, 10.0, 0.0, 4.5)  # walks in from 100 ft to 10 ft: 20 s
+    b = Broadcast(0, 1, "LB", "light_bar", 0.0, 30.0, None)
+    f.start(b, "light_bar")
+    env.run(until=25.0)
+    pl, top, step = QUICK.path_loss, QUICK.instruments.attenuator.max_db, QUICK.instruments.attenuator.step_db
+
+    def want(t: float) -> float:
+        return loss(pl.attenuation_for(math.dist(motion.position(0, t), motion.position(1, t))), top)
+
+    sets = [(t, db) for t, _s, _e, db in port.calls]
+    assert all(abs(db - round(want(t) / step) * step) < 1e-9 for t, db in sets)  # each set: the loss at that time
+    span = want(0.0) - want(20.0)
+    assert span / step - 2 <= len(sets) <= span / step + 2  # one per step the walk crosses: no polling
+    applied = [db for _t, db in sets]
+    for t in np.linspace(0.0, 24.9, 800):  # between sets, the loss stays within half a step of what is applied
+        k = max(i for i, (ts, _db) in enumerate(sets) if ts <= t)
+        assert abs(want(float(t)) - applied[k]) <= step / 2 + 1e-6
+
+
+def test_one_channel_follows_the_strongest_broadcast_and_parks_when_none_is_on_the_air() -> None:
+    env, motion, port, f = follower("quick", {"CAM001": 0}, 3)
+    motion.place(0, 0.0, 0.0, 0.0)
+    motion.place(1, 0.0, 80.0, 0.0)  # a far emitter
+    motion.place(2, 0.0, 0.0, 20.0)  # a near one
+    far = Broadcast(0, 1, "LB", "light_bar", 0.0, 10.0, None)
+    near = Broadcast(1, 2, "TZ", "taser", 2.0, 6.0, None)
+    f.start(far, "light_bar")
+    env.run(until=2.0)
+    f.start(near, "taser")
+    env.run(until=6.0)
+    f.end(near)
+    env.run(until=10.0)
+    f.end(far)
+    pl, top = QUICK.path_loss, QUICK.instruments.attenuator.max_db
+    dbs = [db for _t, _s, _e, db in port.calls]
+    assert dbs == pytest.approx([round(pl.attenuation_for(80) * 4) / 4, round(pl.attenuation_for(20) * 4) / 4,
+                                 round(pl.attenuation_for(80) * 4) / 4, top], abs=1e-9)
+
+
+def test_a_matrix_bench_sets_each_emitter_camera_path_to_its_own_distance() -> None:
+    _env, motion, port, f = follower("matrix", {"CAM002": 0}, 3)
+    motion.place(0, 0.0, 0.0, 0.0)
+    motion.place(1, 0.0, 80.0, 0.0)
+    motion.place(2, 0.0, 0.0, 20.0)
+    f.start(Broadcast(0, 1, "LB", "light_bar", 0.0, 10.0, None), "light_bar")
+    f.start(Broadcast(1, 2, "TZ", "taser", 0.0, 10.0, None), "taser")
+    pl = MATRIX.path_loss
+    last = {e: db for _t, _s, e, db in port.calls}
+    assert last["light_bar"] == pytest.approx(round(pl.attenuation_for(80) * 4) / 4)
+    assert last["taser"] == pytest.approx(round(pl.attenuation_for(20) * 4) / 4)
+    assert last["light_bar_2"] == MATRIX.instruments.attenuator.max_db  # nothing on the air there: parked
+
+
+def test_the_clock_runs_to_the_window_at_once_then_hands_a_threads_edge_to_simpy_at_its_stamped_time() -> None:
+    clock = ReplayClock(speed=10.0, window_start_s=500.0)
+    seen: list[tuple[float, HostEvent, int]] = []
+    stamped: list[int] = []
+
+    def bench_thread() -> None:
+        time.sleep(0.3)
+        t = time.monotonic_ns()
+        stamped.append(t)
+        clock.inbox.put(HostEvent(t, "numato0:8", True))
+
+    def reader() -> simpy.events.ProcessGenerator:
+        item = yield clock.arrivals.get()
+        seen.append((float(clock.now), item, threading.get_ident()))
+
+    def opens() -> simpy.events.ProcessGenerator:
+        yield clock.timeout(500.0)
+        threading.Thread(target=bench_thread).start()
+
+    clock.process(reader())
+    clock.process(opens())
+    t0 = time.monotonic()
+    clock.run(until=510.0)
+    wall = time.monotonic() - t0
+    assert 1.0 <= wall < 1.6  # 500 s fast-forwarded; 10 s at speed 10 in real time (plus the 0.2 s lead)
+    (now, item, thread), = seen
+    assert thread == threading.get_ident()  # taken in the simulation's own thread
+    assert item.t_ns == stamped[0]
+    assert now == pytest.approx(clock.sim_time(stamped[0]), abs=0.05)  # at its stamp, within 5 ms of host time
+
+
+def test_the_prediction_region_judges_a_late_activation_and_a_missing_one() -> None:
+    finite = region(np.array([10.0 + i * 0.01 for i in range(1000)]))
+    assert finite.holds(12.0) and not finite.holds(25.0) and not finite.holds(math.inf)
+    half_none = region(np.array([10.0 + i * 0.01 for i in range(500)] + [math.inf] * 500))
+    assert half_none.none_plausible and half_none.holds(math.inf)
+    assert not half_none.holds(40.0)  # "or none" never lets a late activation pass
+
+
+def test_the_map_is_parsed_and_checked_against_the_bench() -> None:
+    assert parse_map("0=CAM001, 3=CAM002") == {0: "CAM001", 3: "CAM002"}
+    for bad in ("0:CAM001", "0=CAM001,0=CAM002", "0=CAM001,1=CAM001", "x=CAM001"):
+        with pytest.raises(ConfigError):
+            parse_map(bad)
+    with pytest.raises(ConfigError, match=r"4 officers .* 3 cameras"):
+        build_map(QUICK, 6, None, [0, 1, 2, 3], ["light_bar"], "bench")
+    with pytest.raises(ConfigError, match="camera CAM009 is not on the bench"):
+        build_map(QUICK, 6, {0: "CAM009"}, [], ["light_bar"], "bench")
+    nightly = load_bench(ROOT / "fixtures" / "nightly" / "bench.yaml")
+    with pytest.raises(ConfigError, match="no taser emitter"):
+        build_map(nightly, 2, None, [0, 1], ["taser"], "bench")
+    m = build_map(MATRIX, 2, None, [0, 1], ["light_bar", "taser"], "bench")
+    assert m.cameras == {0: "CAM001", 1: "CAM002"} and m.emitters["light_bar"] == ["light_bar", "light_bar_2"]
+
+
+def test_the_window_of_the_traffic_stop_runs_from_before_its_broadcast_to_after_its_critical_moment() -> None:
+    sc = load_scenario(ROOT / "scenarios" / "traffic-stop.yaml")
+    shift = Shift(sc)
+    res = shift.run()
+    w = replay_window(res, shift.scripted_incidents, None, None, "traffic-stop")
+    inc = res.incidents[w.incidents[0]]
+    assert w.start_s == pytest.approx(res.broadcasts[inc.broadcasts[0]].start - 10.0)
+    assert w.end_s == pytest.approx(inc.critical_at + 30.0)
+    assert replay_window(res, shift.scripted_incidents, None, 70.0, "x").end_s == 70.0
+    with pytest.raises(ConfigError, match="--window 5"):
+        replay_window(res, [], 5, None, "x")
