@@ -117,7 +117,7 @@ def plain(x: Any) -> Any:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="skip the metro day and use a 40-shift sweep")
-    ap.add_argument("--only", choices=["sim", "emulator", "fuzz", "rig"], help="run one group of benchmarks")
+    ap.add_argument("--only", choices=["sim", "emulator", "fuzz", "rig", "hil"], help="run one group of benchmarks")
     args = ap.parse_args()
     dest = ROOT / "results" / "benchmarks"
     dest.mkdir(parents=True, exist_ok=True)
@@ -142,7 +142,14 @@ def main() -> None:
         (dest / "rig.json").write_text(json.dumps(rig, indent=2, default=plain) + "\n")  # written before printed
         print(json.dumps(rig, indent=1, default=plain), flush=True)
         print(f"written to {dest / 'rig.json'}")
-    if args.only in ("emulator", "fuzz", "rig"):
+    if args.only in (None, "hil"):
+        from benchmarks import hil_timing
+
+        hil = hil_timing.run()
+        (dest / "hil.json").write_text(json.dumps(hil, indent=2) + "\n")
+        print(json.dumps(hil, indent=1), flush=True)
+        print(f"written to {dest / 'hil.json'}")
+    if args.only in ("emulator", "fuzz", "rig", "hil"):
         return
     # the sweep runs first: workers forked from a parent holding a 10,000-officer model
     # would inherit (and garbage-collect) all of it

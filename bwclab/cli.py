@@ -340,14 +340,16 @@ def hil_run_cmd(
     speed: Annotated[float, typer.Option("--speed", help="simulated seconds per host second (a bench whose "
                                          "broadcast and buffer are 1/speed of the scenario's)")] = 1.0,
     seed: SeedOpt = None,
-    profile: Annotated[Path | None, typer.Option("--profile", help="measured device profile: the model's "
-                                                 "prediction for the bench cameras")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="measured device profile (a file or a built-in "
+                                                "name: emulated): the model's prediction for the bench cameras")] = None,
     faults: Annotated[Path | None, typer.Option("--faults", help="emulator faults YAML (emulated bench)")] = None,
     window: Annotated[int | None, typer.Option("--window", min=0, help="replay the stretch around this incident "
                                                "(a number of the shift's incidents.csv)")] = None,
     until: Annotated[float | None, typer.Option("--until", help="end the replay at this simulated second")] = None,
     tolerance_ms: Annotated[float, typer.Option("--tolerance-ms", help="a bench event later than this marks the "
                                                 "run invalid")] = 20.0,
+    set_: SetOpt = None,
+    variant: VariantOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Replay a scenario onto a bench in real time: simulated triggers fire the bench's emitters, simulated
@@ -357,7 +359,8 @@ def hil_run_cmd(
     from bwclab.hil import hil_plan, hil_run
 
     try:
-        p = hil_plan(scenario, bench, out, map_, speed, seed, profile, faults, window, until, tolerance_ms, overwrite)
+        p = hil_plan(scenario, bench, out, map_, speed, seed, profile, faults, window, until, tolerance_ms, overwrite,
+                     set_ or [], variant)
     except ConfigError as err:
         fail(err)
         return

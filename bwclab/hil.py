@@ -21,8 +21,9 @@ BENCH_LOST = 3
 
 
 def hil_plan(scenario: str, bench: str, out: Path, mapping: str | None, speed: float, seed: int | None,
-             profile: Path | None, faults: Path | None, window: int | None, until: float | None,
-             tolerance_ms: float = TOLERANCE_MS, overwrite: bool = False) -> Plan:
+             profile: str | None, faults: Path | None, window: int | None, until: float | None,
+             tolerance_ms: float = TOLERANCE_MS, overwrite: bool = False, overrides: list[str] | None = None,
+             variant: str | None = None) -> Plan:
     bench_path = resolve("bench", bench)
     scenario_path = resolve("scenario", scenario)
     given = parse_map(mapping) if mapping else None
@@ -31,8 +32,9 @@ def hil_plan(scenario: str, bench: str, out: Path, mapping: str | None, speed: f
         if b.emulate is None:
             raise ConfigError(faults, ["--faults: only an emulated bench (a bench file with emulate:) takes faults"])
         load_faults(faults, list(b.cameras))
-    return plan(scenario_path, bench_path, out, given, speed, seed, profile, faults, window, until, tolerance_ms,
-                overwrite=overwrite)
+    profile_path = resolve("profile", profile) if profile else None
+    return plan(scenario_path, bench_path, out, given, speed, seed, profile_path, faults, window, until, tolerance_ms,
+                overrides, overwrite, variant)
 
 
 def hil_run(p: Plan) -> tuple[int, Outcome | None, str]:

@@ -63,7 +63,8 @@ class Plan:
 
 def plan(scenario_path: Path, bench_path: Path, out: Path, given_map: dict[int, str] | None, speed: float,
          seed: int | None, profile: Path | None, faults: Path | None, incident: int | None, until: float | None,
-         tolerance_ms: float = TOLERANCE_MS, overrides: list[str] | None = None, overwrite: bool = False) -> Plan:
+         tolerance_ms: float = TOLERANCE_MS, overrides: list[str] | None = None, overwrite: bool = False,
+         variant: str | None = None) -> Plan:
     """Read and check everything; raises ConfigError naming the file and the field."""
     if not 0.05 <= speed <= 100:
         raise ConfigError("--speed", [f"{speed:g}: expected a factor from 0.05 to 100 (1 = real time)"])
@@ -72,7 +73,7 @@ def plan(scenario_path: Path, bench_path: Path, out: Path, given_map: dict[int, 
     if faults is not None and not faults.is_file():
         raise ConfigError(faults, ["--faults: no such file"])
     prepare_run_folder(out, overwrite)
-    sc = load_scenario(scenario_path, overrides or [])
+    sc = load_scenario(scenario_path, overrides or [], variant)
     if profile is not None:
         sc = apply_profile(sc, load_profile(profile))
     bench = load_bench(bench_path)
@@ -151,7 +152,9 @@ def replay(p: Plan, on_clock: Callable[[ReplayShift], None] | None = None) -> Ou
             on_clock(shift)
         try:
             res = shift.run(until=p.window.end_s)
+            replay_s = time.monotonic() - clock.real_start  # host seconds from the window's start to its end
         except KeyboardInterrupt:
+            replay_s = time.monotonic() - clock.real_start
             interrupted = f"interrupted (Ctrl-C) at {clock.now:.1f} s of the window {p.window.start_s:.1f}-" \
                           f"{p.window.end_s:.1f} s"
             res = shift.result(float(clock.now), 0.0)
@@ -166,7 +169,10 @@ def replay(p: Plan, on_clock: Callable[[ReplayShift], None] | None = None) -> Ou
             station.close()
         if emu is not None:
             emu.stop()
-    return _judge(p, shift, res, footage, problems, interrupted, warmup_s)
+    wall = {"window_s": round(p.window.length_s / p.speed, 4), "replay_s": round(replay_s, 4),
+            "overrun_s": round(replay_s - p.window.length_s / p.speed, 4), "warmup_s": warmup_s,
+            "until_footage_read_s": round(time.monotonic() - started, 3)}
+    return _judge(p, shift, res, footage, problems, interrupted, wall)
 
 
 def _warm_up(p: Plan, station: Station, started: float) -> float:
@@ -208,7 +214,7 @@ def _footage(shift: ReplayShift, station: Station, docks: dict[str, Path | None]
 
 
 def _judge(p: Plan, shift: ReplayShift, res: ShiftResult, footage: dict[str, list[Footage]], problems: list[str],
-           interrupted: str, warmup_s: float) -> Outcome:
+           interrupted: str, wall: dict[str, float]) -> Outcome:
     clock, w = shift.clock, p.window
     # the footage is the mapped officers' recordings
     for serial, clips in footage.items():
@@ -269,7 +275,7 @@ def _judge(p: Plan, shift: ReplayShift, res: ShiftResult, footage: dict[str, lis
         "scenario": p.scenario.name, "bench": p.bench.name, "seed": p.seed, "speed": p.speed,
         "window": {"start_s": w.start_s, "end_s": w.end_s, "incidents": list(w.incidents), "why": w.why},
         "tolerance_ms": p.tolerance_ms,
-        "warmup_s": warmup_s,
+        "wall": wall,
         "lateness_ms": _quantiles(lateness),
         "feedback_lag_ms": _quantiles(shift.feedback_lag_ms),
         "cameras": cameras,

@@ -58,6 +58,11 @@ def observations(done: list[StepResult], camera: str) -> tuple[list[float], list
     return [r.distance_ft for r in rows], [r.activated for r in rows]
 
 
+def undetermined(done: list[StepResult], cams: list[str]) -> list[str]:
+    """The cameras whose broadcasts so far fit no probit curve (one outcome only, or separated by distance)."""
+    return [s for s in cams if fit_probit(*observations(done, s)) is None]
+
+
 def turn(seq: int, index: int, at_every: int) -> int | None:
     """The camera's turn in the design cycle at step `seq`, or None when this broadcast is at the
     requirement's distance. `index` staggers the cameras, so they are not all at 30 ft at once."""
@@ -139,6 +144,16 @@ def run(ctx: Context, plan: Plan, p: CoverageParams) -> None:
         done = [t.result for t in ctx.store.trials(plan.key) if t.status == "ok"]
         if p.target_ft > 0 and converged(done, cams, p.target_ft):
             break
+        run_steps(ctx, plan, cams, step, upto=seq + 1)
+    # At its trial count a camera's broadcasts may not determine a curve yet (all one outcome, or hits and misses
+    # separated by distance: likelier the steeper the curve). Rather than an error, up to half as many more, each
+    # put where the design puts it, until every camera's do; the certificate counts the broadcasts it used.
+    for seq in range(plan.trials, plan.trials + plan.trials // 2):
+        done = [t.result for t in ctx.store.trials(plan.key) if t.status == "ok"]
+        short = undetermined(done, cams)
+        if not short:
+            break
+        ctx.progress(f"{plan.key}: {', '.join(short)}: the broadcasts do not determine a curve yet; one more")
         run_steps(ctx, plan, cams, step, upto=seq + 1)
 
 

@@ -114,7 +114,9 @@ def test_a_camera_that_hears_3_db_better_flags_coverage_drift(nights: dict[str, 
     night = night_of(out)
     drift = {(d["requirement"], d["camera"]): d for d in json.loads((night / "drift.json").read_text())["drift"]}
     cov = drift[("COV-R95", "CAM002")]
-    assert cov["verdict"] == "better" and cov["ci_low"] > 2.0, cov  # r95 moved out, beyond max_change
+    # the curve moved (the likelihood-ratio test, corrected for the night) and r95 moved out beyond max_change (the
+    # point change: one night's r95 CI, some 20 ft wide from 60 broadcasts, cannot clear 2 ft; history/drift.py)
+    assert cov["verdict"] == "better" and cov["p_adjusted"] < 0.05 and cov["effect"] > 2.0, cov
     assert drift[("COV-R95", "CAM001")]["verdict"] == "same"
     assert rc == 0, out[-2000:]  # a change for the better passes the night; the page and junit show it
     assert "better" in (cases(night)["COV-R95[CAM002] drift"].findtext("system-out") or "")

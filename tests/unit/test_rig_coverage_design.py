@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as sps
 
-from rig.procedures.coverage import TARGETS, next_distance, turn
+from rig.procedures.coverage import TARGETS, next_distance, turn, undetermined
 from rig.stats import fit_probit
 from rig.trials import StepResult
 
@@ -51,3 +51,11 @@ def test_before_a_fit_the_camera_brackets_the_edge() -> None:
     assert next_distance(miss, "C", 0, 0, 5.0, 150.0) == 10.0  # nearer after a miss
     both = [*hit, step(80.0, False)]
     assert abs(next_distance(both, "C", 0, 0, 5.0, 150.0) - 40.0) < 1e-9  # bisect the gap in log distance
+
+
+def test_a_camera_whose_hits_and_misses_are_separated_by_distance_is_undetermined_until_they_overlap() -> None:
+    separated = [step(float(d), d < 50) for d in range(20, 80, 2)]  # every hit nearer than every miss
+    assert undetermined(separated, ["C"]) == ["C"]
+    assert undetermined([step(30.0, True)] * 10, ["C"]) == ["C"]  # one outcome only
+    overlapping = [*separated, step(60.0, True), step(40.0, False)]
+    assert undetermined(overlapping, ["C"]) == []
