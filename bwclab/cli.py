@@ -340,8 +340,9 @@ def hil_run_cmd(
     speed: Annotated[float, typer.Option("--speed", help="simulated seconds per host second (a bench whose "
                                          "broadcast and buffer are 1/speed of the scenario's)")] = 1.0,
     seed: SeedOpt = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="measured device profile (a file or a built-in "
-                                                "name: emulated): the model's prediction for the bench cameras")] = None,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", help="measured device profile (a file or a built-in name: emulated): the model's prediction "
+                          "for the bench cameras")] = None,
     faults: Annotated[Path | None, typer.Option("--faults", help="emulator faults YAML (emulated bench)")] = None,
     window: Annotated[int | None, typer.Option("--window", min=0, help="replay the stretch around this incident "
                                                "(a number of the shift's incidents.csv)")] = None,
