@@ -9,17 +9,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from hil.track import position_on
 from sim.model import ShiftResult
-
-
-def _position(segs: list[list[float]], t: float) -> tuple[float, float]:
-    seg = segs[0]
-    for s in segs:
-        if s[0] <= t:
-            seg = s
-    t0, x0, y0, vx, vy, t1 = seg
-    dt = min(max(t, t0), t1) - t0
-    return x0 + vx * dt, y0 + vy * dt
 
 
 def hil_plot(hil: dict[str, Any], res: ShiftResult, path: Path) -> None:
@@ -40,7 +31,7 @@ def hil_plot(hil: dict[str, Any], res: ShiftResult, path: Path) -> None:
             them = tracks.get(b["holder"])
             if me and them:
                 span = [t for t in times if b["start_s"] <= t <= b["end_s"]]
-                d = [math.dist(_position(me, t), _position(them, t)) for t in span]
+                d = [math.dist(position_on(me, t), position_on(them, t)) for t in span]
                 ax.plot(span, d, label=f"to {b['trigger']} ({b['kind']})")
         for t in crit:
             ax.axvline(t, color="#6c757d", linestyle=":", linewidth=1.2)

@@ -33,15 +33,8 @@ class Tracks:
             segs.pop()
         segs.append(seg)
 
-    def _segment(self, i: int, t: float) -> Segment:
-        segs = self.segments[i]
-        k = bisect.bisect_right([s[0] for s in segs], t) - 1
-        return segs[max(k, 0)]
-
     def position(self, i: int, t: float) -> tuple[float, float]:
-        t0, x0, y0, vx, vy, t1 = self._segment(i, t)
-        dt = min(max(t, t0), t1) - t0
-        return x0 + vx * dt, y0 + vy * dt
+        return position_on(self.segments[i], t)
 
     def distance(self, a: int, b: int, t: float) -> float:
         ax, ay = self.position(a, t)
@@ -56,6 +49,14 @@ class Tracks:
     def as_json(self, names: dict[int, str]) -> dict[str, list[list[float]]]:
         return {names[i]: [[round(v, 6) if math.isfinite(v) else 1e300 for v in s] for s in segs]
                 for i, segs in self.segments.items() if i in names}
+
+
+def position_on(segs: list[Segment] | list[list[float]], t: float) -> tuple[float, float]:
+    """Where a body is at t on its segments (before the first: its start; after a segment ends: where it stopped)."""
+    k = max(bisect.bisect_right([s[0] for s in segs], t) - 1, 0)
+    t0, x0, y0, vx, vy, t1 = segs[k]
+    dt = min(max(t, t0), t1) - t0
+    return x0 + vx * dt, y0 + vy * dt
 
 
 def relative(motion: Motion, a: int, b: int, t: float) -> tuple[float, float, float, float, float]:

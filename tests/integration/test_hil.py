@@ -64,13 +64,10 @@ def sim_time(hil: dict[str, Any], t_ns: int) -> float:
 
 
 def position(segs: list[list[float]], t: float) -> tuple[float, float]:
-    seg = segs[0]
-    for s in segs:
-        if s[0] <= t:
-            seg = s
-    t0, x0, y0, vx, vy, t1 = seg
-    dt = min(max(t, t0), t1) - t0
-    return x0 + vx * dt, y0 + vy * dt
+    """From hil.json's segments alone (not the replay's code): the last segment begun by t, clamped to its end."""
+    t0, x0, y0, vx, vy, t1 = ([s for s in segs if s[0] <= t] or segs[:1])[-1]
+    elapsed = min(max(t, t0), t1) - t0
+    return x0 + elapsed * vx, y0 + elapsed * vy
 
 
 def expected_db(hil: dict[str, Any], bench: Any, officer: int, emitters: set[str], t: float) -> float:
