@@ -37,7 +37,9 @@ this is taken in a larger step, set to the simulated loss at that moment."""
 
 
 class AttenuatorPort(Protocol):
-    def set_path_attenuation(self, serial: str, emitter: str, db: float) -> float: ...
+    def set_path_attenuation(self, serial: str, emitter: str, db: float, verify: bool = True) -> float: ...
+
+    def path_attenuation(self, serial: str, emitter: str) -> float: ...
 
 
 @dataclass
@@ -59,9 +61,12 @@ class PathFollower:
     kind_loss_db: dict[str, float]  # trigger kind -> extra loss of its mounting (the scenario's)
     stamp: Callable[[str, int, dict[str, Any]], None]  # (what, host ns before the command, details)
     clock_ns: Callable[[], int]
+    then: Callable[[], None] = lambda: None  # the time-critical commands that follow a setting (the trigger lines)
     paths: list[Path] = field(default_factory=list)
     on_air: list[tuple[Broadcast, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
     _token: int = 0
+    _requested: bool = False
 
     def __post_init__(self) -> None:
         att = self.bench.instruments.attenuator
@@ -75,16 +80,23 @@ class PathFollower:
     # --- what changes the paths ---------------------------------------------------------------
     def start(self, b: Broadcast, emitter: str) -> None:
         self.on_air.append((b, emitter))
-        self.evaluate()
+        self.request()
 
     def end(self, b: Broadcast) -> None:
         self.on_air = [(x, e) for x, e in self.on_air if x is not b]
-        self.evaluate()
+        self.request()
 
     def course_changed(self, body: int) -> None:
         if self.on_air and (any(p.body == body for p in self.paths) or any(b.emitter_body == body
                                                                             for b, _ in self.on_air)):
-            self.evaluate()
+            self.request()
+
+    def request(self) -> None:
+        """Re-solve once every event of this simulated instant has run (one instant may start several broadcasts
+        and move several bodies): each path is then set once, before the trigger lines that follow."""
+        if not self._requested:
+            self._requested = True
+            self.env.timeout(0).callbacks.append(lambda _e: self.evaluate())
 
     def park_all(self) -> None:
         self.on_air = []
@@ -114,20 +126,30 @@ class PathFollower:
         return min([*taus, until - now])
 
     def evaluate(self) -> None:
+        """Set every path whose loss moved, unverified; then the commands that follow (`then`); then read the
+        settings back (a setting that did not take is a problem of the run, never silently wrong)."""
+        self._requested = False
         self._token += 1
         token = self._token
         soonest = math.inf
+        changed: list[tuple[Path, str]] = []
         for path in self.paths:
             here = [(b, e) for b, e in self.on_air if e in path.emitters]
             if not here:
-                self._set(path, self.max_db, None, math.inf)
+                changed += self._set(path, self.max_db, None, math.inf)
                 continue
             losses = [(self._loss(path.body, b), b, e) for b, e in here]
             for loss, b, _e in losses:
                 soonest = min(soonest, self._next_change(path.body, b, loss))
             loss, b, e = min(losses, key=lambda x: x[0])
             d = self.bench.path_loss.distance_for(loss - self.kind_loss_db.get(b.kind, 0.0))
-            self._set(path, loss, e, d, b)
+            changed += self._set(path, loss, e, d, b)
+        self.then()
+        for path, target in changed:
+            read = self.port.path_attenuation(path.serial, target)
+            if path.applied is None or abs(read - path.applied) > self.step / 2 + 1e-9:
+                self.problems.append(f"attenuator channel {path.channel} ({path.serial}) reads {read:g} dB after "
+                                     f"it was set to {path.applied} dB at {self.env.now:.3f} s")
         if math.isfinite(soonest):
             gap = MIN_GAP_S / self.env.factor if isinstance(self.env, RealtimeEnvironment) else 0.0
             self.env.timeout(max(soonest, gap, 1e-6)).callbacks.append(lambda _e: self._due(token))
@@ -137,15 +159,16 @@ class PathFollower:
             self.evaluate()
 
     def _set(self, path: Path, loss: float, emitter: str | None, distance_ft: float,
-             b: Broadcast | None = None) -> None:
+             b: Broadcast | None = None) -> list[tuple[Path, str]]:
         want = round(min(max(loss, 0.0), self.max_db) / self.step) * self.step
         if path.applied is not None and abs(path.applied - want) < self.step / 2:
-            return
+            return []
         target = emitter or next(iter(sorted(path.emitters)))
         t = self.clock_ns()
-        path.applied = self.port.set_path_attenuation(path.serial, target, want)
+        path.applied = self.port.set_path_attenuation(path.serial, target, want, verify=False)
         self.stamp("attenuation", t, {
             "camera": path.serial, "channel": path.channel, "emitter": emitter,
             "broadcast": None if b is None else b.number,
             "distance_ft": None if not math.isfinite(distance_ft) else round(distance_ft, 3),
             "db": round(path.applied, 4)})
+        return [(path, target)]

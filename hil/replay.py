@@ -41,7 +41,9 @@ class BenchPort(Protocol):
 
     def drive(self, ref: str, level: bool) -> int: ...
 
-    def set_path_attenuation(self, serial: str, emitter: str, db: float) -> float: ...
+    def set_path_attenuation(self, serial: str, emitter: str, db: float, verify: bool = True) -> float: ...
+
+    def path_attenuation(self, serial: str, emitter: str) -> float: ...
 
     def park(self, serial: str) -> None: ...
 
@@ -102,7 +104,8 @@ class ReplayShift(Shift):
         self.far_ft = bench.distance_range_ft()[1]
         loss = {k: scenario.signal.emitter(k).loss_db for k in omap.emitters}
         self.paths = PathFollower(clock, self.motion, bench, port, dict(self.body_of), loss, self._stamp,
-                                  time.monotonic_ns)
+                                  time.monotonic_ns, then=self._fire_due)
+        self._due: list[tuple[Broadcast, str, str]] = []  # (broadcast, emitter, line): fired once the paths are set
         self.motion.listener = self._course_changed
         clock.process(self._window_opens())
         clock.process(self._feedback())
@@ -147,17 +150,22 @@ class ReplayShift(Shift):
         if emitter is None:
             self.skipped.append(f"{kind} broadcast {b.number} at {b.start:.1f} s: no {kind} emitter on the bench")
             return
+        self._due.append((b, emitter, self.bench.emitters[emitter].line))
         self.paths.start(b, emitter)  # the paths first: the camera must be where it is when the signal goes out
         self.clock.timeout(b.end - b.start).callbacks.append(lambda _e: self.paths.end(b))
-        line = self.bench.emitters[emitter].line
-        if self.high.get(line):
-            self.fired.append(Fired(b, emitter, None))
-            return
-        t = self.port.drive(line, True)
-        self.high[line] = True
-        self._stamp("fire", t, {"emitter": emitter, "broadcast": b.number, "kind": kind})
-        self.fired.append(Fired(b, emitter, t))
-        self._release_later(line)
+
+    def _fire_due(self) -> None:
+        """The trigger lines of the broadcasts that started this instant, right after the paths were set."""
+        due, self._due = self._due, []
+        for b, emitter, line in due:
+            if self.high.get(line):  # a broadcast of this emitter started this instant, or within the pulse
+                self.fired.append(Fired(b, emitter, None))
+                continue
+            t = self.port.drive(line, True)
+            self.high[line] = True
+            self._stamp("fire", t, {"emitter": emitter, "broadcast": b.number, "kind": b.kind})
+            self.fired.append(Fired(b, emitter, t))
+            self._release_later(line)
 
     def _emitter_for(self, kind: str) -> str | None:
         """A bench emitter of this kind not on the air for another broadcast, else the one that started longest ago
@@ -166,7 +174,7 @@ class ReplayShift(Shift):
         if not names:
             return None
         now = float(self.clock.now)
-        last = {e: f.broadcast for f in self.fired for e in [f.emitter]}
+        last = {f.emitter: f.broadcast for f in self.fired} | {e: b for b, e, _line in self._due}
         free = [e for e in names if e not in last or last[e].end <= now]
         return free[0] if free else min(names, key=lambda e: last[e].start)
 

@@ -159,6 +159,7 @@ def replay(p: Plan, on_clock: Callable[[ReplayShift], None] | None = None) -> Ou
                           f"{p.window.end_s:.1f} s"
             res = shift.result(float(clock.now), 0.0)
         shift.finish()
+        clock.close()
         footage = _footage(shift, station, docks, before, p.out, problems)
     except DriverError as exc:
         if emu is not None and emu.proc.poll() is not None:
@@ -243,7 +244,7 @@ def _judge(p: Plan, shift: ReplayShift, res: ShiftResult, footage: dict[str, lis
         worst = max(shift.stamps, key=lambda s: s.lateness_ms)
         reasons.append(f"a bench event ran {late:.1f} ms late ({worst.what} at {worst.t_s:.2f} s), past the "
                        f"{p.tolerance_ms:g} ms tolerance: the bench did not see the scenario's timing")
-    reasons += problems
+    reasons += problems + shift.paths.problems
     cameras: dict[str, Any] = {}
     for o, serial in p.omap.cameras.items():
         pred = predictions[o]

@@ -39,8 +39,13 @@ class EdgeReporter(Protocol):
 
 
 class PathLossSetter(Protocol):
-    def set_attenuation(self, channel: int, db: float) -> float:
-        """Set a channel; return the attenuation the device actually applied."""
+    def set_attenuation(self, channel: int, db: float, verify: bool = True) -> float:
+        """Set a channel; return the attenuation the device actually applied (read back unless `verify` is false:
+        then the setting the device acknowledged, to its step, and the caller reads it back later)."""
+        ...
+
+    def attenuation(self, channel: int) -> float:
+        """What a channel is set to now."""
         ...
 
 

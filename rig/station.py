@@ -238,10 +238,14 @@ class Station:
             applied = self.attenuator.set_attenuation(ch, want)
         return self.bench.path_loss.distance_for(applied)
 
-    def set_path_attenuation(self, serial: str, emitter: str, db: float) -> float:
+    def set_path_attenuation(self, serial: str, emitter: str, db: float, verify: bool = True) -> float:
         """Set the channel between one emitter and a camera (on a single-channel bench: the camera's one channel,
-        which every emitter shares); returns the attenuation applied."""
-        return self.attenuator.set_attenuation(self.bench.channels(serial)[emitter], db)
+        which every emitter shares); returns the attenuation applied (`verify` false: as acknowledged, to read
+        back with `path_attenuation` once the time-critical commands are out)."""
+        return self.attenuator.set_attenuation(self.bench.channels(serial)[emitter], db, verify)
+
+    def path_attenuation(self, serial: str, emitter: str) -> float:
+        return self.attenuator.attenuation(self.bench.channels(serial)[emitter])
 
     def park(self, serial: str) -> None:
         """Out of range of every emitter: the attenuator's full range."""

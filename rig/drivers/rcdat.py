@@ -35,13 +35,16 @@ class RcdatAttenuator:
         except ValueError:
             raise DriverError(f"attenuator: channel {channel} reads {reply!r}") from None
 
-    def set_attenuation(self, channel: int, db: float) -> float:
-        """Set a channel and read it back: a reply out of step (or a setting that did not take) is an error."""
+    def set_attenuation(self, channel: int, db: float, verify: bool = True) -> float:
+        """Set a channel and read it back: a reply out of step (or a setting that did not take) is an error.
+        Unverified: the status reply alone, and the setting to the device's step (the caller reads it back)."""
         reply = self.link.query(f"CHAN:{channel}:SETATT:{db:.2f}")
         if reply == "2":
             raise DriverError(f"attenuator: {db} dB is above channel {channel}'s range (it was set to its maximum)")
         if reply != "1":
             raise DriverError(f"attenuator: channel {channel} refused {db} dB (reply {reply!r})")
+        if not verify:
+            return round(round(db, 2) / self.step_db) * self.step_db
         applied = self.attenuation(channel)
         if abs(applied - db) > self.step_db / 2 + 1e-9:
             raise DriverError(f"attenuator: channel {channel} reads {applied} dB after setting {db:.2f} dB")

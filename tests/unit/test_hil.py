@@ -40,13 +40,18 @@ def test_crossing_solves_when_a_linear_offset_reaches_a_distance() -> None:
 class Port:
     def __init__(self, step: float) -> None:
         self.calls: list[tuple[float, str, str, float]] = []
+        self.now: dict[tuple[str, str], float] = {}
         self.step = step
         self.env: simpy.Environment | None = None
 
-    def set_path_attenuation(self, serial: str, emitter: str, db: float) -> float:
+    def set_path_attenuation(self, serial: str, emitter: str, db: float, verify: bool = True) -> float:
         assert self.env is not None
         self.calls.append((float(self.env.now), serial, emitter, db))
-        return round(db / self.step) * self.step
+        self.now[(serial, emitter)] = round(db / self.step) * self.step
+        return self.now[(serial, emitter)]
+
+    def path_attenuation(self, serial: str, emitter: str) -> float:
+        return self.now[(serial, emitter)]
 
 
 def follower(bench_name: str, cameras: dict[str, int], n_bodies: int) -> tuple[simpy.Environment, Motion, Port,
@@ -101,6 +106,7 @@ def test_one_channel_follows_the_strongest_broadcast_and_parks_when_none_is_on_t
     f.end(near)
     env.run(until=10.0)
     f.end(far)
+    env.run(until=11.0)
     pl, top = QUICK.path_loss, QUICK.instruments.attenuator.max_db
     dbs = [db for _t, _s, _e, db in port.calls]
     assert dbs == pytest.approx([round(pl.attenuation_for(80) * 4) / 4, round(pl.attenuation_for(20) * 4) / 4,
@@ -108,12 +114,14 @@ def test_one_channel_follows_the_strongest_broadcast_and_parks_when_none_is_on_t
 
 
 def test_a_matrix_bench_sets_each_emitter_camera_path_to_its_own_distance() -> None:
-    _env, motion, port, f = follower("matrix", {"CAM002": 0}, 3)
+    env, motion, port, f = follower("matrix", {"CAM002": 0}, 3)
     motion.place(0, 0.0, 0.0, 0.0)
     motion.place(1, 0.0, 80.0, 0.0)
     motion.place(2, 0.0, 0.0, 20.0)
     f.start(Broadcast(0, 1, "LB", "light_bar", 0.0, 10.0, None), "light_bar")
     f.start(Broadcast(1, 2, "TZ", "taser", 0.0, 10.0, None), "taser")
+    env.run(until=1.0)
+    assert len(port.calls) == 3  # both starts of one instant: each path set once
     pl = MATRIX.path_loss
     last = {e: db for _t, _s, e, db in port.calls}
     assert last["light_bar"] == pytest.approx(round(pl.attenuation_for(80) * 4) / 4)
@@ -145,6 +153,7 @@ def test_the_clock_runs_to_the_window_at_once_then_hands_a_threads_edge_to_simpy
     t0 = time.monotonic()
     clock.run(until=510.0)
     wall = time.monotonic() - t0
+    clock.close()
     assert 1.0 <= wall < 1.6  # 500 s fast-forwarded; 10 s at speed 10 in real time (plus the 0.2 s lead)
     (now, item, thread), = seen
     assert thread == threading.get_ident()  # taken in the simulation's own thread
@@ -187,3 +196,47 @@ def test_the_window_of_the_traffic_stop_runs_from_before_its_broadcast_to_after_
     assert replay_window(res, shift.scripted_incidents, None, 70.0, "x").end_s == 70.0
     with pytest.raises(ConfigError, match="--window 5"):
         replay_window(res, [], 5, None, "x")
+
+
+class BenchLog:
+    """A bench that only writes down what it was told, in order."""
+
+    def __init__(self, clock: ReplayClock) -> None:
+        self.clock = clock
+        self.log: list[tuple[float, str, str]] = []
+        self.set: dict[tuple[str, str], float] = {}
+
+    def drive(self, ref: str, level: bool) -> int:
+        self.log.append((float(self.clock.now), "drive", f"{ref}={int(level)}"))
+        return time.monotonic_ns()
+
+    def set_path_attenuation(self, serial: str, emitter: str, db: float, verify: bool = True) -> float:
+        self.log.append((float(self.clock.now), "set", serial))
+        self.set[(serial, emitter)] = db
+        return db
+
+    def path_attenuation(self, serial: str, emitter: str) -> float:
+        return self.set[(serial, emitter)]
+
+    def park(self, serial: str) -> None:
+        self.log.append((float(self.clock.now), "park", serial))
+
+
+def test_within_one_instant_every_path_is_set_once_before_the_trigger_line_goes_up() -> None:
+    from hil.replay import ReplayShift
+    from hil.run import plan
+
+    p = plan(ROOT / "scenarios" / "hartford-patrol-shift.yaml", ROOT / "fixtures" / "emulated.yaml",
+             Path("/nonexistent/hil-unit"), None, 100.0, 2019, None, None, 82, None)
+    clock = ReplayClock(p.speed, p.window.start_s)
+    bench = BenchLog(clock)
+    shift = ReplayShift(p.scenario, p.seed, clock, p.bench, bench, p.omap, p.window)
+    shift.run(until=p.window.start_s + 20.0)
+    clock.close()
+    fires = [(t, what) for t, kind, what in bench.log if kind == "drive" and what.endswith("=1")]
+    assert len(fires) == 1 and len(shift.fired) == 3  # three light bars at one instant: one line, two merged
+    t_fire = fires[0][0]
+    at_once = [(kind, what) for t, kind, what in bench.log if t == t_fire]
+    sets = [what for kind, what in at_once if kind == "set"]
+    assert at_once.index(("drive", fires[0][1])) == len(sets)  # every setting of that instant came first
+    assert sorted(sets) == sorted(set(sets)) == ["CAM001", "CAM002", "CAM003"]  # each camera once
