@@ -4,7 +4,9 @@ Before the window the shift runs as fast as it goes (nothing touches the bench).
 the clock ties simulated time to host CLOCK_MONOTONIC: simulated t happens at
 `real_start + (t - env_start) * factor` on the host, `factor` = 1 / speed.
 
-While it waits for the next event's wall time, the clock waits on its inbox instead of sleeping:
+Each instant is computed `LOOKAHEAD_S` of host time early; a command to the bench waits for the instant's
+due time (`due`) and leaves on it, so the simulation's own work at an instant does not make it late.
+While it waits for the next event's time, the clock waits on its inbox instead of sleeping:
 hardware events (indicator edges) that the drivers' threads put there, stamped with host monotonic
 ns, are turned into SimPy events at the simulated time of their stamp and handed to the simulation
 through a Store that a SimPy process reads. No SimPy call is made from another thread.
@@ -22,6 +24,9 @@ from simpy.core import EmptySchedule, Environment, Infinity
 from simpy.rt import RealtimeEnvironment
 
 LEAD_S = 0.2  # host seconds between the fast-forward's end and the window's first simulated second
+LOOKAHEAD_S = 0.010
+"""Host seconds ahead of its due time that an instant is computed: a command to the bench then waits for its
+due time (`due`) and leaves on it, however long the simulation took to get there (up to this)."""
 
 
 @dataclass(frozen=True)
@@ -78,13 +83,22 @@ class ReplayClock(RealtimeEnvironment):
                 return
             self._go_live()
         while True:
-            wait = self.real_start + (self.peek() - self.env_start) * self.factor - time.monotonic()
+            wait = self.real_start + (self.peek() - self.env_start) * self.factor - LOOKAHEAD_S - time.monotonic()
             try:
                 item = self.inbox.get(timeout=wait) if wait > 0 else self.inbox.get_nowait()
             except queue.Empty:
                 break
             self._arrive(item)
         Environment.step(self)
+
+    def due(self) -> None:
+        """Wait until now's due host time (a command to the bench leaves on it): sleep, then spin the last 0.2 ms."""
+        if not self.live:
+            return
+        deadline = self.host_ns(self.now)
+        while (left := deadline - time.monotonic_ns()) > 0:
+            if left > 200_000:
+                time.sleep((left - 150_000) / 1e9)
 
     def close(self) -> None:
         """The window is over: the shift's objects are the collector's again."""

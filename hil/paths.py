@@ -62,6 +62,7 @@ class PathFollower:
     stamp: Callable[[str, int, dict[str, Any]], None]  # (what, host ns before the command, details)
     clock_ns: Callable[[], int]
     then: Callable[[], None] = lambda: None  # the time-critical commands that follow a setting (the trigger lines)
+    due: Callable[[], None] = lambda: None  # wait for the instant's due host time (the replay clock's)
     paths: list[Path] = field(default_factory=list)
     on_air: list[tuple[Broadcast, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -164,6 +165,7 @@ class PathFollower:
         if path.applied is not None and abs(path.applied - want) < self.step / 2:
             return []
         target = emitter or next(iter(sorted(path.emitters)))
+        self.due()
         t = self.clock_ns()
         path.applied = self.port.set_path_attenuation(path.serial, target, want, verify=False)
         self.stamp("attenuation", t, {

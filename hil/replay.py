@@ -104,7 +104,7 @@ class ReplayShift(Shift):
         self.far_ft = bench.distance_range_ft()[1]
         loss = {k: scenario.signal.emitter(k).loss_db for k in omap.emitters}
         self.paths = PathFollower(clock, self.motion, bench, port, dict(self.body_of), loss, self._stamp,
-                                  time.monotonic_ns, then=self._fire_due)
+                                  time.monotonic_ns, then=self._fire_due, due=clock.due)
         self._due: list[tuple[Broadcast, str, str]] = []  # (broadcast, emitter, line): fired once the paths are set
         self.motion.listener = self._course_changed
         clock.process(self._window_opens())
@@ -126,6 +126,7 @@ class ReplayShift(Shift):
             self.state_at_start[o] = str(self.cams[o].state)
         for serial in self.bench.cameras:
             if serial not in self.body_of:  # a bench camera that stands for nobody hears nothing
+                self.clock.due()
                 t = time.monotonic_ns()
                 self.port.park(serial)
                 self._stamp("park", t, {"camera": serial})
@@ -161,11 +162,15 @@ class ReplayShift(Shift):
             if self.high.get(line):  # a broadcast of this emitter started this instant, or within the pulse
                 self.fired.append(Fired(b, emitter, None))
                 continue
-            t = self.port.drive(line, True)
+            t = self._drive(line, True)
             self.high[line] = True
             self._stamp("fire", t, {"emitter": emitter, "broadcast": b.number, "kind": b.kind})
             self.fired.append(Fired(b, emitter, t))
             self._release_later(line)
+
+    def _drive(self, line: str, level: bool) -> int:
+        self.clock.due()
+        return self.port.drive(line, level)
 
     def _emitter_for(self, kind: str) -> str | None:
         """A bench emitter of this kind not on the air for another broadcast, else the one that started longest ago
@@ -180,7 +185,7 @@ class ReplayShift(Shift):
 
     def _release_later(self, line: str) -> None:
         def low(_e: simpy.Event) -> None:
-            t = self.port.drive(line, False)
+            t = self._drive(line, False)
             self.high[line] = False
             self._stamp("release", t, {"line": line})
 
@@ -218,7 +223,7 @@ class ReplayShift(Shift):
                                 "has no button wired; the model's press stands")
             super().manual_start(officer, incident)
             return
-        t = self.port.drive(button, True)
+        t = self._drive(button, True)
         self._stamp("press", t, {"camera": self.mapped[officer]})
         self._release_later(button)
 
@@ -233,48 +238,49 @@ class ReplayShift(Shift):
             self._edge(serial, item)
 
     def _edge(self, serial: str, item: HostEvent) -> None:
+        """An indicator edge, at the simulated time of its stamp (the clock computes a few ms ahead: `now` may be
+        later); distances from the tracks, which hold every segment since the window opened."""
         o = self.body_of[serial]
-        now = float(self.clock.now)
         cam = self.cams[o]
-        obs = Observed(serial, o, self.clock.sim_time(item.t_ns), item.t_ns, item.level)
+        t = min(self.clock.sim_time(item.t_ns), float(self.clock.now))
+        obs = Observed(serial, o, t, item.t_ns, item.level)
         self.observed.append(obs)
         if not item.level:
             if cam.state is CameraState.RECORDING:
-                cam.stop(now)
+                cam.stop(t)
             return
         if cam.state is CameraState.RECORDING:
             return
-        pressed = any(0 <= now - p <= 2.0 * self.clock.speed for p in self.presses.get(o, []))
-        b = self._cause_of(o, now)
+        pressed = any(0 <= t - p <= 2.0 * self.clock.speed for p in self.presses.get(o, []))
+        b = self._cause_of(o, t)
         obs.cause = "manual" if pressed or b is None else "signal"
         if b is not None and obs.cause == "signal":
             obs.broadcast, obs.emitter_id = b.number, b.emitter_id
-            obs.distance_ft = math.dist(self.motion.position(o, now), self.motion.position(b.emitter_body, now))
-        cam.start_direct(now, obs.cause, obs.emitter_id or "button")
+            obs.distance_ft = self.tracks.distance(o, b.emitter_body, t)
+        cam.start_direct(t, obs.cause, obs.emitter_id or "button")
         assignment = self.officers[o].assignment
         incident = b.incident if b is not None else (assignment.number if assignment is not None else None)
         self.activations.append(ActivationRow(
-            time_s=now, camera=cam.camera_id, camera_kind="body", cause=obs.cause, trigger=obs.emitter_id,
+            time_s=t, camera=cam.camera_id, camera_kind="body", cause=obs.cause, trigger=obs.emitter_id,
             trigger_kind=b.kind if b is not None and obs.cause == "signal" else "manual",
             broadcast=obs.broadcast, incident=incident, distance_ft=obs.distance_ft, latency_s=math.nan,
-            since_trigger_s=now - b.start if b is not None and obs.cause == "signal" else 0.0,
+            since_trigger_s=t - b.start if b is not None and obs.cause == "signal" else 0.0,
             bystander=incident is not None and o not in self.incidents[incident].assigned))
 
-    def _cause_of(self, o: int, now: float) -> Broadcast | None:
+    def _cause_of(self, o: int, t: float) -> Broadcast | None:
         """The bench broadcast an activation is put down to: the nearest on the air, else the last to have started
         (a camera may show an activation after the model's broadcast ended: the bench's own processing)."""
-        started = [f.broadcast for f in self.fired if f.broadcast.start <= now]
-        on_air = [b for b in started if b.end >= now]
+        started = [f.broadcast for f in self.fired if f.broadcast.start <= t]
+        on_air = [b for b in started if b.end >= t]
         if on_air:
-            return min(on_air, key=lambda x: math.dist(self.motion.position(o, now),
-                                                       self.motion.position(x.emitter_body, now)))
+            return min(on_air, key=lambda x: self.tracks.distance(o, x.emitter_body, t))
         return max(started, key=lambda x: x.start, default=None)
 
     def finish(self) -> None:
         """The window is over: every line low, every path parked."""
         for line, high in list(self.high.items()):
             if high:
-                t = self.port.drive(line, False)
+                t = self._drive(line, False)
                 self.high[line] = False
                 self._stamp("release", t, {"line": line})
         self.paths.park_all()
