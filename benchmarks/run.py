@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from core.config import read_yaml  # noqa: E402
 from sim.model import run_shift  # noqa: E402
 from sim.replicate import rep_seeds  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.scenario import load_scenario, scenario_data  # noqa: E402
 from sim.sweep import run_task  # noqa: E402
 
 HARTFORD = ROOT / "scenarios" / "hartford-patrol-shift.yaml"
@@ -91,7 +91,7 @@ def scaling() -> list[dict[str, Any]]:
 
 
 def sweep(shifts: int = 200) -> dict[str, Any]:
-    data = read_yaml(HARTFORD)
+    data = scenario_data(HARTFORD)  # as `sim sweep` reads it: the named variants taken out
     seeds = rep_seeds(1, shifts)
     t0 = time.perf_counter()
     serial = [run_task(data, {}, s, str(HARTFORD)) for s in seeds]

@@ -270,3 +270,21 @@ def test_more_officers_than_bench_cameras_is_refused_naming_how_many_are_missing
                            str(one), "--out", str(tmp_path / "x")], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2 and "1 camera(s) missing" in done.stderr, done.stderr
+
+
+def test_the_taser_scene_and_a_window_cut_from_a_hartford_shift_replay_as_shipped(tmp_path: Path) -> None:
+    taser, window = tmp_path / "taser", tmp_path / "hartford"
+    procs = [start(taser, "--profile", "emulated", "--map", MAP, scenario="taser-partner"),
+             start(window, "--profile", "emulated", "--window", "8", scenario="hartford-patrol-shift")]
+    (_rc1, t), (_rc2, h) = finish(procs[0], taser), finish(procs[1], window)
+    assert t["valid"] and h["valid"], (t["reason"], h["reason"])
+    # the taser on officer 0 starts its own camera at 0 ft and the partner's, still in the car, some 20 ft away
+    assert [b["kind"] for b in t["broadcasts"]] == ["taser"] and t["broadcasts"][0]["holder"] == "officer 0"
+    partner = t["cameras"]["CAM003"]["activations"][0]
+    assert partner["trigger"] == "TSR-00000" and 14.0 < partner["distance_ft"] < 24.0
+    assert t["cameras"]["CAM001"]["activations"][0]["distance_ft"] == 0.0
+    # the Hartford window: incident 8's officers on the bench, the rest of the shift the model's
+    assert h["window"]["incidents"] == [8] and h["window"]["start_s"] > 3000
+    incident = [r for r in rows(window, "incidents.csv") if r["incident"] == "8"]
+    assert sorted(int(r["officer"]) for r in incident) == sorted(c["officer"] for c in h["cameras"].values())
+    assert all(c["activations"][0]["observed_s"] is not None for c in h["cameras"].values())
