@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 
 from bench.description import load_bench
+from bwclab.hil import hil_plan
+from core.config import ConfigError
 from hil.replay import ReplayShift
 from hil.run import plan, replay
 
@@ -107,9 +109,9 @@ def rows(out: Path, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def test_a_traffic_stop_replays_onto_the_bench_and_its_cameras_close_the_loop(tmp_path: Path) -> None:
-    out = tmp_path / "stop"
-    rc, hil = finish(start(out, "--profile", str(PROFILE), "--map", MAP), out)
+def check_clean_stop(out: Path, rc: int, hil: dict[str, Any]) -> None:
+    """The clean traffic stop: valid, as the profile predicts, every attenuation and activation as the emulator's
+    truth says, and the footage deciding what was captured."""
     assert hil["valid"], hil["reason"]
     assert rc == 0 and all(c["consistent_with_model"] for c in hil["cameras"].values()), hil["cameras"]
     # attenuation: every change on the bench, as the simulated distance says
@@ -137,22 +139,45 @@ def test_a_traffic_stop_replays_onto_the_bench_and_its_cameras_close_the_loop(tm
         assert (out / name).stat().st_size > 0, name
 
 
+def check_tail(out: Path, rc: int, hil: dict[str, Any]) -> None:
+    """Unmapped, officer 1 is CAM002 (bench order): the emulator's truth shows it came into range only with a
+    -3.56 dB fade, about 40 ft out where the profile's curve puts 95% of its draws farther: later than the model's
+    interval, and hil.json says so."""
+    assert hil["valid"], hil["reason"]
+    entered = next(r for r in truth(out, "reception") if r["camera"] == "CAM002" and r["in_range"] == 1)
+    fade = entered["rx_dbm"] - (QUICK.emulate.emitters.tx_power_dbm - QUICK.path_loss.bench_loss_db  # type: ignore[union-attr]
+                                - [r for r in truth(out, "attenuation") if r["channel"] == 2
+                                   and r["t_ns"] <= entered["t_ns"]][-1]["db"])
+    assert fade < -3.0  # from the bench's own truth: the draw sits in the tail
+    cam = hil["cameras"]["CAM002"]
+    assert not cam["consistent_with_model"] and first(hil, "CAM002") > cam["activations"][0]["interval_s"][1]
+    assert hil["cameras"]["CAM001"]["consistent_with_model"] and rc == 1
+
+
 def first(hil: dict[str, Any], serial: str) -> float:
     t = hil["cameras"][serial]["activations"][0]["observed_s"]
     return math.inf if t is None else float(t)
 
 
-def test_a_fault_on_one_camera_changes_that_officers_outcome_only_and_is_flagged(tmp_path: Path) -> None:
-    cases = {"clean": None,
-             "late": {"CAM001": {"extra_latency_ms": 1500}},
-             "deaf": {"CAM001": {"sensitivity_offset_db": 60}},
-             "short": {"CAM003": {"buffer_shortfall_s": 2.9}}}
-    procs = {k: start(tmp_path / k, "--profile", str(PROFILE), "--map", MAP, faults=f) for k, f in cases.items()}
-    got = {k: finish(p, tmp_path / k) for k, p in procs.items()}
-    for k, (_rc, hil) in got.items():
-        assert hil["valid"], (k, hil["reason"])
+def test_the_traffic_stop_replays_clean_in_the_tail_and_with_a_fault_on_one_camera(tmp_path: Path) -> None:
+    """Five replays of the traffic stop (each its own bench): clean, unmapped (CAM002's tail draw), and three
+    faults; a fault on one camera changes that officer's outcome only, and is flagged."""
+    cases: dict[str, tuple[dict[str, Any] | None, list[str]]] = {
+        "clean": (None, ["--map", MAP]),
+        "tail": (None, []),
+        "late": ({"CAM001": {"extra_latency_ms": 1500}}, ["--map", MAP]),
+        "deaf": ({"CAM001": {"sensitivity_offset_db": 60}}, ["--map", MAP]),
+        "short": ({"CAM003": {"buffer_shortfall_s": 2.9}}, ["--map", MAP])}
+    got = {"clean": finish(start(tmp_path / "clean", "--profile", str(PROFILE), "--map", MAP), tmp_path / "clean")}
+    # the clean run alone (its edges are timed against the truth to 5 ms), then the other four at once
+    procs = {k: start(tmp_path / k, "--profile", str(PROFILE), *args, faults=f) for k, (f, args) in cases.items()
+             if k != "clean"}
+    got |= {k: finish(p, tmp_path / k) for k, p in procs.items()}
+    check_clean_stop(tmp_path / "clean", *got["clean"])
+    check_tail(tmp_path / "tail", *got["tail"])
+    for k in ("late", "deaf", "short"):
+        assert got[k][1]["valid"], (k, got[k][1]["reason"])
     clean = got["clean"][1]
-    assert got["clean"][0] == 0
     # 1.5 s more latency on the bench = 15 simulated s at speed 10: officer 0 late and outside the interval
     late = got["late"][1]
     assert first(late, "CAM001") >= first(clean, "CAM001") + 14.0
@@ -173,23 +198,6 @@ def test_a_fault_on_one_camera_changes_that_officers_outcome_only_and_is_flagged
     assert by_officer["clean"]["1"]["covered"] == "1"
     assert by_officer["short"]["1"]["covered"] == "0" and by_officer["short"]["1"]["cause"] == "buffer_too_short"
     assert by_officer["short"]["0"]["covered"] == "1"
-
-
-def test_a_camera_in_the_tail_of_its_curve_is_flagged_as_its_truth_says(tmp_path: Path) -> None:
-    """Unmapped, officer 1 is CAM002 (bench order): the emulator's truth shows it came into range only with a
-    -3.56 dB fade, about 40 ft out where the profile's curve puts 95% of its draws farther: later than the model's
-    interval, and hil.json says so."""
-    out = tmp_path / "tail"
-    rc, hil = finish(start(out, "--profile", str(PROFILE)), out)
-    assert hil["valid"], hil["reason"]
-    entered = next(r for r in truth(out, "reception") if r["camera"] == "CAM002" and r["in_range"] == 1)
-    fade = entered["rx_dbm"] - (QUICK.emulate.emitters.tx_power_dbm - QUICK.path_loss.bench_loss_db  # type: ignore[union-attr]
-                                - [r for r in truth(out, "attenuation") if r["channel"] == 2
-                                   and r["t_ns"] <= entered["t_ns"]][-1]["db"])
-    assert fade < -3.0  # from the bench's own truth: the draw sits in the tail
-    cam = hil["cameras"]["CAM002"]
-    assert not cam["consistent_with_model"] and first(hil, "CAM002") > cam["activations"][0]["interval_s"][1]
-    assert hil["cameras"]["CAM001"]["consistent_with_model"] and rc == 1
 
 
 def test_a_blocked_event_loop_marks_the_run_invalid(tmp_path: Path) -> None:
@@ -233,32 +241,23 @@ def test_a_matrix_bench_gives_two_broadcasts_at_two_distances_to_one_camera(tmp_
     assert at[5] == pytest.approx(expected_db(hil, MATRIX, 1, {"light_bar_2"}, mid), abs=0.5)
 
 
-@pytest.mark.parametrize(("args", "names"), [
-    (["--map", "0=CAM009"], "camera CAM009 is not on the bench"),
-    (["--map", "0:CAM001"], "expected OFFICER=SERIAL"),
-    (["--scenario", "taser-partner", "--bench", "nightly/bench.yaml"], "no taser emitter"),
-    (["--window", "7"], "--window 7"),
-    (["--speed", "0"], "--speed"),
-    (["--scenario", "hartford-patrol-shift"], "--window INCIDENT_ID"),
+@pytest.mark.parametrize(("scenario", "bench", "kw", "names"), [
+    ("traffic-stop", "emulated", {"mapping": "0=CAM009"}, "camera CAM009 is not on the bench"),
+    ("traffic-stop", "emulated", {"mapping": "0:CAM001"}, "expected OFFICER=SERIAL"),
+    ("taser-partner", str(ROOT / "fixtures" / "nightly" / "bench.yaml"), {}, "no taser emitter"),
+    ("traffic-stop", "emulated", {"window": 7}, "--window 7"),
+    ("traffic-stop", "emulated", {"speed": 0.0}, "--speed"),
+    ("hartford-patrol-shift", "emulated", {}, "--window INCIDENT_ID"),
 ])
-def test_a_replay_the_bench_cannot_play_is_refused_with_what_is_missing(tmp_path: Path, args: list[str],
-                                                                        names: str) -> None:
-    base = {"--scenario": "traffic-stop", "--bench": "emulated"}
-    it = iter(args)
-    extra: list[str] = []
-    for a in it:
-        if a in base:
-            base[a] = next(it)
-        else:
-            extra += [a, next(it)]
-    bench = base["--bench"]
-    bench = str(ROOT / "fixtures" / bench) if bench.endswith(".yaml") else bench
-    cmd = [sys.executable, "-m", "bwclab", "hil", "run", "--scenario", base["--scenario"], "--bench", bench,
-           "--out", str(tmp_path / "x"), *extra]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2, done.stderr
-    assert names in done.stderr and "Traceback" not in done.stderr
-    assert not (tmp_path / "x" / "bench").exists()  # nothing was started
+def test_a_replay_the_bench_cannot_play_is_refused_with_what_is_missing(tmp_path: Path, scenario: str, bench: str,
+                                                                        kw: dict[str, Any], names: str) -> None:
+    """What `bwclab hil run` checks before anything is started (the CLI turns it into exit 2: the test below)."""
+    args: dict[str, Any] = {"mapping": None, "speed": 10.0, "seed": None, "profile": None, "faults": None,
+                            "window": None, "until": None} | kw
+    with pytest.raises(ConfigError) as err:
+        hil_plan(scenario, bench, tmp_path / "x", **args)
+    assert names in err.value.render()
+    assert not (tmp_path / "x").exists()  # nothing was started, no folder made
 
 
 def test_more_officers_than_bench_cameras_is_refused_naming_how_many_are_missing(tmp_path: Path) -> None:
