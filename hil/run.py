@@ -137,6 +137,7 @@ def replay(p: Plan, on_clock: Callable[[ReplayShift], None] | None = None) -> Ou
     station: Station | None = None
     problems: list[str] = []
     interrupted = ""
+    reached = p.window.end_s
     started = time.monotonic()
     try:
         if p.bench.emulate is not None:
@@ -157,7 +158,8 @@ def replay(p: Plan, on_clock: Callable[[ReplayShift], None] | None = None) -> Ou
             replay_s = time.monotonic() - clock.real_start
             interrupted = f"interrupted (Ctrl-C) at {clock.now:.1f} s of the window {p.window.start_s:.1f}-" \
                           f"{p.window.end_s:.1f} s"
-            res = shift.result(float(clock.now), 0.0)
+            reached = float(clock.now)
+            res = shift.result(reached, 0.0)
         shift.finish()
         clock.close()
         footage = _footage(shift, station, docks, before, p.out, problems)
@@ -173,7 +175,7 @@ def replay(p: Plan, on_clock: Callable[[ReplayShift], None] | None = None) -> Ou
     wall = {"window_s": round(p.window.length_s / p.speed, 4), "replay_s": round(replay_s, 4),
             "overrun_s": round(replay_s - p.window.length_s / p.speed, 4), "warmup_s": warmup_s,
             "until_footage_read_s": round(time.monotonic() - started, 3)}
-    return _judge(p, shift, res, footage, problems, interrupted, wall)
+    return _judge(p, shift, res, footage, problems, interrupted, wall, reached)
 
 
 def _warm_up(p: Plan, station: Station, started: float) -> float:
@@ -215,7 +217,7 @@ def _footage(shift: ReplayShift, station: Station, docks: dict[str, Path | None]
 
 
 def _judge(p: Plan, shift: ReplayShift, res: ShiftResult, footage: dict[str, list[Footage]], problems: list[str],
-           interrupted: str, wall: dict[str, float]) -> Outcome:
+           interrupted: str, wall: dict[str, float], reached: float) -> Outcome:
     clock, w = shift.clock, p.window
     # the footage is the mapped officers' recordings
     for serial, clips in footage.items():
@@ -231,7 +233,7 @@ def _judge(p: Plan, shift: ReplayShift, res: ShiftResult, footage: dict[str, lis
                 continue
             kept.append(as_recording(clip, obs.t_s, obs.cause, obs.emitter_id or "button", clock.sim_time))
         cam.recordings = kept
-    judged = _restrict(res, w)
+    judged = _restrict(res, Window(w.start_s, reached, w.incidents, w.why))  # an interrupted run: up to where it got
     rows = officers_on_scene(judged)
     summary = write_run(judged, [summarize(judged, rows)], p.out, p.seed)
     predictions = _predict(p, shift)
