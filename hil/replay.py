@@ -84,6 +84,8 @@ class Fired:
 
 
 class ReplayShift(Shift):
+    lazy_patrol = False  # every body's course changes are tracked in the window, so every leg is an event
+
     def __init__(self, scenario: Scenario, seed: int, clock: ReplayClock, bench: Bench, port: BenchPort,
                  omap: OfficerMap, window: Window) -> None:
         super().__init__(scenario, seed, env=clock)

@@ -80,6 +80,7 @@ class Airwaves:
         self.reach = {k: v.curve.max_radius_ft + 2.0 * max_speed_ftps * v.broadcast_s for k, v in self.kinds.items()}
         self.cell = max(max(self.reach.values(), default=1.0), 1.0)
         self.grid: dict[tuple[int, int], list[Broadcast]] = {}
+        self.boxes: dict[int, tuple[float, float, float, float]] = {}  # an active broadcast's cells, as a box
 
     def start(self, emitter_body: int, emitter_id: str, kind: str, incident: int | None) -> Broadcast:
         now = float(self.env.now)
@@ -91,6 +92,12 @@ class Airwaves:
         cells = self._cells(cx, cy, self.reach[kind])
         for c in cells:
             self.grid.setdefault(c, []).append(b)
+        box = self._box(cells)
+        self.boxes[b.number] = box
+        for i in self.motion.lazy_in(box):  # a patrol nearby: its course changes are events while this lasts
+            course = self.motion.lazy[i]
+            if course is not None:
+                course.watch(b.end)
         self.env.timeout(k.broadcast_s).callbacks.append(lambda _e: self._expire(b, cells))
         self._solve(b, self._reachable(b, cx, cy, now), now)
         return b
@@ -111,6 +118,21 @@ class Airwaves:
         gap = np.hypot(px - x, py - y) - self.kinds[b.kind].curve.max_radius_ft
         return cams[gap <= speed * (b.end - now)]
 
+    def air_until(self, region: tuple[float, float, float, float]) -> float:
+        """The latest end of a broadcast on the air whose grid cells meet `region` (-inf if none)."""
+        x0, y0, x1, y1 = region
+        until = -math.inf
+        for b in self.active:
+            bx0, by0, bx1, by1 = self.boxes[b.number]
+            if bx0 <= x1 and x0 <= bx1 and by0 <= y1 and y0 <= by1:
+                until = max(until, b.end)
+        return until
+
+    def _box(self, cells: list[tuple[int, int]]) -> tuple[float, float, float, float]:
+        c = self.cell
+        return (min(i for i, _ in cells) * c, min(j for _, j in cells) * c, (max(i for i, _ in cells) + 1) * c,
+                (max(j for _, j in cells) + 1) * c)
+
     def _cells(self, x: float, y: float, r: float) -> list[tuple[int, int]]:
         c = self.cell
         return [(i, j) for i in range(math.floor((x - r) / c), math.floor((x + r) / c) + 1)
@@ -118,6 +140,7 @@ class Airwaves:
 
     def _expire(self, b: Broadcast, cells: list[tuple[int, int]]) -> None:
         self.active.remove(b)
+        del self.boxes[b.number]
         for c in cells:
             lst = self.grid[c]
             lst.remove(b)

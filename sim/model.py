@@ -66,6 +66,8 @@ class ShiftResult:
 
 
 class Shift:
+    lazy_patrol = True  # patrol legs drawn when asked for (officer.py); a replay that tracks every body sets False
+
     def __init__(self, scenario: Scenario, seed: int | None = None, env: simpy.Environment | None = None) -> None:
         """`env`: the clock to run on (default: simulated time as fast as it goes; a hardware-in-the-loop
         replay passes a real-time one)."""
@@ -79,6 +81,7 @@ class Shift:
         n = self.n_officers = sc.fleet.officers
         fixed = [t for t in sc.script.triggers if t.at_ft is not None]
         self.motion = Motion(2 * n + len(fixed))
+        self.motion.clock = self.env
         settings = CameraSettings(sc.camera.buffer_s, sc.camera.audio_in_buffer)
         self.cams = [BodyCamera(f"BWC-{i:05d}", settings) for i in range(n)]
         self.foot = [sc.fleet.foot(i) for i in range(n)]
@@ -130,7 +133,7 @@ class Shift:
             release_camera=lambda now: self.release_camera(i, now),
             log_status=lambda status, start, end: self.record_status(i, status, start, end),
             free=lambda: self.dispatcher.officer_free(holder[0]),
-            compliance=self.compliance[i],
+            compliance=self.compliance[i], lazy=self.lazy_patrol, air_until=self.airwaves.air_until,
         )
         holder.append(Officer(i, beat, sc.patrol, sc.camera.manual, ports))
         return holder[0]

@@ -6,18 +6,44 @@ first comes within a radius of an emitter, both possibly moving. Scalar reads us
 lists (cheap one at a time); numpy arrays, kept in step, serve the vector queries (nearest units,
 the cameras near a broadcast). Each body also keeps the direction it last moved in: its heading
 when it is not facing anything in particular.
+
+A body may be driven lazily (an officer on patrol: `Lazy`): its course changes are worked out only when
+something asks where it is, up to the clock's present, and the grid holds the whole region it keeps to
+(its beat) instead of each segment. Whoever asks gets what an eager model would have had.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+class Clock(Protocol):
+    @property
+    def now(self) -> float: ...
+
+
+class Lazy(Protocol):
+    """A course worked out on demand: `catch_up(t)` makes every course change due by t (never later than the
+    clock's present) happen, quietly: nothing listening is told of a change in the past."""
+
+    def catch_up(self, t: float) -> None: ...
+
+    def watch(self, until: float) -> None:
+        """Something listens near this body until `until`: its course changes up to then are told when they
+        happen."""
+
+
+class _Still:
+    now = 0.0
 
 
 class Motion:
@@ -41,20 +67,75 @@ class Motion:
         self.cell = 2000.0  # the grid that finds the bodies near a point (`near`)
         self._cells: dict[tuple[int, int], set[int]] = {}
         self._in: list[tuple[tuple[int, int], ...]] = [()] * n_bodies
+        self.clock: Clock = _Still()
+        self.quiet = False  # a lazy body catching up: no listener, no segment index
+        self.due = [math.inf] * n_bodies  # a lazy body's next course change; inf for the others
+        self.adue = np.full(n_bodies, np.inf)
+        self.lazy: list[Lazy | None] = [None] * n_bodies
+        self.region: list[Box | None] = [None] * n_bodies
 
+    # --- lazy bodies ---------------------------------------------------------------------
+    def make_lazy(self, i: int, course: Lazy, region: Box) -> None:
+        """Body i keeps to `region` and its course is `course`'s to work out on demand."""
+        self.lazy[i] = course
+        self.region[i] = region
+        self._index_box(i, *region)
+
+    def make_eager(self, i: int) -> None:
+        """Body i's course is set by events again: indexed by its present segment."""
+        self.lazy[i] = None
+        self.region[i] = None
+        self.set_due(i, math.inf)
+        x, y, dt = self.x0[i], self.y0[i], self.t1[i] - self.t0[i]
+        self._index_box(i, x, y, x + self.vx[i] * dt, y + self.vy[i] * dt)
+
+    def set_due(self, i: int, t: float) -> None:
+        self.due[i] = t
+        self.adue[i] = t
+
+    def catch_up(self, i: int) -> None:
+        course = self.lazy[i]
+        if course is not None:
+            course.catch_up(self.clock.now)
+
+    def catch_up_all(self, idx: IntArray) -> None:
+        late = idx[self.adue[idx] <= self.clock.now]
+        for i in late.tolist():
+            if self.due[i] <= self.clock.now:  # a car and its rider catch up together
+                self.catch_up(i)
+
+    def lazy_in(self, box: Box) -> list[int]:
+        """The lazy bodies whose region meets `box`."""
+        x0, y0, x1, y1 = box
+        found = self._in_box(x0, y0, x1, y1)
+        out = []
+        for i in sorted(found):
+            r = self.region[i]
+            if r is not None and r[0] <= x1 and x0 <= r[2] and r[1] <= y1 and y0 <= r[3]:
+                out.append(i)
+        return out
+
+    # --- where bodies are ----------------------------------------------------------------
     def position(self, i: int, t: float) -> tuple[float, float]:
+        if self.due[i] <= self.clock.now:
+            self.catch_up(i)
         t0 = self.t0[i]
         dt = min(max(t, t0), self.t1[i]) - t0
         return self.x0[i] + self.vx[i] * dt, self.y0[i] + self.vy[i] * dt
 
     def positions(self, idx: IntArray, t: float | FloatArray) -> tuple[FloatArray, FloatArray]:
+        self.catch_up_all(idx)
         dt = np.clip(t, self.at0[idx], self.at1[idx]) - self.at0[idx]
         return self.ax0[idx] + self.avx[idx] * dt, self.ay0[idx] + self.avy[idx] * dt
 
     def moving(self, i: int, t: float) -> bool:
+        if self.due[i] <= self.clock.now:
+            self.catch_up(i)
         return self.t0[i] <= t < self.t1[i] and (self.vx[i] != 0.0 or self.vy[i] != 0.0)
 
     def heading(self, i: int) -> tuple[float, float]:
+        if self.due[i] <= self.clock.now:
+            self.catch_up(i)
         return self.hx[i], self.hy[i]
 
     def place(self, i: int, t: float, x: float, y: float) -> None:
@@ -100,12 +181,16 @@ class Motion:
     def _set(self, i: int, t: float, x: float, y: float, vx: float, vy: float, t1: float) -> None:
         self.x0[i], self.y0[i], self.vx[i], self.vy[i], self.t0[i], self.t1[i] = x, y, vx, vy, t, t1
         self.ax0[i], self.ay0[i], self.avx[i], self.avy[i], self.at0[i], self.at1[i] = x, y, vx, vy, t, t1
-        self._index(i, x, y, x + vx * (t1 - t), y + vy * (t1 - t))
+        if self.quiet:
+            return
+        if self.region[i] is None:
+            xb, yb = x + vx * (t1 - t), y + vy * (t1 - t)
+            self._index_box(i, min(x, xb), min(y, yb), max(x, xb), max(y, yb))
         if self.listener is not None:
             self.listener(i, t, x, y)
 
-    def _index(self, i: int, xa: float, ya: float, xb: float, yb: float) -> None:
-        """Register the body in every grid cell its present segment's bounding box touches."""
+    def _index_box(self, i: int, xa: float, ya: float, xb: float, yb: float) -> None:
+        """Register the body in every grid cell a box touches (its present segment's, or its region)."""
         c = self.cell
         i0, i1 = math.floor(min(xa, xb) / c), math.floor(max(xa, xb) / c)
         j0, j1 = math.floor(min(ya, yb) / c), math.floor(max(ya, yb) / c)
@@ -124,11 +209,15 @@ class Motion:
         self._in[i] = cells
 
     def near(self, x: float, y: float, r: float) -> set[int]:
-        """Every body whose present segment passes within about r of (x, y) (a superset: check exactly)."""
+        """Every body whose present segment (a lazy body's region) passes within about r of (x, y) (a superset:
+        check exactly)."""
+        return self._in_box(x - r, y - r, x + r, y + r)
+
+    def _in_box(self, x0: float, y0: float, x1: float, y1: float) -> set[int]:
         c = self.cell
         found: set[int] = set()
-        for p in range(math.floor((x - r) / c), math.floor((x + r) / c) + 1):
-            for q in range(math.floor((y - r) / c), math.floor((y + r) / c) + 1):
+        for p in range(math.floor(x0 / c), math.floor(x1 / c) + 1):
+            for q in range(math.floor(y0 / c), math.floor(y1 / c) + 1):
                 members = self._cells.get((p, q))
                 if members:
                     found |= members
@@ -146,6 +235,7 @@ class Motion:
         out = np.full(n, np.inf)
         if n == 0 or t_to < t_from:
             return out
+        self.catch_up_all(np.append(cams, emitter))
         et1 = self.t1[emitter]
         e1 = np.full(n, min(max(et1, t_from), t_to))
         c1 = np.clip(self.at1[cams], t_from, t_to)
@@ -169,6 +259,8 @@ class Motion:
         return out
 
     def speed(self, i: int, t: float) -> float:
+        if self.due[i] <= self.clock.now:
+            self.catch_up(i)
         return math.hypot(self.vx[i], self.vy[i]) if t < self.t1[i] else 0.0
 
     def entry_time(self, cam: int, emitter: int, t_from: float, t_to: float, radius: float) -> float:

@@ -5,6 +5,11 @@ An officer is connected to what it needs (desmod's connect style), never to the 
 clock and the world's positions, its cruiser (none for an officer on foot), its random streams, and
 the department's callbacks (`Ports`). Patrol legs are timeout callbacks, not a process: a dispatch
 simply makes the next leg stale. Serving a call is a process.
+
+A lazy patrol (`Ports.lazy`) schedules no leg at all: the officer is a `motion.Lazy` body, and its legs are
+drawn, from the same stream in the same order, when something asks where it is. While a broadcast is on the
+air near its beat (`Ports.air_until`), its legs are events again, so that the airwaves hear of each course
+change when it happens. Both give the same shift, draw for draw.
 """
 
 from __future__ import annotations
@@ -19,11 +24,15 @@ import simpy
 from sim.cruiser import Cruiser
 from sim.dists import Draws
 from sim.incident import Incident
-from sim.motion import Motion
+from sim.motion import Box, Motion
 from sim.scenario import ManualSpec, PatrolSpec
 
 FT_PER_MILE = 5280.0
 MPH_TO_FTPS = FT_PER_MILE / 3600.0
+
+
+def _never(_box: Box) -> float:
+    return -math.inf
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,8 @@ class Ports:
     log_status: Callable[[str, float, float], None]  # (status, start, end)
     free: Callable[[], None]  # report free to dispatch
     compliance: float = 0.0  # this officer's own probability of starting the camera by hand on a call
+    lazy: bool = False  # patrol legs drawn on demand, not scheduled (see the module's docstring)
+    air_until: Callable[[Box], float] = _never  # the last end of a broadcast on the air near a region
 
 
 class Officer:
@@ -66,11 +77,20 @@ class Officer:
         self.walk_speed = patrol.walk_speed_ftps
         self.instant = patrol.instant_travel
         self.mover = self.cruiser.body if self.cruiser is not None else self.body
+        self.bodies = (self.body,) if self.cruiser is None else (self.body, self.cruiser.body)
+        self.patrolling = False  # a lazy patrol is under way
+        self._change_at = math.inf  # a lazy patrol's next course change
+        self._watch_until = -math.inf
+        self._armed_at = math.nan
 
     # --- patrol: a chain of timeout callbacks ---------------------------------------------
     def start_patrol(self) -> None:
         self._leg += 1
-        if self.patrol_spec.enabled:
+        if not self.patrol_spec.enabled:
+            return
+        if self.ports.lazy:
+            self._start_lazy(float(self.env.now))
+        else:
             self._patrol_leg(self._leg)
 
     def _later(self, delay: float, fn: Callable[[int], None]) -> None:
@@ -93,6 +113,92 @@ class Officer:
             arrive = motion.move_to(self.body, now, x, y, self.patrol_speed)
         self._later(arrive - env.now + self.patrol_spec.park_s.sample(self.rng), self._patrol_leg)
 
+    # --- patrol, lazily: legs drawn when asked for --------------------------------------
+    def _start_lazy(self, now: float) -> None:
+        m = self.motion
+        x0, y0, x1, y1 = self.beat
+        for b in self.bodies:
+            px, py = m.position(b, now)
+            x0, y0, x1, y1 = min(x0, px), min(y0, py), max(x1, px), max(y1, py)
+        region = (x0, y0, x1, y1)  # the beat, and the way there from where the officer is
+        for b in self.bodies:
+            m.make_lazy(b, self, region)
+        self.patrolling = True
+        self._watch_until, self._armed_at = -math.inf, math.nan
+        self._change_at = self._leg_change(now)  # the first leg starts now: whoever listens is told
+        self._set_due()
+        until = self.ports.air_until(region)
+        if until > now:
+            self.watch(until)
+
+    def _set_due(self) -> None:
+        for b in self.bodies:
+            self.motion.set_due(b, self._change_at)
+
+    def _leg_change(self, at: float) -> float:
+        """The patrol's course changes at `at`: the next leg (or the walk back to the car); returns when the
+        one after falls due, computed as the eager chain's timeouts compute it."""
+        if not self.in_car and self.cruiser is not None:
+            return at + max(self._walk_back(at) - at, 0.0)
+        x0, y0, x1, y1 = self.beat
+        x, y = self.rng.uniform(x0, x1), self.rng.uniform(y0, y1)
+        if self.cruiser is not None:
+            arrive = self.motion.drive(self.cruiser.body, self.body, at, x, y, self.patrol_speed)
+        else:
+            arrive = self.motion.move_to(self.body, at, x, y, self.patrol_speed)
+        return at + max(arrive - at + self.patrol_spec.park_s.sample(self.rng), 0.0)
+
+    def catch_up(self, t: float) -> None:
+        """Every leg due by t, drawn now; quietly, unless a broadcast nearby was listening then."""
+        if not self.patrolling or self._change_at > t:
+            return
+        m = self.motion
+        for b in self.bodies:
+            m.set_due(b, math.inf)  # no asking again while the legs are worked out
+        try:
+            while self._change_at <= t:
+                at = self._change_at
+                m.quiet = at > self._watch_until
+                self._change_at = self._leg_change(at)
+        finally:
+            m.quiet = False
+        self._set_due()
+
+    def watch(self, until: float) -> None:
+        """A broadcast near the beat lasts until `until`: the legs until then are events again."""
+        if not self.patrolling:
+            return
+        self.catch_up(float(self.env.now))
+        self._watch_until = max(self._watch_until, until)
+        self._arm()
+
+    def _arm(self) -> None:
+        t = self._change_at
+        if t <= self._watch_until and t != self._armed_at:
+            self._armed_at = t
+            token = self._leg
+            self.env.timeout(max(t - float(self.env.now), 0.0)).callbacks.append(lambda _e: self._watched(token, t))
+
+    def _watched(self, token: int, t: float) -> None:
+        if token != self._leg or not self.patrolling:
+            return
+        if self._change_at == t:  # not yet caught up: the change happens now, and is heard
+            for b in self.bodies:
+                self.motion.set_due(b, math.inf)
+            self._change_at = self._leg_change(t)
+            self._set_due()
+        self._arm()
+
+    def _stop_lazy(self) -> None:
+        """A call or a duty: the legs so far, then the motion is the events' again."""
+        if not self.patrolling:
+            return
+        self.catch_up(float(self.env.now))
+        self.patrolling = False
+        self._change_at = math.inf
+        for b in self.bodies:
+            self.motion.make_eager(b)
+
     def _walk_back(self, now: float) -> float:
         assert self.cruiser is not None
         cx, cy = self.motion.position(self.cruiser.body, now)
@@ -102,6 +208,7 @@ class Officer:
 
     # --- a call ---------------------------------------------------------------------------
     def assign(self, inc: Incident) -> None:
+        self._stop_lazy()
         self.assignment = inc
         self._leg += 1  # the pending patrol leg is stale
         self.env.process(self.serve(inc))
@@ -203,6 +310,7 @@ class Officer:
     def duty(self, on: bool) -> None:
         """Away from calls (a report, a break): parked where it is; back on patrol after."""
         if on:
+            self._stop_lazy()
             self._leg += 1
             self.set_status("duty")
         else:

@@ -1,5 +1,5 @@
-"""kill -9 of `bwclab rig certify`, and of the emulated bench under it, at three moments each (latency,
-coverage, buffer), then `--resume`: no trial lost or duplicated, no process left behind, the resumed
+"""kill -9 of `bwclab rig certify`, and of the emulated bench under it, at three moments in one run (latency,
+coverage, buffer), each followed by `--resume`: no trial lost or duplicated, no process left behind, the resumed
 buffer checks read only their own session's clips (their sha256 against the truth log), and the verdict
 is a clean run's."""
 
@@ -137,9 +137,9 @@ def check_clips_are_their_sessions_own(out: Path) -> None:
         store.close()
 
 
-def start(out: Path, bench: Path, spec: Path) -> subprocess.Popen[bytes]:
+def start(out: Path, bench: Path, spec: Path, *extra: str) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "bwclab", "rig", "certify", "--bench", str(bench), "--requirements", str(spec),
-           "--out", str(out)]
+           "--out", str(out), *extra]
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -150,36 +150,56 @@ def test_a_clean_run_of_the_crash_spec_passes_everything(tmp_path: Path) -> None
     assert verdicts(tmp_path / "run") == {(r["id"], c): "pass" for r in SPEC["requirements"] for c in CAMERAS}
 
 
-@pytest.mark.parametrize("victim", ["certify", "emulator"])
-@pytest.mark.parametrize("moment", list(MOMENTS))
-def test_kill_9_then_resume_loses_nothing_leaves_nothing_and_ends_as_a_clean_run(
-        tmp_path: Path, moment: str, victim: str) -> None:
-    bench, spec = inputs(tmp_path)
-    out = tmp_path / "run"
-    proc = start(out, bench, spec)
+def newest_session(out: Path) -> int:
+    return max(int(p.name.split("-")[1]) for p in (out / "bench").glob("session-*"))
+
+
+def kill_at(out: Path, proc: subprocess.Popen[bytes], moment: str, victim: str) -> None:
+    """Wait for the run to reach `moment`, kill -9 the victim, and check what the kill left: the run ended
+    (exit 3 and an incomplete certificate naming the lost bench, when the emulator died), nothing alive."""
     deadline = time.monotonic() + 180
     while not MOMENTS[moment](out / "trials.sqlite"):
         assert proc.poll() is None and time.monotonic() < deadline, f"never reached {moment}"
         time.sleep(0.05)
     tree = children(proc.pid)
-    emulator = json.loads((out / "bench" / "session-1" / "resources.json").read_text())["pid"]
-    assert emulator in tree and len(tree) >= 2  # the emulator and its clip renderer
+    session = newest_session(out)
+    emulator = json.loads((out / "bench" / f"session-{session}" / "resources.json").read_text())["pid"]
+    assert emulator in tree and len(tree) >= 2, (moment, tree)  # the emulator and its clip renderer
+    cert_file = out / "measurements.json"
+    written = cert_file.stat().st_mtime_ns if cert_file.exists() else 0
     if victim == "certify":
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     else:
         os.kill(emulator, signal.SIGKILL)
-        assert proc.wait(timeout=120) == 3  # the bench was lost: not a camera's failure
-        cert = json.loads((out / "measurements.json").read_text())
-        assert cert["verdict"] == "incomplete" and "bench was lost" in cert["reason"]
+        assert proc.wait(timeout=120) == 3, moment  # the bench was lost: not a camera's failure
+        assert cert_file.stat().st_mtime_ns > written, moment  # this session's own certificate
+        cert = json.loads(cert_file.read_text())
+        assert cert["verdict"] == "incomplete" and "bench was lost" in cert["reason"], moment
         assert cert["unjudged"] and cert["resume"].endswith("--resume")
         assert "fail" not in {r["verdict"] for r in cert["results"]}
-    assert wait_gone(tree) == set(), "processes outlived the run"
-    before = ok_rows(out / "trials.sqlite")
-    rc, output = certify(out, bench, spec, "--resume")
-    assert rc == 0, output
-    after = ok_rows(out / "trials.sqlite")
-    assert after[: len(before)] == before  # nothing rewritten
+    assert wait_gone(tree) == set(), f"processes outlived the run killed at {moment}"
+
+
+@pytest.mark.parametrize("victim", ["certify", "emulator"])
+def test_kill_9_at_each_moment_then_resume_loses_nothing_leaves_nothing_and_ends_as_a_clean_run(
+        tmp_path: Path, victim: str) -> None:
+    """One run, killed three times (during latency, coverage and buffer), each time resumed: the resumed
+    session goes on from what the last one committed."""
+    bench, spec = inputs(tmp_path)
+    out = tmp_path / "run"
+    proc = start(out, bench, spec)
+    for moment in MOMENTS:
+        kill_at(out, proc, moment, victim)
+        before = ok_rows(out / "trials.sqlite")
+        proc = start(out, bench, spec, "--resume")
+        deadline = time.monotonic() + 60
+        while len(ok_rows(out / "trials.sqlite")) <= len(before):  # the resumed session is under way
+            assert proc.poll() is None and time.monotonic() < deadline, f"the resume after {moment} did not go on"
+            time.sleep(0.05)
+        assert ok_rows(out / "trials.sqlite")[: len(before)] == before  # nothing rewritten
+    assert proc.wait(timeout=400) == 0
+    assert newest_session(out) == 4
     check_no_trial_lost_or_duplicated(out)
     check_clips_are_their_sessions_own(out)
     assert verdicts(out) == {(r["id"], c): "pass" for r in SPEC["requirements"] for c in CAMERAS}

@@ -1,11 +1,12 @@
 """Nightly regression on the emulated bench, as a CI job would run it: `bwclab nightly` in its own process,
 the emulator in another, the history in a real SQLite file.
 
-Five clean nights with firmware 1.0.0 (three, then two, started together: benches recording into one
-SQLite file at once), then a sixth where CAM002 is flashed with 1.1.0 and answers 120 ms later (still inside the 1-s
-spec), then a seventh where CAM002 hears 3 dB better. The first must flag LAT drift on CAM002 only, the
-second COV drift; the clean nights, compared with each other, flag nothing; junit.xml has a spec case and a
-drift case per requirement and camera; trends.html marks the regressions where they happened.
+Three clean nights with firmware 1.0.0 (started together: three benches recording into one SQLite file at
+once), then a fourth where CAM002 is flashed with 1.1.0 and answers 120 ms later (still inside the 1-s spec), then
+a fifth where CAM002 hears 3 dB better, each against the clean nights before it (`last:3`). The fourth must flag
+LAT drift on CAM002 only, the fifth COV drift; the clean nights, compared with each other, flag nothing;
+junit.xml has a spec case and a drift case per requirement and camera; trends.html marks the regressions where
+they happened.
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ from tests.integration.harness import ROOT
 
 BENCH = ROOT / "fixtures" / "nightly" / "bench.yaml"
 SPEC = ROOT / "fixtures" / "nightly" / "spec.yaml"
+BASELINE = "last:3"  # the three clean nights (the nightly default, last:5, needs two more nights of suite time)
+CLEAN = 3
+# the nights are one module fixture: under xdist (`--dist loadgroup`) its tests go to one worker, so they are run once
+pytestmark = pytest.mark.xdist_group("nightly")
 
 
 def nightly(out_root: Path, history: str, *extra: str) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "bwclab", "nightly", "--bench", str(BENCH), "--requirements", str(SPEC),
-           "--history", history, "--out-root", str(out_root), "--baseline", "last:5", *extra]
+           "--history", history, "--out-root", str(out_root), "--baseline", BASELINE, *extra]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
 
 
@@ -53,22 +58,21 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("nightly")
     db = str(tmp / "history.sqlite")
     root = tmp / "nights"
-    clean = [finish(p) for p in [nightly(root, db) for _ in range(3)]]  # three benches at once, then two:
-    clean += [finish(p) for p in [nightly(root, db) for _ in range(2)]]  # enough to race, not to starve the suite
+    clean = [finish(p) for p in [nightly(root, db) for _ in range(CLEAN)]]  # three benches at once: enough to race
     (tmp / "flash.yaml").write_text("CAM002: {firmware: 1.1.0, extra_latency_ms: 120}\n")
-    sixth = finish(nightly(root, db, "--faults", str(tmp / "flash.yaml")))
+    flashed = finish(nightly(root, db, "--faults", str(tmp / "flash.yaml")))
     (tmp / "hear.yaml").write_text("CAM002: {firmware: 1.1.0, sensitivity_offset_db: -3}\n")
-    seventh = finish(nightly(root, db, "--faults", str(tmp / "hear.yaml")))
-    return {"db": db, "root": root, "clean": clean, "sixth": sixth, "seventh": seventh}
+    hears_better = finish(nightly(root, db, "--faults", str(tmp / "hear.yaml")))
+    return {"db": db, "root": root, "clean": clean, "flashed": flashed, "hears_better": hears_better}
 
 
-def test_five_clean_nights_record_into_one_sqlite_file_at_once_and_pass(nights: dict[str, Any]) -> None:
+def test_three_clean_nights_record_into_one_sqlite_file_at_once_and_pass(nights: dict[str, Any]) -> None:
     for rc, out in nights["clean"]:
         assert rc == 0, out[-2000:]
     with History(nights["db"]) as h:
         runs = h.runs()
-    assert len(runs) == 7 and len({r.run_id for r in runs}) == 7  # nothing lost, nothing duplicated
-    for r in runs[:5]:
+    assert len(runs) == CLEAN + 2 and len({r.run_id for r in runs}) == CLEAN + 2  # nothing lost, nothing duplicated
+    for r in runs[:CLEAN]:
         assert {c.firmware for c in r.cameras} == {"1.0.0"} and r.verdict == "pass"
         assert {(x.requirement, x.camera) for x in r.results} == {
             (q, c) for q in ("LAT-LIGHTBAR", "COV-R95") for c in ("CAM001", "CAM002")}
@@ -78,19 +82,19 @@ def test_five_clean_nights_record_into_one_sqlite_file_at_once_and_pass(nights: 
 
 def test_clean_nights_compared_with_each_other_flag_nothing(nights: dict[str, Any]) -> None:
     with History(nights["db"]) as h:
-        runs = h.runs()[:5]
+        runs = h.runs()[:CLEAN]
     flagged = []
     for i, run in enumerate(runs):
         others = runs[:i] + runs[i + 1:]
         flagged += [(run.id, d.requirement, d.camera, d.verdict) for d in compare(run, others)
                     if d.verdict in ("regressed", "better")]
-    # 5 nights x 4 tests, each night held to a 5% chance of any false alarm (Holm): at most one night may alarm
+    # 3 nights x 4 tests, each night held to a 5% chance of any false alarm (Holm): at most one night may alarm
     assert len({f[0] for f in flagged}) <= 1, flagged
 
 
 def test_a_flashed_firmware_120_ms_slower_still_passes_and_flags_latency_drift_on_that_camera_only(
         nights: dict[str, Any]) -> None:
-    rc, out = nights["sixth"]
+    rc, out = nights["flashed"]
     assert rc == 1, out[-2000:]  # a regression, although every requirement passes
     night = night_of(out)
     cert = json.loads((night / "run" / "measurements.json").read_text())
@@ -110,7 +114,7 @@ def test_a_flashed_firmware_120_ms_slower_still_passes_and_flags_latency_drift_o
 
 
 def test_a_camera_that_hears_3_db_better_flags_coverage_drift(nights: dict[str, Any]) -> None:
-    rc, out = nights["seventh"]
+    rc, out = nights["hears_better"]
     night = night_of(out)
     drift = {(d["requirement"], d["camera"]): d for d in json.loads((night / "drift.json").read_text())["drift"]}
     cov = drift[("COV-R95", "CAM002")]
@@ -135,18 +139,18 @@ def test_the_trend_page_shows_each_regression_where_it_happened(nights: dict[str
     for data in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page):
         img = mpimg.imread(io.BytesIO(base64.b64decode(data)), format="png")  # every plot decodes: it will show
         assert img.shape[0] > 150 and img.shape[1] > 400 and img.std() > 0.01
-    assert page.count("<tr class='regressed'>") == 0  # last night (the 7th) regressed nothing: it heard better
+    assert page.count("<tr class='regressed'>") == 0  # the last night (the 5th) regressed nothing: it heard better
     with History(nights["db"]) as h:
         runs = h.runs()
-    sixth = runs[5]
+    flashed = runs[CLEAN]
     from bwclab.nightly import drifts_by_run
 
     with History(nights["db"]) as h:
-        by_run = drifts_by_run(h, runs, "last:5")
+        by_run = drifts_by_run(h, runs, BASELINE)
     flagged = {(r.id, d.requirement, d.camera) for r in runs for d in by_run.get(r.run_id, [])
                if d.verdict == "regressed"}
-    assert (sixth.id, "LAT-LIGHTBAR", "CAM002") in flagged
-    assert all(run_id == sixth.id for run_id, _, _ in flagged), flagged
+    assert (flashed.id, "LAT-LIGHTBAR", "CAM002") in flagged
+    assert all(run_id == flashed.id for run_id, _, _ in flagged), flagged
 
 
 def test_an_unreachable_instrument_is_the_bench_failing_exit_3_and_a_bench_health_entry(tmp_path: Path) -> None:
@@ -185,7 +189,7 @@ def test_an_unreachable_instrument_is_the_bench_failing_exit_3_and_a_bench_healt
     assert all(c.find("failure") is None for c in cases(night).values())
 
 
-def test_the_seven_nights_read_the_same_from_postgresql(nights: dict[str, Any], new_postgres_db: Any) -> None:
+def test_the_five_nights_read_the_same_from_postgresql(nights: dict[str, Any], new_postgres_db: Any) -> None:
     """The nights imported into a real PostgreSQL: the same runs, the same drift verdicts, the same page."""
     from bwclab.nightly import drifts_by_run
 
@@ -193,11 +197,11 @@ def test_the_seven_nights_read_the_same_from_postgresql(nights: dict[str, Any], 
     folders = sorted(p / "run" for p in nights["root"].iterdir() if (p / "run" / "measurements.json").exists())
     r = subprocess.run([sys.executable, "-m", "bwclab", "history", "import", *map(str, folders), "--history", url],
                        capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert r.returncode == 0 and r.stdout.count("recorded") == 7, r.stdout + r.stderr
+    assert r.returncode == 0 and r.stdout.count("recorded") == CLEAN + 2, r.stdout + r.stderr
 
     def verdicts(h: History) -> dict[tuple[str, str, str], str]:
         runs = h.runs()
-        by_run = drifts_by_run(h, runs, "last:5")
+        by_run = drifts_by_run(h, runs, BASELINE)
         return {(run.run_id, d.requirement, d.camera): d.verdict for run in runs for d in by_run.get(run.run_id, [])}
 
     with History(nights["db"]) as lite, History(url) as pg:

@@ -1,0 +1,60 @@
+"""A lazy patrol (legs drawn when asked for) gives the shift an eager one gives (a SimPy event per leg), draw for
+draw: every incident, activation, reception, status span, view and broadcast, on shifts where patrolling officers
+hear broadcasts and are sent to calls mid-leg."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.model import Shift, ShiftResult
+from sim.officer import Officer
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+class EagerShift(Shift):
+    lazy_patrol = False
+
+
+def everything(r: ShiftResult) -> list[Any]:
+    incidents = [{f.name: getattr(i, f.name) for f in dataclasses.fields(i) if f.name not in ("spec", "ended")}
+                 for i in r.incidents]
+    broadcasts = [(b.number, b.emitter_body, b.kind, b.start, b.end, b.incident, sorted(b.done)) for b in r.broadcasts]
+    views = sorted((k, sorted(v.body.items()), sorted(v.dash.items())) for k, v in r.views.items())
+    return [incidents, r.activations, r.receptions, sorted(r.statuses, key=lambda s: (s.officer, s.start_s)),
+            views, broadcasts, sorted(r.undiscovered), r.waits_s, sorted(r.asleep_spans.items()), r.busy_s]
+
+
+DENSE = ["area.width_mi=1", "area.height_mi=1", "signal.detection.r50_ft=300"]  # patrols within earshot of scenes
+
+
+@pytest.mark.parametrize(("scenario", "variant", "seed", "sets"), [
+    ("hartford-patrol-shift", None, 1, DENSE), ("hartford-patrol-shift", "all-triggers", 2, DENSE),
+    ("west-hartford-shift", None, 3, DENSE), ("hartford-patrol-shift", None, 4, [])])
+def test_a_lazy_patrol_gives_the_eager_patrols_shift(scenario: str, variant: str | None, seed: int,
+                                                     sets: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    sc = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml", sets, variant=variant)
+    heard_changes = []
+    watched = Officer._watched
+
+    def counted(self: Officer, token: int, t: float) -> None:
+        before = self._change_at
+        watched(self, token, t)
+        heard_changes.append(self._change_at != before)
+
+    monkeypatch.setattr(Officer, "_watched", counted)
+    lazy = Shift(sc, seed).run()
+    monkeypatch.undo()
+    eager = EagerShift(sc, seed).run()
+    assert any(heard_changes)  # legs that changed course while a broadcast nearby listened
+    assert lazy.events < eager.events  # the patrol legs are no events of their own
+    patrolling = {s.officer for s in eager.statuses if s.status == "patrol"}
+    heard_on_patrol = [x for x in eager.receptions if x.incident is None or x.officer not in
+                       eager.incidents[x.incident].assigned]
+    assert patrolling and (heard_on_patrol or not sets)  # patrolling officers hearing broadcasts, to get right
+    assert everything(lazy) == everything(eager)
