@@ -5,9 +5,6 @@ decides whether each critical moment was captured."""
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +14,8 @@ import numpy as np
 
 from camera.bodycam import Recording
 from rig.clip import ClipReading, read_clip
+from rig.dock import take_clip, wait_for_sidecars
 from rig.interfaces import ConsoleLink, DriverError
-from rig.procedures.base import CLIP_ID
 from rig.procedures.buffer import SOUND_RMS
 
 
@@ -56,23 +53,9 @@ def collect(serial: str, dock: Path, before: set[str], out: Path, expect: int,
             timeout_s: float = 30.0) -> list[Footage]:
     """Wait for `expect` new clips (sidecars, written last) in the dock, copy them into `out/clips/SERIAL/` and
     read them."""
-    deadline = time.monotonic() + timeout_s
-    new: list[Path] = []
-    while time.monotonic() < deadline:
-        new = sorted(p for p in dock.glob("*.json") if p.name not in before)
-        if len(new) >= expect:
-            break
-        time.sleep(0.1)
-    target = out / "clips" / serial
-    target.mkdir(parents=True, exist_ok=True)
     found = []
-    for sidecar in new:
-        if not CLIP_ID.match(sidecar.stem):
-            raise DriverError(f"camera {serial}: clip name {sidecar.stem[:80]!r} is not a plain name; refused")
-        mp4 = target / f"{sidecar.stem}.mp4"
-        with contextlib.suppress(FileNotFoundError):
-            shutil.copy2(sidecar.with_suffix(".mp4"), mp4)
-        shutil.copy2(sidecar, target / sidecar.name)
+    for sidecar in wait_for_sidecars(dock, before, expect, timeout_s):
+        mp4 = take_clip(serial, sidecar, out / "clips" / serial, sidecar.stem, missing_ok=True)
         reading = read_clip(mp4) if mp4.exists() else ClipReading(playable=False, error=f"{mp4.name}: missing")
         times = np.array([t for c, t in zip(reading.counters, reading.times_ns, strict=True) if c >= 0 and t > 0])
         rms = [r for c, r in zip(reading.counters, reading.audio_rms, strict=False) if c >= 0]

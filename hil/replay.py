@@ -90,7 +90,6 @@ class ReplayShift(Shift):
                  omap: OfficerMap, window: Window) -> None:
         super().__init__(scenario, seed, env=clock)
         self.clock, self.bench, self.port, self.omap, self.window = clock, bench, port, omap, window
-        self.mapped = {o: s for o, s in omap.cameras.items()}
         self.body_of = {s: o for o, s in omap.cameras.items()}  # an officer's camera rides on its body (= index)
         self.indicator = {bench.cameras[s].indicator: s for s in omap.cameras.values()}
         self.stamps: list[Stamp] = []
@@ -124,7 +123,7 @@ class ReplayShift(Shift):
     def _window_opens(self) -> Generator[simpy.Event, Any, None]:
         yield self.clock.timeout(self.window.start_s)
         self.tracks.snapshot(self.motion, list(range(self.motion.n)))
-        for o in self.mapped:
+        for o in self.omap.cameras:
             self.state_at_start[o] = str(self.cams[o].state)
         for serial in self.bench.cameras:
             if serial not in self.body_of:  # a bench camera that stands for nobody hears nothing
@@ -199,7 +198,7 @@ class ReplayShift(Shift):
         if b.incident is not None and b.incident in self.window.incidents:
             return True
         now = float(self.clock.now)
-        for o in self.mapped:
+        for o in self.omap.cameras:
             d = math.dist(self.motion.position(o, now), self.motion.position(b.emitter_body, now))
             closing = (self.motion.speed(o, now) + self.motion.speed(b.emitter_body, now)) * (b.end - b.start)
             if d - closing <= self.far_ft:
@@ -208,25 +207,25 @@ class ReplayShift(Shift):
 
     # --- the model camera of a mapped officer is not consulted ---------------------------------
     def deliver(self, b: Broadcast, camera: int, t_entry: float, dist: float) -> None:
-        if self.live and camera in self.mapped:
+        if self.live and camera in self.omap.cameras:
             self.predicted.setdefault(camera, []).append((b.number, float(self.clock.now)))
             return
         super().deliver(b, camera, t_entry, dist)
 
     def manual_start(self, officer: int, incident: int) -> None:
-        if not (self.live and officer in self.mapped):
+        if not (self.live and officer in self.omap.cameras):
             super().manual_start(officer, incident)
             return
         now = float(self.clock.now)
         self.presses.setdefault(officer, []).append(now)
-        button = self.bench.cameras[self.mapped[officer]].button
+        button = self.bench.cameras[self.omap.cameras[officer]].button
         if button is None:
-            self.skipped.append(f"officer {officer}'s manual start at {now:.1f} s: camera {self.mapped[officer]} "
+            self.skipped.append(f"officer {officer}'s manual start at {now:.1f} s: camera {self.omap.cameras[officer]} "
                                 "has no button wired; the model's press stands")
             super().manual_start(officer, incident)
             return
         t = self._drive(button, True)
-        self._stamp("press", t, {"camera": self.mapped[officer]})
+        self._stamp("press", t, {"camera": self.omap.cameras[officer]})
         self._release_later(button)
 
     # --- what the bench said -------------------------------------------------------------------
@@ -238,6 +237,14 @@ class ReplayShift(Shift):
                 continue
             self.feedback_lag_ms.append((self.clock.now - self.clock.sim_time(item.t_ns)) * 1e3 * self.clock.factor)
             self._edge(serial, item)
+
+    def rising(self, serial: str) -> list[Observed]:
+        """A bench camera's rising indicator edges in the replay."""
+        return [o for o in self.observed if o.serial == serial and o.rising]
+
+    def starts(self, serial: str) -> list[Observed]:
+        """Its activations: the rising edges the simulation took as a start (a cause found)."""
+        return [o for o in self.rising(serial) if o.cause]
 
     def _edge(self, serial: str, item: HostEvent) -> None:
         """An indicator edge, at the simulated time of its stamp (the clock computes a few ms ahead: `now` may be

@@ -198,7 +198,7 @@ def _footage(shift: ReplayShift, station: Station, docks: dict[str, Path | None]
     """End the mapped cameras' recordings and read their clips; each in-window activation gets its clip."""
     found: dict[str, list[Footage]] = {}
     for serial in shift.omap.cameras.values():
-        starts = [o for o in shift.observed if o.serial == serial and o.rising]
+        starts = shift.rising(serial)
         dock = docks[serial]
         if not starts:
             found[serial] = []
@@ -219,13 +219,13 @@ def _footage(shift: ReplayShift, station: Station, docks: dict[str, Path | None]
 def _judge(p: Plan, shift: ReplayShift, res: ShiftResult, footage: dict[str, list[Footage]], problems: list[str],
            interrupted: str, wall: dict[str, float], reached: float) -> Outcome:
     clock, w = shift.clock, p.window
+    started = {serial: shift.starts(serial) for serial in p.omap.cameras.values()}
     # the footage is the mapped officers' recordings
     for serial, clips in footage.items():
         o = p.omap.officer_of(serial)
         cam = res.body_cams[o]
         kept = [r for r in cam.recordings if r.activated_at < w.start_s]
-        starts = [x for x in shift.observed if x.serial == serial and x.rising and x.cause]
-        for obs in starts:
+        for obs in started[serial]:
             clip = next((f for f in clips if f.first_ns is not None and f.last_ns is not None
                          and f.first_ns <= obs.host_ns + int(5e8) and obs.host_ns <= f.last_ns), None)
             if clip is None:
@@ -250,7 +250,7 @@ def _judge(p: Plan, shift: ReplayShift, res: ShiftResult, footage: dict[str, lis
     cameras: dict[str, Any] = {}
     for o, serial in p.omap.cameras.items():
         pred = predictions[o]
-        starts = [x for x in shift.observed if x.serial == serial and x.rising and x.cause]
+        starts = started[serial]
         first = starts[0].t_s if starts else math.inf
         acts = []
         for k, x in enumerate(starts):

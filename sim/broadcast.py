@@ -55,10 +55,16 @@ class Airwaves:
     def __init__(self, env: simpy.Environment, motion: Motion, cameras: np.ndarray, kinds: Mapping[str, Kind],
                  ble: DiscoveryModel, streams: Streams, deliver: Deliver, max_speed_ftps: float,
                  measured_latency: Mapping[TriggerKind, MeasuredLatency] | None = None,
-                 wired: np.ndarray | None = None) -> None:
+                 wired: np.ndarray | None = None, teleports: bool = False) -> None:
         """`wired`: the bodies whose camera is wired to their own emitter (a cruiser's dash camera to its light
         bar) and does not also listen to it; every other camera hears its own body's emitter (an officer's
-        taser or holster) at 0 ft."""
+        taser or holster) at 0 ft.
+
+        A patrol near a broadcast (`air_until`, and the lazy bodies watched when one starts) is one whose region
+        meets the square of the kind's reach around the emitter: no body outside it, moving no faster than
+        `max_speed_ftps`, can come within the largest radius before the broadcast ends, so no course change of
+        its can matter. `teleports` (instant travel: a body may jump) widens it to the broadcast's grid cells,
+        the cells a course change is looked up in."""
         self.env, self.motion, self.kinds, self.ble = env, motion, dict(kinds), ble
         self.cameras = np.asarray(cameras, dtype=np.int64)  # the bodies that carry a camera
         self.is_camera = np.zeros(motion.n, dtype=bool)
@@ -80,7 +86,8 @@ class Airwaves:
         self.reach = {k: v.curve.max_radius_ft + 2.0 * max_speed_ftps * v.broadcast_s for k, v in self.kinds.items()}
         self.cell = max(max(self.reach.values(), default=1.0), 1.0)
         self.grid: dict[tuple[int, int], list[Broadcast]] = {}
-        self.boxes: dict[int, tuple[float, float, float, float]] = {}  # an active broadcast's cells, as a box
+        self.teleports = teleports
+        self.boxes: dict[int, tuple[float, float, float, float]] = {}  # where an active broadcast can matter
 
     def start(self, emitter_body: int, emitter_id: str, kind: str, incident: int | None) -> Broadcast:
         now = float(self.env.now)
@@ -92,7 +99,8 @@ class Airwaves:
         cells = self._cells(cx, cy, self.reach[kind])
         for c in cells:
             self.grid.setdefault(c, []).append(b)
-        box = self._box(cells)
+        r = self.reach[kind]
+        box = self._box(cells) if self.teleports else (cx - r, cy - r, cx + r, cy + r)
         self.boxes[b.number] = box
         for i in self.motion.lazy_in(box):  # a patrol nearby: its course changes are events while this lasts
             course = self.motion.lazy[i]
@@ -119,7 +127,7 @@ class Airwaves:
         return cams[gap <= speed * (b.end - now)]
 
     def air_until(self, region: tuple[float, float, float, float]) -> float:
-        """The latest end of a broadcast on the air whose grid cells meet `region` (-inf if none)."""
+        """The latest end of a broadcast on the air that can matter in `region` (its box meets it; -inf if none)."""
         x0, y0, x1, y1 = region
         until = -math.inf
         for b in self.active:

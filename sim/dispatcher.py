@@ -17,6 +17,8 @@ from sim.dists import Dist, Draws
 from sim.incident import Incident
 from sim.motion import Motion
 
+DIRECT_BELOW = 512  # up to this many units, the nearest are found among all of them (cheaper than the grid)
+
 
 class Unit(Protocol):
     index: int
@@ -69,6 +71,8 @@ class Dispatcher:
         grid in rings until no farther ring can hold a nearer unit."""
         n, m, now = len(self.free), self.motion, float(self.env.now)
         free = self.free
+        if n <= DIRECT_BELOW:  # a small force: every free unit, at once
+            return self._nearest(np.flatnonzero(free), x, y, k, now)
         r = m.cell
         while True:
             near = [i for i in m.near(x, y, r) if i < n and free[i]]
@@ -80,10 +84,13 @@ class Dispatcher:
         else:  # the k-th nearest found lies within d; any unit within d has a segment within d: look that far
             d = sorted(math.hypot(*_minus(m.position(i, now), (x, y))) for i in near)[k - 1]
             near = [i for i in m.near(x, y, d + 1.0) if i < n and free[i]]
-        if not near:
+        return self._nearest(np.asarray(sorted(near), dtype=np.int64), x, y, k, now)
+
+    def _nearest(self, idx: np.ndarray, x: float, y: float, k: int, now: float) -> list[int]:
+        """The k of these units (in increasing order) nearest (x, y), nearest first, ties by index."""
+        if len(idx) == 0:
             return []
-        idx = np.asarray(sorted(near), dtype=np.int64)
-        px, py = m.positions(idx, now)
+        px, py = self.motion.positions(idx, now)
         d2 = (px - x) ** 2 + (py - y) ** 2
         if k < len(idx):
             part = np.argpartition(d2, k - 1)[:k]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
-import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,13 +13,13 @@ from typing import Any, TypeVar
 
 from bench.description import Bench
 from core.triggers import TriggerKind
+from rig.dock import CLIP_ID, new_sidecars, take_clip
 from rig.interfaces import BenchLost, ConsoleLink, DriverError
 from rig.measurements import NoData
 from rig.station import Station
 from rig.trials import Row, StepResult, TrialStore, answered_steps
 
 TRIAL_ERRORS = (DriverError, OSError, TimeoutError)
-CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 T = TypeVar("T")
 
 
@@ -270,25 +268,15 @@ class Context:
             if clip_id is not None:
                 found = [dock / f"{clip_id}.json"] if (dock / f"{clip_id}.json").exists() else []
             else:
-                found = sorted(dock / n for n in {p.name for p in dock.glob("*.json")} - before)
+                found = new_sidecars(dock, before)
             if len(found) > 1:
                 raise DriverError(f"camera {serial_no}: {len(found)} new clips in {dock}, expected one")
             if found:
-                return self._take(serial_no, found[0])
+                clip = found[0].stem
+                mp4 = take_clip(serial_no, found[0], self.out / "clips" / serial_no, f"s{self.store.session}-{clip}")
+                return Clip(mp4, clip, hashlib.sha256(mp4.read_bytes()).hexdigest())
             time.sleep(0.1)
         raise TimeoutError(f"camera {serial_no}: no clip in {dock} within {timeout_s:.0f} s")
-
-    def _take(self, serial_no: str, sidecar: Path) -> Clip:
-        clip_id = sidecar.stem
-        if not CLIP_ID.match(clip_id):
-            raise DriverError(f"camera {serial_no}: clip name {clip_id[:80]!r} is not a plain name; refused")
-        target = self.out / "clips" / serial_no
-        target.mkdir(parents=True, exist_ok=True)
-        name = f"s{self.store.session}-{clip_id}"
-        mp4 = target / f"{name}.mp4"
-        shutil.copy2(sidecar.with_suffix(".mp4"), mp4)
-        shutil.copy2(sidecar, target / f"{name}.json")
-        return Clip(mp4, clip_id, hashlib.sha256(mp4.read_bytes()).hexdigest())
 
 
 def _stop(con: ConsoleLink) -> str | None:

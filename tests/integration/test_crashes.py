@@ -1,7 +1,7 @@
 """kill -9 of `bwclab rig certify`, and of the emulated bench under it, at three moments in one run (latency,
 coverage, buffer), each followed by `--resume`: no trial lost or duplicated, no process left behind, the resumed
 buffer checks read only their own session's clips (their sha256 against the truth log), and the verdict
-is a clean run's."""
+is a clean run's: every requirement passes on every camera (so no separate clean run of the spec)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import yaml
 
 from rig.procedures.buffer import BufferRow
 from rig.trials import TrialStore, camera_rows
-from tests.integration.certify_helpers import certify, verdicts
+from tests.integration.certify_helpers import verdicts
 from tests.integration.harness import ROOT
 
 CAMERAS = ("CAM001", "CAM002", "CAM003")
@@ -141,13 +141,6 @@ def start(out: Path, bench: Path, spec: Path, *extra: str) -> subprocess.Popen[b
     cmd = [sys.executable, "-m", "bwclab", "rig", "certify", "--bench", str(bench), "--requirements", str(spec),
            "--out", str(out), *extra]
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def test_a_clean_run_of_the_crash_spec_passes_everything(tmp_path: Path) -> None:
-    bench, spec = inputs(tmp_path)
-    rc, output = certify(tmp_path / "run", bench, spec)
-    assert rc == 0, output
-    assert verdicts(tmp_path / "run") == {(r["id"], c): "pass" for r in SPEC["requirements"] for c in CAMERAS}
 
 
 def newest_session(out: Path) -> int:

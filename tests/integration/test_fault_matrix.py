@@ -1,5 +1,6 @@
-"""Each emulator fault, on one camera, fails the requirement that should catch it; the two clean
-cameras beside it pass every requirement of the same run (repeated clean runs, fourteen times)."""
+"""Each of fourteen emulator faults, on one camera, fails the requirement that should catch it and nothing else;
+the clean camera beside it passes every requirement of the same run (eleven runs: two faults that one requirement
+catches share a run, on two cameras)."""
 
 from __future__ import annotations
 
@@ -13,46 +14,47 @@ import yaml
 from tests.integration.certify_helpers import certify, fast_bench, spec, verdicts
 
 FAULTY = "CAM002"
+CLEAN = "CAM003"  # clean in every run
 # a deaf camera cannot be judged by a check whose control trigger it ignores: error, never pass
 UNSURE = {"ignore_signals": ["ALLOW-LIST", "SLEEP"]}
-MATRIX: list[tuple[str, Any, list[str]]] = [
-    ("extra_latency_ms", 1500, ["LAT-LIGHTBAR"]),
-    ("latency_jitter_ms", 4000, ["LAT-LIGHTBAR"]),
-    ("sensitivity_offset_db", 12, ["COV-30FT"]),
-    ("buffer_shortfall_s", 0.5, ["BUF-LENGTH"]),
-    ("drop_frames", 3, ["BUF-FRAMES"]),
-    ("duplicate_frames", 3, ["BUF-FRAMES"]),
-    ("timecode_jump_ms", 500, ["BUF-FRAMES"]),
-    ("audio_in_buffer", True, ["BUF-AUDIO"]),
-    ("ignore_signals", True, ["LAT-LIGHTBAR", "GROUP"]),
-    ("accept_any_emitter", True, ["ALLOW-LIST"]),
-    ("corrupt_on_power_loss", True, ["POWER-CUT"]),
-    ("console_noise", 3000, ["CONSOLE"]),
-    ("console_disconnect_after_s", 3, ["CONSOLE"]),
-    ("clock_drift_ppm", 2000, ["CLOCK"]),
+# (faults by camera, the requirements they fail): two faults caught by the same requirement share a run, one on
+# CAM001 and one on CAM002, so each is also the other's neighbour; CAM003 is clean in every run
+MATRIX: list[tuple[dict[str, tuple[str, Any]], list[str]]] = [
+    ({"CAM001": ("extra_latency_ms", 1500), FAULTY: ("latency_jitter_ms", 4000)}, ["LAT-LIGHTBAR"]),
+    ({FAULTY: ("sensitivity_offset_db", 12)}, ["COV-30FT"]),
+    ({FAULTY: ("buffer_shortfall_s", 0.5)}, ["BUF-LENGTH"]),
+    ({"CAM001": ("drop_frames", 3), FAULTY: ("duplicate_frames", 3)}, ["BUF-FRAMES"]),
+    ({FAULTY: ("timecode_jump_ms", 500)}, ["BUF-FRAMES"]),
+    ({FAULTY: ("audio_in_buffer", True)}, ["BUF-AUDIO"]),
+    ({FAULTY: ("ignore_signals", True)}, ["LAT-LIGHTBAR", "GROUP"]),
+    ({FAULTY: ("accept_any_emitter", True)}, ["ALLOW-LIST"]),
+    ({FAULTY: ("corrupt_on_power_loss", True)}, ["POWER-CUT"]),
+    ({"CAM001": ("console_noise", 3000), FAULTY: ("console_disconnect_after_s", 3)}, ["CONSOLE"]),
+    ({FAULTY: ("clock_drift_ppm", 2000)}, ["CLOCK"]),
 ]
 # the other requirements each run also checks, so a fault cannot fail the wrong one unnoticed
 COMPANIONS = {"BUF-LENGTH": ["BUF-FRAMES", "BUF-AUDIO", "BUF-HASH", "BUF-METADATA"],
               "BUF-FRAMES": ["BUF-LENGTH", "BUF-HASH"], "BUF-AUDIO": ["BUF-LENGTH", "BUF-FRAMES"]}
 
 
-@pytest.mark.parametrize(("fault", "value", "catches"), MATRIX, ids=[m[0] for m in MATRIX])
-def test_fault_fails_its_requirement_and_nothing_else(tmp_path: Path, fault: str, value: Any,
+@pytest.mark.parametrize(("faults", "catches"), MATRIX, ids=["+".join(f for f, _ in m[0].values()) for m in MATRIX])
+def test_fault_fails_its_requirement_and_nothing_else(tmp_path: Path, faults: dict[str, tuple[str, Any]],
                                                       catches: list[str]) -> None:
-    unsure = UNSURE.get(fault, [])
-    ids = catches + unsure + [c for r in catches for c in COMPANIONS.get(r, [])]
-    faults = tmp_path / "faults.yaml"
-    faults.write_text(yaml.safe_dump({FAULTY: {fault: value}}))
+    unsure = {r for fault, _ in faults.values() for r in UNSURE.get(fault, [])}
+    ids = catches + sorted(unsure) + [c for r in catches for c in COMPANIONS.get(r, [])]
+    path = tmp_path / "faults.yaml"
+    path.write_text(yaml.safe_dump({cam: {fault: value} for cam, (fault, value) in faults.items()}))
     overrides = {"LAT-LIGHTBAR": {"trials": 6}}
     rc, output = certify(tmp_path / "run", fast_bench(tmp_path), spec(tmp_path, ids, **overrides),
-                         "--faults", str(faults))
+                         "--faults", str(path))
     assert rc == 1 and (tmp_path / "run" / "measurements.json").exists(), output
     got = verdicts(tmp_path / "run")
     for req in ids:
-        want = "fail" if req in catches else "error" if req in unsure else "pass"
-        assert got[(req, FAULTY)] == want, (req, got, output)
-        for clean in ("CAM001", "CAM003"):
-            assert got[(req, clean)] == "pass", (req, clean, got, output)
+        for cam in ("CAM001", FAULTY, CLEAN):
+            fault = faults[cam][0] if cam in faults else None
+            want = "pass" if fault is None else "fail" if req in catches else \
+                "error" if req in UNSURE.get(fault, []) else "pass"
+            assert got[(req, cam)] == want, (req, cam, fault, got, output)
 
 
 def test_a_camera_that_loses_its_console_costs_the_others_no_trial(tmp_path: Path) -> None:
