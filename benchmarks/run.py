@@ -4,8 +4,8 @@ Figures: the Hartford shift's wall time (median of 5) and events per second; the
 cost per SimPy event as a ratio to a bare SimPy loop of timeouts (same number of events,
 medians of 5 each); the metro day's wall time and peak memory (its own process); wall time
 against officer count; a 200-shift sweep on 2 local workers against serial.
-Targets (issue 2): Hartford < 1 s; cost per event <= 3x bare SimPy; metro day < 60 s and
-< 2 GB; sweep speed-up >= 1.7x on 2 workers. Results go to results/benchmarks/sim.json.
+Targets: Hartford < 1 s (issue 2); cost per event < 10x bare SimPy and metro day < 20 s and < 2 GB
+(issue 12); sweep speed-up >= 1.7x on 2 workers (issue 2). Results go to results/benchmarks/sim.json.
 """
 
 from __future__ import annotations

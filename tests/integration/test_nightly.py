@@ -28,7 +28,8 @@ BENCH = ROOT / "fixtures" / "nightly" / "bench.yaml"
 SPEC = ROOT / "fixtures" / "nightly" / "spec.yaml"
 BASELINE = "last:3"  # the three clean nights (the nightly default, last:5, needs two more nights of suite time)
 CLEAN = 3
-# the nights are one module fixture: under xdist (`--dist loadgroup`) its tests go to one worker, so they are run once
+# the nights are one session fixture (a module one is set up again whenever another module's test runs between two
+# of these), and under xdist (`--dist loadgroup`) these tests go to one worker: the nights are run once
 pytestmark = pytest.mark.xdist_group("nightly")
 
 
@@ -53,7 +54,7 @@ def cases(night: Path) -> dict[str, ET.Element]:
     return {c.get("name", ""): c for c in root.iter("testcase")}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("nightly")
     db = str(tmp / "history.sqlite")
