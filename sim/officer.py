@@ -182,11 +182,7 @@ class Officer:
     def _watched(self, token: int, t: float) -> None:
         if token != self._leg or not self.patrolling:
             return
-        if self._change_at == t:  # not yet caught up: the change happens now, and is heard
-            for b in self.bodies:
-                self.motion.set_due(b, math.inf)
-            self._change_at = self._leg_change(t)
-            self._set_due()
+        self.catch_up(t)  # the change due at t (t <= the watch's end: heard), unless something caught it up already
         self._arm()
 
     def _stop_lazy(self) -> None:
