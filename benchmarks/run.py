@@ -1,8 +1,8 @@
 """Simulator benchmarks, measured side by side in one run on this machine (`tox -e perf`).
 
-Figures: the Hartford shift's wall time (median of 5) and events per second; the model's
+Figures: the Hartford shift's wall time (median of 21) and events per second; the model's
 cost per SimPy event as a ratio to a bare SimPy loop of timeouts (same number of events,
-medians of 5 each); the metro day's wall time and peak memory (its own process); wall time
+medians of 21 each); the metro day's wall time and peak memory (its own process); wall time
 against officer count; a 200-shift sweep on 2 local workers against serial.
 Targets: Hartford < 1 s (issue 2); cost per event < 10x bare SimPy and metro day < 20 s and < 2 GB
 (issue 12); sweep speed-up >= 1.7x on 2 workers (issue 2). Results go to results/benchmarks/sim.json.
@@ -52,7 +52,7 @@ def bare_simpy(events: int, procs: int = 37) -> float:
     return time.perf_counter() - t0
 
 
-def hartford(reps: int = 5) -> dict[str, Any]:
+def hartford(reps: int = 21) -> dict[str, Any]:
     sc = load_scenario(HARTFORD)
     model, bare, events = [], [], 0
     for _ in range(reps):  # interleaved, so both see the same machine state

@@ -103,8 +103,18 @@ def sim_shift(
         return
     t0 = time.perf_counter()
     run_seed = sc.seed if seed is None else seed
-    with progress_bar(f"shift: {sc.name}, {reps} replications") as tick:
-        first, summaries = run_reps(sc, run_seed, reps, workers, tick)
+    done = [0.0]
+    try:
+        with progress_bar(f"shift: {sc.name}, {reps} replications") as tick:
+            def count(frac: float) -> None:
+                done[0] = frac
+                tick(frac)
+
+            first, summaries = run_reps(sc, run_seed, reps, workers, count)
+    except KeyboardInterrupt:
+        console.print(f"interrupted after {round(done[0] * reps)} of {reps} replications: nothing written to {out} "
+                      "(figures from part of the replications are not the run asked for)")
+        raise typer.Exit(130) from None
     summary = write_run(first, summaries, out, run_seed, plots=plots, wall_s=time.perf_counter() - t0)
     show_summary(summary, out)
 

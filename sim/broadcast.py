@@ -67,8 +67,9 @@ class Airwaves:
         the cells a course change is looked up in."""
         self.env, self.motion, self.kinds, self.ble = env, motion, dict(kinds), ble
         self.cameras = np.asarray(cameras, dtype=np.int64)  # the bodies that carry a camera
-        self.is_camera = np.zeros(motion.n, dtype=bool)
-        self.is_camera[self.cameras] = True
+        is_camera = np.zeros(motion.n, dtype=bool)
+        is_camera[self.cameras] = True
+        self.is_camera: list[bool] = is_camera.tolist()  # read one body at a time: a list is cheaper
         self.wired = np.zeros(motion.n, dtype=bool)
         if wired is not None:
             self.wired[np.asarray(wired, dtype=np.int64)] = True
@@ -102,10 +103,8 @@ class Airwaves:
         r = self.reach[kind]
         box = self._box(cells) if self.teleports else (cx - r, cy - r, cx + r, cy + r)
         self.boxes[b.number] = box
-        for i in self.motion.lazy_in(box):  # a patrol nearby: its course changes are events while this lasts
-            course = self.motion.lazy[i]
-            if course is not None:
-                course.watch(b.end)
+        for course in self.motion.lazy_courses_in(box):  # a patrol nearby: its course changes are events while
+            course.watch(b.end)  # this lasts
         self.env.timeout(k.broadcast_s).callbacks.append(lambda _e: self._expire(b, cells))
         self._solve(b, self._reachable(b, cx, cy, now), now)
         return b
@@ -116,7 +115,8 @@ class Airwaves:
         m = self.motion
         left = b.end - now
         reach = self.kinds[b.kind].curve.max_radius_ft + (self.max_speed + m.speed(b.emitter_body, now)) * left
-        near = sorted(c for c in m.near(x, y, reach) if c < len(self.is_camera) and self.is_camera[c])
+        is_camera = self.is_camera
+        near = sorted(c for c in m.near(x, y, reach) if is_camera[c])
         cams = np.asarray(near, dtype=np.int64)
         if len(cams) == 0:
             return cams
@@ -162,7 +162,7 @@ class Airwaves:
         for b in self.active:
             if body == b.emitter_body:
                 self._solve(b, self._reachable(b, x, y, now), now)
-        if body >= len(self.is_camera) or not self.is_camera[body]:
+        if not self.is_camera[body]:
             return
         near = self.grid.get((math.floor(x / self.cell), math.floor(y / self.cell)))
         if near:

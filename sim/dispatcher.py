@@ -73,7 +73,7 @@ class Dispatcher:
         free = self.free
         if n <= DIRECT_BELOW:  # a small force: every free unit, at once
             return self._nearest(np.flatnonzero(free), x, y, k, now)
-        r = m.cell
+        r = m.cell / 2
         while True:
             near = [i for i in m.near(x, y, r) if i < n and free[i]]
             if len(near) >= k or r > 4 * m.cell * max(1, math.isqrt(n)):
@@ -82,7 +82,16 @@ class Dispatcher:
         if len(near) < k:  # fewer free units in reach than asked for: all of them
             near = [int(i) for i in np.flatnonzero(free)]
         else:  # the k-th nearest found lies within d; any unit within d has a segment within d: look that far
-            d = sorted(math.hypot(*_minus(m.position(i, now), (x, y))) for i in near)[k - 1]
+            d2: list[tuple[float, int]] = []
+            dist: list[float] = []
+            for i in near:
+                px, py = m.position(i, now)
+                dx, dy = px - x, py - y
+                d2.append((dx * dx + dy * dy, i))
+                dist.append(math.hypot(dx, dy))
+            d = sorted(dist)[k - 1]
+            if d + 1.0 <= r:  # that far is inside what was searched: the nearest are among these
+                return [i for _, i in sorted(d2)[:k]]
             near = [i for i in m.near(x, y, d + 1.0) if i < n and free[i]]
         return self._nearest(np.asarray(sorted(near), dtype=np.int64), x, y, k, now)
 
@@ -151,6 +160,3 @@ class Dispatcher:
         if inc in self.queue:
             self.queue.remove(inc)
 
-
-def _minus(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
-    return a[0] - b[0], a[1] - b[1]

@@ -26,7 +26,7 @@ from sim.incident import Incident, Scene
 from sim.motion import Motion
 from sim.officer import FT_PER_MILE, Officer, Ports, around
 from sim.records import ActivationRow, Reception, StatusSpan, View
-from sim.scenario import Scenario, ScriptTrigger
+from sim.scenario import PatrolSpec, Scenario, ScriptTrigger
 from sim.streams import KeyedRandom, Stream, Streams
 from sim.view import in_view, turned
 
@@ -102,7 +102,7 @@ class Shift:
         cameras = np.array([*range(n), *(n + i for i in range(n) if self.dash[i] is not None)], dtype=np.int64)
         self.airwaves = Airwaves(
             self.env, self.motion, cameras, {k: Kind(self._curve(k), sig.broadcast_for(k)) for k in EMITTER_PREFIX},
-            sig.ble.model(), self.streams, self.deliver, sc.patrol.emergency_speed_mph * FT_PER_MILE / 3600,
+            sig.ble.model(), self.streams, self.deliver, _fastest_ftps(sc.patrol),
             sig.measured_latency, wired=np.arange(n, 2 * n), teleports=sc.patrol.instant_travel)
         self.cruisers = [None if self.foot[i] else Cruiser(i, n + i, self.dash[i], self.light_bar) for i in range(n)]
         self.dispatcher = Dispatcher(self.env, self.motion, n, sc.dispatch.processing_s,
@@ -449,6 +449,13 @@ class Shift:
                 hx, hy = self.motion.heading(c)
                 dash[o] = in_view(cx, cy, hx, hy, sx, sy, self.scenario.dash.fov_deg)
         return View(body, dash)
+
+
+def _fastest_ftps(patrol: PatrolSpec) -> float:
+    """The fastest any body moves (before the detour factor slows a car): what bounds how far a camera or an
+    emitter can go while a broadcast lasts."""
+    mph = max(patrol.speed_mph, patrol.emergency_speed_mph, patrol.foot_speed_mph) * FT_PER_MILE / 3600
+    return max(mph, patrol.walk_speed_ftps, patrol.run_speed_ftps)
 
 
 def _weighted(weights: dict[int, float], u: float) -> int:

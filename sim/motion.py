@@ -66,7 +66,7 @@ class Motion:
         self.listener: Callable[[int, float, float, float], None] | None = None
         self.cell = 2000.0  # the grid that finds the bodies near a point (`near`)
         self._cells: dict[tuple[int, int], set[int]] = {}
-        self._in: list[tuple[tuple[int, int], ...]] = [()] * n_bodies
+        self._span: list[tuple[int, int, int, int] | None] = [None] * n_bodies  # the cells a body is in: i0 j0 i1 j1
         self.clock: Clock = _Still()
         self.quiet = False  # a lazy body catching up: no listener, no segment index
         self.due = [math.inf] * n_bodies  # a lazy body's next course change; inf for the others
@@ -113,6 +113,18 @@ class Motion:
             r = self.region[i]
             if r is not None and r[0] <= x1 and x0 <= r[2] and r[1] <= y1 and y0 <= r[3]:
                 out.append(i)
+        return out
+
+    def lazy_courses_in(self, box: Box) -> list[Lazy]:
+        """The courses of the lazy bodies whose region meets `box`, each once (a car and its rider share one), in
+        the order of their first body."""
+        out: list[Lazy] = []
+        seen: set[int] = set()
+        for i in self.lazy_in(box):
+            course = self.lazy[i]
+            if course is not None and id(course) not in seen:
+                seen.add(id(course))
+                out.append(course)
         return out
 
     # --- where bodies are ----------------------------------------------------------------
@@ -178,6 +190,10 @@ class Motion:
         if d > 0:
             self.hx[i], self.hy[i] = (x - px) / d, (y - py) / d
 
+    def place_segment(self, i: int, t: float, x: float, y: float, vx: float, vy: float, t1: float) -> None:
+        """Body i's present segment, set outright (a lazy course's last leg): told and indexed as any other."""
+        self._set(i, t, x, y, vx, vy, t1)
+
     def _set(self, i: int, t: float, x: float, y: float, vx: float, vy: float, t1: float) -> None:
         self.x0[i], self.y0[i], self.vx[i], self.vy[i], self.t0[i], self.t1[i] = x, y, vx, vy, t, t1
         self.ax0[i], self.ay0[i], self.avx[i], self.avy[i], self.at0[i], self.at1[i] = x, y, vx, vy, t, t1
@@ -192,21 +208,28 @@ class Motion:
     def _index_box(self, i: int, xa: float, ya: float, xb: float, yb: float) -> None:
         """Register the body in every grid cell a box touches (its present segment's, or its region)."""
         c = self.cell
-        i0, i1 = math.floor(min(xa, xb) / c), math.floor(max(xa, xb) / c)
-        j0, j1 = math.floor(min(ya, yb) / c), math.floor(max(ya, yb) / c)
-        cells = ((i0, j0),) if i0 == i1 and j0 == j1 else tuple(
-            (p, q) for p in range(i0, i1 + 1) for q in range(j0, j1 + 1))
-        old = self._in[i]
-        if old == cells:
+        if xa > xb:
+            xa, xb = xb, xa
+        if ya > yb:
+            ya, yb = yb, ya
+        span = (math.floor(xa / c), math.floor(ya / c), math.floor(xb / c), math.floor(yb / c))
+        old = self._span[i]
+        if old == span:
             return
-        for k in old:
-            members = self._cells[k]
-            members.discard(i)
-            if not members:
-                del self._cells[k]
-        for k in cells:
-            self._cells.setdefault(k, set()).add(i)
-        self._in[i] = cells
+        grid = self._cells
+        if old is not None:
+            for k in _cells_of(old):
+                left = grid[k]
+                left.discard(i)
+                if not left:
+                    del grid[k]
+        for k in _cells_of(span):
+            members = grid.get(k)
+            if members is None:
+                grid[k] = {i}
+            else:
+                members.add(i)
+        self._span[i] = span
 
     def near(self, x: float, y: float, r: float) -> set[int]:
         """Every body whose present segment (a lazy body's region) passes within about r of (x, y) (a superset:
@@ -295,6 +318,13 @@ class Motion:
                 if tau <= end - start:
                     return start + max(tau, 0.0)
         return math.inf
+
+
+def _cells_of(span: tuple[int, int, int, int]) -> list[tuple[int, int]]:
+    i0, j0, i1, j1 = span
+    if i0 == i1 and j0 == j1:
+        return [(i0, j0)]
+    return [(p, q) for p in range(i0, i1 + 1) for q in range(j0, j1 + 1)]
 
 
 def _first_inside(

@@ -156,13 +156,45 @@ class Officer:
         for b in self.bodies:
             m.set_due(b, math.inf)  # no asking again while the legs are worked out
         try:
+            while self._change_at <= t and self._change_at <= self._watch_until:  # heard: one by one
+                self._change_at = self._leg_change(self._change_at)
+            m.quiet = True
             while self._change_at <= t:
-                at = self._change_at
-                m.quiet = at > self._watch_until
-                self._change_at = self._leg_change(at)
+                if self.in_car or self.cruiser is None:
+                    self._change_at = self._quiet_legs(t)
+                else:  # the walk back to the car (or bodies that jump)
+                    self._change_at = self._leg_change(self._change_at)
         finally:
             m.quiet = False
         self._set_due()
+
+    def _quiet_legs(self, t: float) -> float:
+        """The legs due by t that nothing heard, worked out in plain floats with `_leg_change`'s arithmetic and
+        draws, step for step; only the last is written to the motion (each overwrites the one before). Returns
+        when the next falls due."""
+        m, i = self.motion, self.mover
+        x0, y0, vx, vy, t0, t1, hx, hy = m.x0[i], m.y0[i], m.vx[i], m.vy[i], m.t0[i], m.t1[i], m.hx[i], m.hy[i]
+        bx0, by0, bx1, by1 = self.beat
+        rng, speed, park = self.rng, self.patrol_speed, self.patrol_spec.park_s
+        at = self._change_at
+        if math.isinf(speed) or self.instant:
+            return self._leg_change(at)
+        while at <= t:
+            x, y = rng.uniform(bx0, bx1), rng.uniform(by0, by1)
+            dt = min(max(at, t0), t1) - t0
+            px, py = x0 + vx * dt, y0 + vy * dt
+            dist = math.hypot(x - px, y - py)
+            if dist == 0.0:
+                x0, y0, vx, vy, t0, t1 = x, y, 0.0, 0.0, at, at
+            else:
+                hx, hy = (x - px) / dist, (y - py) / dist
+                dur = dist / speed
+                x0, y0, vx, vy, t0, t1 = px, py, (x - px) / dur, (y - py) / dur, at, at + dur
+            at = at + max(t1 - at + park.sample(rng), 0.0)
+        for b in self.bodies:
+            m.hx[b], m.hy[b] = hx, hy
+            m.place_segment(b, t0, x0, y0, vx, vy, t1)
+        return at
 
     def watch(self, until: float) -> None:
         """A broadcast near the beat lasts until `until`: the legs until then are events again."""

@@ -57,8 +57,13 @@ def run_reps(scenario: Scenario, seed: int, reps: int, workers: int = 1,
     return first, summaries
 
 
-def mean_ci(values: list[Any]) -> dict[str, float | int | None]:
-    """Mean and two-sided 95% t interval over the replications that have a value (None where fewer than 2)."""
+SHARES = frozenset({*RATES, "officer_time_coverage", "utilisation"})  # figures that are shares: in [0, 1]
+
+
+def mean_ci(values: list[Any], low: float | None = None, high: float | None = None) -> dict[str, float | int | None]:
+    """Mean and two-sided 95% t interval over the replications that have a value (None where fewer than 2),
+    cut to the figure's own range [low, high] where it has one: a share's interval from a few replications can
+    reach past 0 or 1, values it cannot take."""
     x = np.asarray([v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))],
                    dtype=float)
     if len(x) == 0:
@@ -67,7 +72,12 @@ def mean_ci(values: list[Any]) -> dict[str, float | int | None]:
     if len(x) < 2:
         return {"mean": round(m, 6), "ci_low": None, "ci_high": None, "n": 1}
     half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return {"mean": round(m, 6), "ci_low": round(m - half, 6), "ci_high": round(m + half, 6), "n": len(x)}
+    lo, hi = m - half, m + half
+    if low is not None:
+        lo = max(lo, low)
+    if high is not None:
+        hi = min(hi, high)
+    return {"mean": round(m, 6), "ci_low": round(lo, 6), "ci_high": round(hi, 6), "n": len(x)}
 
 
 def _at(summary: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -81,8 +91,8 @@ def _at(summary: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 def aggregate(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     """Every headline figure, missed cause, dispatch figure, call type and severity, with its 95% CI."""
-    def over(*path: str) -> dict[str, float | int | None]:
-        return mean_ci([_at(s, path) for s in summaries])
+    def over(*path: str) -> dict[str, float | int | None]:  # every figure is at least 0; a share at most 1
+        return mean_ci([_at(s, path) for s in summaries], 0.0, 1.0 if path[-1] in SHARES else None)
 
     types = sorted({t for s in summaries for t in s["by_call_type"]})
     return {
@@ -97,4 +107,4 @@ def aggregate(summaries: list[dict[str, Any]]) -> dict[str, Any]:
 def paired(a: list[dict[str, Any]], b: list[dict[str, Any]], key: str) -> dict[str, float | int | None]:
     """B minus A, replication by replication (common random numbers), with its 95% CI."""
     diffs = [None if x[key] is None or y[key] is None else y[key] - x[key] for x, y in zip(a, b, strict=True)]
-    return mean_ci(diffs)
+    return mean_ci(diffs, -1.0, 1.0) if key in SHARES else mean_ci(diffs)

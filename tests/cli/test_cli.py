@@ -185,3 +185,20 @@ def test_an_old_profile_is_refused_with_exit_2(tmp_path):
     old.write_text("device: {serial: X}\nlatency_s: [0.4]\nbuffer_s: 2.94\n")
     r = bwclab("sim", "shift", "--scenario", "hartford-patrol-shift", "--profile", old, "--out", tmp_path / "o")
     assert r.returncode == 2 and "format: missing" in r.stderr and "Traceback" not in r.stderr + r.stdout
+
+
+def test_ctrl_c_during_replications_says_what_was_dropped_and_writes_nothing(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    env = {**os.environ, "COLUMNS": "200"}
+    p = subprocess.Popen([sys.executable, "-m", "bwclab", "sim", "shift", "--scenario", HARTFORD, "--reps", "2000",
+                          "--out", out], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # the shell may ignore it
+    time.sleep(10)  # well into the replications (2,000 take minutes), even on a loaded machine
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "interrupted after" in err and "of 2000 replications" in err and "nothing written" in err, err
+    assert not out.exists()

@@ -58,3 +58,29 @@ def test_a_lazy_patrol_gives_the_eager_patrols_shift(scenario: str, variant: str
                        eager.incidents[x.incident].assigned]
     assert patrolling and (heard_on_patrol or not sets)  # patrolling officers hearing broadcasts, to get right
     assert everything(lazy) == everything(eager)
+
+
+@pytest.mark.parametrize("sets", [
+    [], ["patrol.speed_mph=60", "patrol.emergency_speed_mph=30"], ["patrol.run_speed_ftps=90"],
+    ["patrol.foot_speed_mph=80", "fleet.on_foot_share=0.5"]])
+def test_no_body_moves_faster_than_the_airwaves_bound(sets: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watch box, and the cameras a broadcast looks at, assume no body outruns `Airwaves.max_speed`: a
+    scenario whose patrol, foot or running speed tops its emergency speed must not break that."""
+    import math
+
+    from sim.motion import Motion
+
+    sc = load_scenario(ROOT / "scenarios" / "hartford-patrol-shift.yaml", ["calls.per_hour=20", *sets],
+                       variant="all-triggers")
+    speeds: list[float] = []
+    put = Motion._set
+
+    def noted(self: Motion, i: int, t: float, x: float, y: float, vx: float, vy: float, t1: float) -> None:
+        speeds.append(math.hypot(vx, vy))
+        put(self, i, t, x, y, vx, vy, t1)
+
+    monkeypatch.setattr(Motion, "_set", noted)
+    shift = Shift(sc, 1)
+    shift.run()
+    assert speeds and max(speeds) > 0
+    assert max(speeds) <= shift.airwaves.max_speed, (max(speeds), shift.airwaves.max_speed)
