@@ -162,7 +162,7 @@ class Officer:
             while self._change_at <= t:
                 if self.in_car or self.cruiser is None:
                     self._change_at = self._quiet_legs(t)
-                else:  # the walk back to the car (or bodies that jump)
+                else:  # the walk back to the car
                     self._change_at = self._leg_change(self._change_at)
         finally:
             m.quiet = False
@@ -177,8 +177,6 @@ class Officer:
         bx0, by0, bx1, by1 = self.beat
         rng, speed, park = self.rng, self.patrol_speed, self.patrol_spec.park_s
         at = self._change_at
-        if math.isinf(speed) or self.instant:
-            return self._leg_change(at)
         while at <= t:
             x, y = rng.uniform(bx0, bx1), rng.uniform(by0, by1)
             dt = min(max(at, t0), t1) - t0

@@ -60,6 +60,14 @@ def run_reps(scenario: Scenario, seed: int, reps: int, workers: int = 1,
 SHARES = frozenset({*RATES, "officer_time_coverage", "utilisation"})  # figures that are shares: in [0, 1]
 
 
+def figure_range(name: str, difference: bool = False) -> tuple[float | None, float | None]:
+    """What a figure can be: a share in [0, 1], anything else (a count, a time, a size) 0 and up; a difference
+    of two shares in [-1, 1], of anything else unbounded."""
+    if difference:
+        return (-1.0, 1.0) if name in SHARES else (None, None)
+    return 0.0, 1.0 if name in SHARES else None
+
+
 def mean_ci(values: list[Any], low: float | None = None, high: float | None = None) -> dict[str, float | int | None]:
     """Mean and two-sided 95% t interval over the replications that have a value (None where fewer than 2),
     cut to the figure's own range [low, high] where it has one: a share's interval from a few replications can
@@ -91,8 +99,8 @@ def _at(summary: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 def aggregate(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     """Every headline figure, missed cause, dispatch figure, call type and severity, with its 95% CI."""
-    def over(*path: str) -> dict[str, float | int | None]:  # every figure is at least 0; a share at most 1
-        return mean_ci([_at(s, path) for s in summaries], 0.0, 1.0 if path[-1] in SHARES else None)
+    def over(*path: str) -> dict[str, float | int | None]:
+        return mean_ci([_at(s, path) for s in summaries], *figure_range(path[-1]))
 
     types = sorted({t for s in summaries for t in s["by_call_type"]})
     return {
@@ -107,4 +115,4 @@ def aggregate(summaries: list[dict[str, Any]]) -> dict[str, Any]:
 def paired(a: list[dict[str, Any]], b: list[dict[str, Any]], key: str) -> dict[str, float | int | None]:
     """B minus A, replication by replication (common random numbers), with its 95% CI."""
     diffs = [None if x[key] is None or y[key] is None else y[key] - x[key] for x, y in zip(a, b, strict=True)]
-    return mean_ci(diffs, -1.0, 1.0) if key in SHARES else mean_ci(diffs)
+    return mean_ci(diffs, *figure_range(key, difference=True))

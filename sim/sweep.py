@@ -16,7 +16,7 @@ from typing import Any
 from core.config import ConfigError, apply_overrides, validate
 from sim.metrics import CAUSES, officers_on_scene, summarize
 from sim.model import run_shift
-from sim.replicate import SHARES, mean_ci, rep_seeds
+from sim.replicate import figure_range, mean_ci, rep_seeds
 from sim.runfolder import write_csv
 from sim.scenario import Scenario, scenario_data
 
@@ -131,7 +131,7 @@ def summarize_points(rows: list[dict[str, Any]], points: list[dict[str, str]], k
         mine = [r for r in rows if r["point"] == i]
         entry: dict[str, Any] = {"point": i, **p, "reps": len(mine)}
         for m in METRICS:
-            got = mean_ci([r[m] for r in mine], 0.0, 1.0 if m in SHARES else None)
+            got = mean_ci([r[m] for r in mine], *figure_range(m))
             entry.update({f"{m}_mean": got["mean"], f"{m}_ci_low": got["ci_low"], f"{m}_ci_high": got["ci_high"]})
         out.append(entry)
     return out
