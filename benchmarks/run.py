@@ -1,8 +1,8 @@
 """Simulator benchmarks, measured side by side in one run on this machine (`tox -e perf`).
 
 Figures: the Hartford shift's wall time (median of 21) and events per second; the model's
-cost per SimPy event as a ratio to a bare SimPy loop of timeouts (same number of events,
-medians of 21 each); the metro day's wall time and peak memory (its own process); wall time
+cost per SimPy event as a ratio to a bare SimPy loop of timeouts (per as many events, timed over ten times as
+many; medians of 21 each); the metro day's wall time and peak memory (its own process); wall time
 against officer count; a 200-shift sweep on 2 local workers against serial.
 Targets: Hartford < 1 s (issue 2); cost per event < 10x bare SimPy and metro day < 20 s and < 2 GB
 (issue 12); sweep speed-up >= 1.7x on 2 workers (issue 2). Results go to results/benchmarks/sim.json.
@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.config import read_yaml  # noqa: E402
+from sim.heap import collector_paused  # noqa: E402
 from sim.model import run_shift  # noqa: E402
 from sim.replicate import rep_seeds  # noqa: E402
 from sim.scenario import load_scenario, scenario_data  # noqa: E402
@@ -36,10 +37,14 @@ HARTFORD = ROOT / "scenarios" / "hartford-patrol-shift.yaml"
 METRO = ROOT / "scenarios" / "metro-day.yaml"
 
 
+BARE_SCALE = 10  # the bare loop runs 10x the model's events: a 2-4 ms loop is too short to time steadily
+
+
 def bare_simpy(events: int, procs: int = 37) -> float:
-    """Seconds for `events` timeouts spread over `procs` looping processes."""
+    """Seconds per `events` timeouts spread over `procs` looping processes, timed over BARE_SCALE times as many,
+    with the collector paused as the model runs."""
     env = simpy.Environment()
-    per = events // procs
+    per = events * BARE_SCALE // procs
 
     def loop(env: simpy.Environment, d: float):
         for _ in range(per):
@@ -47,9 +52,11 @@ def bare_simpy(events: int, procs: int = 37) -> float:
 
     for i in range(procs):
         env.process(loop(env, 1.0 + i / procs))
-    t0 = time.perf_counter()
-    env.run()
-    return time.perf_counter() - t0
+    with collector_paused():
+        t0 = time.perf_counter()
+        env.run()
+        elapsed = time.perf_counter() - t0
+    return elapsed * events / (per * procs)
 
 
 def hartford(reps: int = 21) -> dict[str, Any]:
@@ -66,10 +73,11 @@ def hartford(reps: int = 21) -> dict[str, Any]:
 
 
 def metro() -> dict[str, Any]:
-    code = ("import json,resource,sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+    code = ("import json,resource,sys,time; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
             "from sim.scenario import load_scenario; from sim.model import run_shift;"
-            "r = run_shift(load_scenario(Path(sys.argv[2])));"
-            "print(json.dumps({'wall_s': r.wall_s, 'events': r.events, 'incidents': len(r.incidents),"
+            "sc = load_scenario(Path(sys.argv[2])); t0 = time.perf_counter(); r = run_shift(sc);"
+            "print(json.dumps({'wall_s': r.wall_s, 'built_and_run_s': time.perf_counter() - t0,"
+            "'events': r.events, 'incidents': len(r.incidents),"
             "'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
     out = subprocess.run([sys.executable, "-c", code, str(ROOT), str(METRO)], capture_output=True, text=True,
                          check=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from statistics import NormalDist
 from typing import Protocol
 
@@ -153,7 +154,7 @@ class ScaledCurve:
     loss_db: float
     exponent: float = 2.0
 
-    @property
+    @cached_property
     def factor(self) -> float:
         return float(10 ** (self.loss_db / (10.0 * self.exponent)))
 

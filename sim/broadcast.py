@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import simpy
@@ -49,6 +50,11 @@ class Kind:
 
     curve: DetectionCurve
     broadcast_s: float
+
+    @cached_property
+    def max_radius_ft(self) -> float:
+        """The curve's largest radius (worked out once: asked at every course change near a broadcast)."""
+        return self.curve.max_radius_ft
 
 
 class Airwaves:
@@ -109,22 +115,23 @@ class Airwaves:
         self._solve(b, self._reachable(b, cx, cy, now), now)
         return b
 
-    def _reachable(self, b: Broadcast, x: float, y: float, now: float) -> np.ndarray:
+    def _reachable(self, b: Broadcast, x: float, y: float, now: float) -> list[int]:
         """The cameras that could come within the kind's largest radius before the broadcast ends, on their
-        present course (a later course change is re-solved when it happens)."""
+        present course (a later course change is re-solved when it happens). A few are all returned, for
+        `_solve_one` to check one by one; many are checked here at once."""
         m = self.motion
         left = b.end - now
-        reach = self.kinds[b.kind].curve.max_radius_ft + (self.max_speed + m.speed(b.emitter_body, now)) * left
+        reach = self.kinds[b.kind].max_radius_ft + (self.max_speed + m.speed(b.emitter_body, now)) * left
         is_camera = self.is_camera
         near = sorted(c for c in m.near(x, y, reach) if is_camera[c])
+        if len(near) <= SCALAR_BELOW:
+            return near
         cams = np.asarray(near, dtype=np.int64)
-        if len(cams) == 0:
-            return cams
         px, py = m.positions(cams, now)
-        moving = m.at1[cams] > now
-        speed = np.where(moving, np.hypot(m.avx[cams], m.avy[cams]), 0.0) + m.speed(b.emitter_body, now)
-        gap = np.hypot(px - x, py - y) - self.kinds[b.kind].curve.max_radius_ft
-        return cams[gap <= speed * (b.end - now)]
+        _, _, vx, vy, _, t1 = m.segments(cams)
+        speed = np.where(t1 > now, np.hypot(vx, vy), 0.0) + m.speed(b.emitter_body, now)
+        gap = np.hypot(px - x, py - y) - self.kinds[b.kind].max_radius_ft
+        return [int(c) for c in cams[gap <= speed * (b.end - now)]]
 
     def air_until(self, region: tuple[float, float, float, float]) -> float:
         """The latest end of a broadcast on the air that can matter in `region` (its box meets it; -inf if none)."""
@@ -160,8 +167,11 @@ class Airwaves:
         if not self.active:
             return
         for b in self.active:
-            if body == b.emitter_body:
-                self._solve(b, self._reachable(b, x, y, now), now)
+            if body == b.emitter_body:  # a reception solved on the old course that cannot happen now is dropped
+                cams = self._reachable(b, x, y, now)
+                if b.pending:
+                    cams = sorted(set(cams).union(b.pending))
+                self._solve(b, cams, now)
         if not self.is_camera[body]:
             return
         near = self.grid.get((math.floor(x / self.cell), math.floor(y / self.cell)))
@@ -170,22 +180,21 @@ class Airwaves:
                 if body != b.emitter_body and body not in b.done:
                     self._solve_one(b, body, now)
 
-    def _solve(self, b: Broadcast, cams: np.ndarray, now: float) -> None:
-        if self.wired[b.emitter_body]:
-            cams = cams[cams != b.emitter_body]
-        if b.done:
-            cams = cams[[c not in b.done for c in cams.tolist()]]
-        if len(cams) == 0:
-            return
+    def _solve(self, b: Broadcast, cams: list[int], now: float) -> None:
+        """Solve these cameras' entries (in increasing order), but for those already done and a wired emitter's own."""
+        e, done = b.emitter_body, b.done
+        if self.wired[e] or done:
+            cams = [c for c in cams if c not in done and not (c == e and self.wired[e])]
         if len(cams) <= SCALAR_BELOW:  # a few cameras: plain floats beat numpy's per-call overhead
-            for cam in cams.tolist():
+            for cam in cams:
                 self._solve_one(b, cam, now)
             return
-        radii = self.kinds[b.kind].curve.radius_for(keyed_uniform(self._reception_key, b.number, cams))
+        idx = np.asarray(cams, dtype=np.int64)
+        radii = self.kinds[b.kind].curve.radius_for(keyed_uniform(self._reception_key, b.number, idx))
         keep = radii >= 0
-        cams, radii = cams[keep], radii[keep]
-        t_entry = self.motion.entry_times(cams, b.emitter_body, now, b.end, radii)
-        for cam, t in zip(cams.tolist(), t_entry.tolist(), strict=True):
+        idx, radii = idx[keep], radii[keep]
+        t_entry = self.motion.entry_times(idx, e, now, b.end, radii)
+        for cam, t in zip(idx.tolist(), t_entry.tolist(), strict=True):
             self._settle(b, cam, t, now)
 
     def _solve_one(self, b: Broadcast, cam: int, now: float) -> None:
@@ -194,7 +203,7 @@ class Airwaves:
             return  # a dash camera under its own light bar is wired to it, not listening
         cx, cy = m.position(cam, now)
         ex, ey = m.position(e, now)
-        gap = math.hypot(cx - ex, cy - ey) - self.kinds[b.kind].curve.max_radius_ft
+        gap = math.hypot(cx - ex, cy - ey) - self.kinds[b.kind].max_radius_ft
         if gap > 0 and gap > (m.speed(cam, now) + m.speed(e, now)) * (b.end - now):
             self._settle(b, cam, math.inf, now)  # out of reach on this course: any pending reception is stale
             return

@@ -18,6 +18,7 @@ from sim.incident import Incident
 from sim.motion import Motion
 
 DIRECT_BELOW = 512  # up to this many units, the nearest are found among all of them (cheaper than the grid)
+SCALAR_BELOW = 64  # up to this many candidates, distances in plain floats (cheaper than numpy's per-call cost)
 
 
 class Unit(Protocol):
@@ -99,6 +100,14 @@ class Dispatcher:
         """The k of these units (in increasing order) nearest (x, y), nearest first, ties by index."""
         if len(idx) == 0:
             return []
+        if len(idx) <= SCALAR_BELOW:  # a few: one at a time in plain floats, the same distances as numpy's
+            position = self.motion.position
+            by_distance: list[tuple[float, int]] = []
+            for i in idx.tolist():
+                ux, uy = position(i, now)
+                dx, dy = ux - x, uy - y
+                by_distance.append((dx * dx + dy * dy, i))
+            return [i for _, i in sorted(by_distance)[:k]]
         px, py = self.motion.positions(idx, now)
         d2 = (px - x) ** 2 + (py - y) ** 2
         if k < len(idx):

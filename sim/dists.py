@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from typing import Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
@@ -12,6 +13,8 @@ from core.strict import Strict
 
 class Draws(Protocol):
     """What a distribution samples from: a numpy Generator, or the model's keyed streams."""
+
+    def random(self) -> float: ...
 
     def uniform(self, low: float = 0.0, high: float = 1.0) -> float: ...
 
@@ -58,22 +61,40 @@ class Dist(Strict):
         return self
 
     def sample(self, rng: Draws) -> float:
+        kind, p, q = self.params
+        if kind == "uniform":
+            return float(rng.uniform(p, q))
+        if kind == "constant":
+            return p
+        if kind == "lognormal":
+            return float(rng.lognormal(p, q))
+        if kind == "exponential":
+            return float(rng.exponential(p))
+        if kind == "gamma":
+            return float(rng.gamma(p, q))
+        return float(rng.beta(p, q))
+
+    @cached_property
+    def params(self) -> tuple[str, float, float]:
+        """What `sample` draws with, worked out once (a distribution is drawn from millions of times): the kind
+        and two numbers (uniform: low, high; constant: the value; lognormal: mu, sigma; gamma: shape, scale;
+        beta: a, b; exponential: the mean)."""
         d = self.dist
         if d == "constant":
-            return float(self.value)  # type: ignore[arg-type]
+            return d, float(self.value), 0.0  # type: ignore[arg-type]
         if d == "uniform":
-            return float(rng.uniform(self.low, self.high))  # type: ignore[arg-type]
+            return d, float(self.low), float(self.high)  # type: ignore[arg-type]
         if d == "beta":
-            return float(rng.beta(self.a, self.b))  # type: ignore[arg-type]
+            return d, float(self.a), float(self.b)  # type: ignore[arg-type]
         mean = float(self.mean)  # type: ignore[arg-type]
         if d == "exponential":
-            return float(rng.exponential(mean))
+            return d, mean, 0.0
         cv = float(self.cv)  # type: ignore[arg-type]
         if d == "lognormal":
             s2 = math.log1p(cv * cv)
-            return float(rng.lognormal(math.log(mean) - s2 / 2, math.sqrt(s2)))
+            return d, math.log(mean) - s2 / 2, math.sqrt(s2)
         shape = 1.0 / (cv * cv)
-        return float(rng.gamma(shape, mean / shape))
+        return d, shape, mean / shape
 
     def expected(self) -> float:
         if self.dist == "constant":

@@ -22,6 +22,7 @@ from sim.arrivals import arrival_times
 from sim.broadcast import Airwaves, Broadcast, Kind
 from sim.cruiser import Cruiser
 from sim.dispatcher import Dispatcher
+from sim.heap import collector_paused
 from sim.incident import Incident, Scene
 from sim.motion import Motion
 from sim.officer import FT_PER_MILE, Officer, Ports, around
@@ -163,25 +164,26 @@ class Shift:
     # --- running -----------------------------------------------------------------------
     def run(self, progress: Callable[[float], None] | None = None, until: float | None = None) -> ShiftResult:
         """Run the shift (to `until` seconds, default its end); `progress` is told the fraction done, 50 times."""
-        t0 = time.perf_counter()
-        env, sc = self.env, self.scenario
-        for off in self.officers:
-            off.start_patrol()
-        self._schedule_duties()
-        env.process(self._citizen_calls())
-        env.process(self._officer_stops())
-        for k, _call in enumerate(sc.script.calls):
-            env.process(self._scripted_call(k))
-        for trig in sc.script.triggers:
-            env.process(self._scripted_trigger(trig))
-        end = sc.duration_s if until is None else min(until, sc.duration_s)
-        if progress is None:
-            env.run(until=end)
-        else:
-            for k in range(1, 51):
-                env.run(until=end * k / 50)
-                progress(k / 50)
-        return self.result(end, time.perf_counter() - t0)
+        with collector_paused():
+            t0 = time.perf_counter()
+            env, sc = self.env, self.scenario
+            for off in self.officers:
+                off.start_patrol()
+            self._schedule_duties()
+            env.process(self._citizen_calls())
+            env.process(self._officer_stops())
+            for k, _call in enumerate(sc.script.calls):
+                env.process(self._scripted_call(k))
+            for trig in sc.script.triggers:
+                env.process(self._scripted_trigger(trig))
+            end = sc.duration_s if until is None else min(until, sc.duration_s)
+            if progress is None:
+                env.run(until=end)
+            else:
+                for k in range(1, 51):
+                    env.run(until=end * k / 50)
+                    progress(k / 50)
+            return self.result(end, time.perf_counter() - t0)
 
     def result(self, end: float, wall_s: float) -> ShiftResult:
         """What happened up to `end` (the shift's end, or where a run stopped)."""

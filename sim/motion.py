@@ -2,10 +2,10 @@
 
 Each body holds one segment: it leaves (x0, y0) at t0 with velocity (vx, vy) and stops at t1.
 Positions between events are computed, never stepped. `entry_times` solves when a camera
-first comes within a radius of an emitter, both possibly moving. Scalar reads use plain Python
-lists (cheap one at a time); numpy arrays, kept in step, serve the vector queries (nearest units,
-the cameras near a broadcast). Each body also keeps the direction it last moved in: its heading
-when it is not facing anything in particular.
+first comes within a radius of an emitter, both possibly moving. Segments are kept in plain Python
+lists (cheap one at a time); a vector query (the nearest of many units, many cameras near a broadcast)
+gathers the few it needs into numpy arrays (`segments`). Each body also keeps the direction it last
+moved in: its heading when it is not facing anything in particular.
 
 A body may be driven lazily (an officer on patrol: `Lazy`): its course changes are worked out only when
 something asks where it is, up to the clock's present, and the grid holds the whole region it keeps to
@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+_NEVER = math.inf  # `due` of a body with no course change pending (an eager one)
 
 
 class Clock(Protocol):
@@ -57,12 +58,6 @@ class Motion:
         self.t1 = [0.0] * n_bodies
         self.hx = [1.0] * n_bodies  # unit vector of the last motion: the heading when standing still
         self.hy = [0.0] * n_bodies
-        self.ax0 = np.zeros(n_bodies)
-        self.ay0 = np.zeros(n_bodies)
-        self.avx = np.zeros(n_bodies)
-        self.avy = np.zeros(n_bodies)
-        self.at0 = np.zeros(n_bodies)
-        self.at1 = np.zeros(n_bodies)
         self.listener: Callable[[int, float, float, float], None] | None = None
         self.cell = 2000.0  # the grid that finds the bodies near a point (`near`)
         self._cells: dict[tuple[int, int], set[int]] = {}
@@ -70,7 +65,6 @@ class Motion:
         self.clock: Clock = _Still()
         self.quiet = False  # a lazy body catching up: no listener, no segment index
         self.due = [math.inf] * n_bodies  # a lazy body's next course change; inf for the others
-        self.adue = np.full(n_bodies, np.inf)
         self.lazy: list[Lazy | None] = [None] * n_bodies
         self.region: list[Box | None] = [None] * n_bodies
 
@@ -91,7 +85,6 @@ class Motion:
 
     def set_due(self, i: int, t: float) -> None:
         self.due[i] = t
-        self.adue[i] = t
 
     def catch_up(self, i: int) -> None:
         course = self.lazy[i]
@@ -99,9 +92,9 @@ class Motion:
             course.catch_up(self.clock.now)
 
     def catch_up_all(self, idx: IntArray) -> None:
-        late = idx[self.adue[idx] <= self.clock.now]
-        for i in late.tolist():
-            if self.due[i] <= self.clock.now:  # a car and its rider catch up together
+        due, now = self.due, self.clock.now
+        for i in idx.tolist():
+            if due[i] <= now:  # (a car and its rider catch up together: the second is no longer due)
                 self.catch_up(i)
 
     def lazy_in(self, box: Box) -> list[int]:
@@ -129,24 +122,33 @@ class Motion:
 
     # --- where bodies are ----------------------------------------------------------------
     def position(self, i: int, t: float) -> tuple[float, float]:
-        if self.due[i] <= self.clock.now:
+        if (due := self.due[i]) < _NEVER and due <= self.clock.now:  # an eager body: no clock read
             self.catch_up(i)
-        t0 = self.t0[i]
-        dt = min(max(t, t0), self.t1[i]) - t0
+        t0, t1 = self.t0[i], self.t1[i]
+        dt = (t1 - t0 if t >= t1 else t - t0) if t > t0 else 0.0  # min(max(t, t0), t1) - t0, without two calls
         return self.x0[i] + self.vx[i] * dt, self.y0[i] + self.vy[i] * dt
 
     def positions(self, idx: IntArray, t: float | FloatArray) -> tuple[FloatArray, FloatArray]:
         self.catch_up_all(idx)
-        dt = np.clip(t, self.at0[idx], self.at1[idx]) - self.at0[idx]
-        return self.ax0[idx] + self.avx[idx] * dt, self.ay0[idx] + self.avy[idx] * dt
+        x0, y0, vx, vy, t0, t1 = self.segments(idx)
+        dt = np.clip(t, t0, t1) - t0
+        return x0 + vx * dt, y0 + vy * dt
+
+    def segments(self, idx: IntArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """These bodies' present segments as arrays (x0, y0, vx, vy, t0, t1), for the vector queries; as they
+        stand, without catching up a lazy body."""
+        il = idx.tolist()
+        x0, y0, vx, vy, t0, t1 = (np.array([col[i] for i in il], dtype=float)
+                                  for col in (self.x0, self.y0, self.vx, self.vy, self.t0, self.t1))
+        return x0, y0, vx, vy, t0, t1
 
     def moving(self, i: int, t: float) -> bool:
-        if self.due[i] <= self.clock.now:
+        if (due := self.due[i]) < _NEVER and due <= self.clock.now:
             self.catch_up(i)
         return self.t0[i] <= t < self.t1[i] and (self.vx[i] != 0.0 or self.vy[i] != 0.0)
 
     def heading(self, i: int) -> tuple[float, float]:
-        if self.due[i] <= self.clock.now:
+        if (due := self.due[i]) < _NEVER and due <= self.clock.now:
             self.catch_up(i)
         return self.hx[i], self.hy[i]
 
@@ -196,7 +198,6 @@ class Motion:
 
     def _set(self, i: int, t: float, x: float, y: float, vx: float, vy: float, t1: float) -> None:
         self.x0[i], self.y0[i], self.vx[i], self.vy[i], self.t0[i], self.t1[i] = x, y, vx, vy, t, t1
-        self.ax0[i], self.ay0[i], self.avx[i], self.avy[i], self.at0[i], self.at1[i] = x, y, vx, vy, t, t1
         if self.quiet:
             return
         if self.region[i] is None:
@@ -261,7 +262,8 @@ class Motion:
         self.catch_up_all(np.append(cams, emitter))
         et1 = self.t1[emitter]
         e1 = np.full(n, min(max(et1, t_from), t_to))
-        c1 = np.clip(self.at1[cams], t_from, t_to)
+        _, _, cam_vx, cam_vy, _, cam_t1 = self.segments(cams)
+        c1 = np.clip(cam_t1, t_from, t_to)
         bounds = [np.full(n, t_from), np.minimum(c1, e1), np.maximum(c1, e1), np.full(n, t_to)]
         emitters = np.full(n, emitter)
         for k in range(3):
@@ -271,8 +273,8 @@ class Motion:
                 break
             cx, cy = self.positions(cams, start)
             ex, ey = self.positions(emitters, start)
-            cvx = np.where(start < self.at1[cams], self.avx[cams], 0.0)
-            cvy = np.where(start < self.at1[cams], self.avy[cams], 0.0)
+            cvx = np.where(start < cam_t1, cam_vx, 0.0)
+            cvy = np.where(start < cam_t1, cam_vy, 0.0)
             moving_e = start < et1
             evx = np.where(moving_e, self.vx[emitter], 0.0)
             evy = np.where(moving_e, self.vy[emitter], 0.0)
@@ -282,7 +284,7 @@ class Motion:
         return out
 
     def speed(self, i: int, t: float) -> float:
-        if self.due[i] <= self.clock.now:
+        if (due := self.due[i]) < _NEVER and due <= self.clock.now:
             self.catch_up(i)
         return math.hypot(self.vx[i], self.vy[i]) if t < self.t1[i] else 0.0
 

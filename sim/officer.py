@@ -175,11 +175,15 @@ class Officer:
         m, i = self.motion, self.mover
         x0, y0, vx, vy, t0, t1, hx, hy = m.x0[i], m.y0[i], m.vx[i], m.vy[i], m.t0[i], m.t1[i], m.hx[i], m.hy[i]
         bx0, by0, bx1, by1 = self.beat
+        bw, bh = bx1 - bx0, by1 - by0
         rng, speed, park = self.rng, self.patrol_speed, self.patrol_spec.park_s
+        rnd = rng.random  # uniform(low, high) is low + (high - low) * random(), for every stream the model has
+        park_kind, park_low, park_high = park.params
+        park_uniform, park_w = park_kind == "uniform", park_high - park_low
         at = self._change_at
         while at <= t:
-            x, y = rng.uniform(bx0, bx1), rng.uniform(by0, by1)
-            dt = min(max(at, t0), t1) - t0
+            x, y = bx0 + bw * rnd(), by0 + bh * rnd()
+            dt = (t1 - t0 if at >= t1 else at - t0) if at > t0 else 0.0  # min(max(at, t0), t1) - t0
             px, py = x0 + vx * dt, y0 + vy * dt
             dist = math.hypot(x - px, y - py)
             if dist == 0.0:
@@ -188,7 +192,8 @@ class Officer:
                 hx, hy = (x - px) / dist, (y - py) / dist
                 dur = dist / speed
                 x0, y0, vx, vy, t0, t1 = px, py, (x - px) / dur, (y - py) / dur, at, at + dur
-            at = at + max(t1 - at + park.sample(rng), 0.0)
+            wait = t1 - at + (park_low + park_w * rnd() if park_uniform else park.sample(rng))
+            at = at + (wait if wait > 0.0 else 0.0)
         for b in self.bodies:
             m.hx[b], m.hy[b] = hx, hy
             m.place_segment(b, t0, x0, y0, vx, vy, t1)
