@@ -118,20 +118,21 @@ class Airwaves:
     def _reachable(self, b: Broadcast, x: float, y: float, now: float) -> list[int]:
         """The cameras that could come within the kind's largest radius before the broadcast ends, on their
         present course (a later course change is re-solved when it happens). A few are all returned, for
-        `_solve_one` to check one by one; many are checked here at once."""
+        `_solve_one` to check as it solves them."""
         m = self.motion
         left = b.end - now
-        reach = self.kinds[b.kind].max_radius_ft + (self.max_speed + m.speed(b.emitter_body, now)) * left
+        emitter_speed = m.speed(b.emitter_body, now)
+        max_r = self.kinds[b.kind].max_radius_ft
         is_camera = self.is_camera
-        near = sorted(c for c in m.near(x, y, reach) if is_camera[c])
+        near = sorted(c for c in m.near(x, y, max_r + (self.max_speed + emitter_speed) * left) if is_camera[c])
         if len(near) <= SCALAR_BELOW:
             return near
-        cams = np.asarray(near, dtype=np.int64)
-        px, py = m.positions(cams, now)
-        _, _, vx, vy, _, t1 = m.segments(cams)
-        speed = np.where(t1 > now, np.hypot(vx, vy), 0.0) + m.speed(b.emitter_body, now)
-        gap = np.hypot(px - x, py - y) - self.kinds[b.kind].max_radius_ft
-        return [int(c) for c in cams[gap <= speed * (b.end - now)]]
+        out = []
+        for c in near:
+            px, py = m.position(c, now)
+            if math.hypot(px - x, py - y) - max_r <= (m.speed(c, now) + emitter_speed) * left:
+                out.append(c)
+        return out
 
     def air_until(self, region: tuple[float, float, float, float]) -> float:
         """The latest end of a broadcast on the air that can matter in `region` (its box meets it; -inf if none)."""

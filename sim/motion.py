@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Protocol
 
 import numpy as np
@@ -138,9 +139,16 @@ class Motion:
         """These bodies' present segments as arrays (x0, y0, vx, vy, t0, t1), for the vector queries; as they
         stand, without catching up a lazy body."""
         il = idx.tolist()
-        x0, y0, vx, vy, t0, t1 = (np.array([col[i] for i in il], dtype=float)
-                                  for col in (self.x0, self.y0, self.vx, self.vy, self.t0, self.t1))
-        return x0, y0, vx, vy, t0, t1
+        if len(il) <= 1:
+            if not il:
+                z = np.zeros(0)  # (read only: one empty array serves for all six)
+                return z, z, z, z, z, z
+            i = il[0]
+            return (np.array([self.x0[i]]), np.array([self.y0[i]]), np.array([self.vx[i]]), np.array([self.vy[i]]),
+                    np.array([self.t0[i]]), np.array([self.t1[i]]))
+        get = itemgetter(*il)  # a tuple of the items, gathered in C
+        return (np.array(get(self.x0)), np.array(get(self.y0)), np.array(get(self.vx)), np.array(get(self.vy)),
+                np.array(get(self.t0)), np.array(get(self.t1)))
 
     def moving(self, i: int, t: float) -> bool:
         if (due := self.due[i]) < _NEVER and due <= self.clock.now:
