@@ -123,8 +123,21 @@ class Airwaves:
         left = b.end - now
         emitter_speed = m.speed(b.emitter_body, now)
         max_r = self.kinds[b.kind].max_radius_ft
-        is_camera = self.is_camera
-        near = sorted(c for c in m.near(x, y, max_r + (self.max_speed + emitter_speed) * left) if is_camera[c])
+        is_camera, region = self.is_camera, m.region
+        # A patrol keeps to its region (until a call makes its course events again, each re-solved): one whose
+        # region the emitter cannot come within range of on its present course need not be worked out.
+        patrol_reach = max_r + emitter_speed * left
+        near = []
+        for c in sorted(m.near(x, y, max_r + (self.max_speed + emitter_speed) * left)):
+            if not is_camera[c]:
+                continue
+            r = region[c]
+            if r is not None:
+                dx = r[0] - x if x < r[0] else (x - r[2] if x > r[2] else 0.0)
+                dy = r[1] - y if y < r[1] else (y - r[3] if y > r[3] else 0.0)
+                if math.hypot(dx, dy) > patrol_reach:
+                    continue
+            near.append(c)
         if len(near) <= SCALAR_BELOW:
             return near
         out = []

@@ -6,6 +6,8 @@ clock, and its own random stream."""
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -83,16 +85,10 @@ class Dispatcher:
         if len(near) < k:  # fewer free units in reach than asked for: all of them
             near = [int(i) for i in np.flatnonzero(free)]
         else:  # the k-th nearest found lies within d; any unit within d has a segment within d: look that far
-            d2: list[tuple[float, int]] = []
-            dist: list[float] = []
-            for i in near:
-                px, py = m.position(i, now)
-                dx, dy = px - x, py - y
-                d2.append((dx * dx + dy * dy, i))
-                dist.append(math.hypot(dx, dy))
-            d = sorted(dist)[k - 1]
+            found = self._closest(near, x, y, k, now)
+            d = sorted(math.hypot(dx, dy) for _, _, dx, dy in found)[k - 1]
             if d + 1.0 <= r:  # that far is inside what was searched: the nearest are among these
-                return [i for _, i in sorted(d2)[:k]]
+                return [i for _, i, _, _ in sorted(found)[:k]]
             near = [i for i in m.near(x, y, d + 1.0) if i < n and free[i]]
         return self._nearest(np.asarray(sorted(near), dtype=np.int64), x, y, k, now)
 
@@ -101,13 +97,7 @@ class Dispatcher:
         if len(idx) == 0:
             return []
         if len(idx) <= SCALAR_BELOW:  # a few: one at a time in plain floats, the same distances as numpy's
-            position = self.motion.position
-            by_distance: list[tuple[float, int]] = []
-            for i in idx.tolist():
-                ux, uy = position(i, now)
-                dx, dy = ux - x, uy - y
-                by_distance.append((dx * dx + dy * dy, i))
-            return [i for _, i in sorted(by_distance)[:k]]
+            return [i for _, i, _, _ in sorted(self._closest(idx.tolist(), x, y, k, now))[:k]]
         px, py = self.motion.positions(idx, now)
         d2 = (px - x) ** 2 + (py - y) ** 2
         if k < len(idx):
@@ -116,6 +106,39 @@ class Dispatcher:
         else:
             order = np.lexsort((idx, d2))
         return [int(i) for i in idx[order]]
+
+    def _closest(self, units: list[int], x: float, y: float, k: int, now: float
+                 ) -> list[tuple[float, int, float, float]]:
+        """(squared distance, unit, dx, dy) to (x, y) for enough of these units to hold the k nearest: all of them
+        but the patrols whose region (which a patrol keeps to) lies beyond the k-th nearest found, whose legs
+        are then not worked out."""
+        m = self.motion
+        position, region = m.position, m.region
+        found: list[tuple[float, int, float, float]] = []
+        far: list[tuple[float, int]] = []  # (squared distance to the region, unit) of the patrols
+        for i in units:
+            rg = region[i]
+            if rg is None:
+                px, py = position(i, now)
+                dx, dy = px - x, py - y
+                found.append((dx * dx + dy * dy, i, dx, dy))
+            else:
+                gx = rg[0] - x if x < rg[0] else (x - rg[2] if x > rg[2] else 0.0)
+                gy = rg[1] - y if y < rg[1] else (y - rg[3] if y > rg[3] else 0.0)
+                far.append((gx * gx + gy * gy, i))
+        far.sort()
+        kth = heapq.nsmallest(k, [f[0] for f in found])  # the k smallest found so far, ascending
+        for bound, i in far:
+            if len(kth) >= k and bound > kth[-1] * (1.0 + 1e-9) + 1e-6:
+                break  # this patrol and every one after it is farther than the k nearest found
+            px, py = position(i, now)
+            dx, dy = px - x, py - y
+            d2 = dx * dx + dy * dy
+            found.append((d2, i, dx, dy))
+            if len(kth) < k or d2 < kth[-1]:
+                bisect.insort(kth, d2)
+                del kth[k:]
+        return found
 
     def send(self, unit: Unit, inc: Incident) -> None:
         if not inc.assigned:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import simpy
@@ -58,3 +60,47 @@ def test_a_light_bar_that_stops_within_range_is_heard_from_when_it_stopped() -> 
     heard, _ = _heard(CAMERA_X - 10.0)  # a jump into range at 5 s (placed, not driven)
     assert [cam for cam, _ in heard] == [1]
     assert heard[0][1] == pytest.approx(5.0)
+
+
+class _Parked:
+    """A patrol for the test: parked inside its region, found there only when someone asks (a lazy course)."""
+
+    def __init__(self, motion: Motion, body: int, x: float, y: float) -> None:
+        self.motion, self.body, self.at = motion, body, (x, y)
+        self.worked_out = False
+
+    def catch_up(self, t: float) -> None:
+        self.worked_out = True
+        self.motion.set_due(self.body, math.inf)  # (before it is placed: placing it asks where it is)
+        self.motion.place(self.body, t, *self.at)
+
+    def watch(self, until: float) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("emitter_speed", "heard_at"), [(50.0, (600.0 - RADIUS_FT) / 50.0), (0.0, None)])
+def test_a_patrol_is_heard_when_a_light_bar_drives_up_to_it_and_left_alone_when_none_can(
+        emitter_speed: float, heard_at: float | None) -> None:
+    # a patrol parked 600 ft east, in a 100 ft region; a light bar at the origin drives east (or stands still)
+    env = simpy.Environment()
+    motion = Motion(2)
+    motion.clock = env
+    heard: list[tuple[int, float]] = []
+    air = Airwaves(env, motion, np.array([1]), {"light_bar": Kind(StepCurve(RADIUS_FT), 30.0)}, DiscoveryModel(),
+                   Streams(1), lambda _b, cam, t_entry, _d: heard.append((cam, t_entry)), max_speed_ftps=60.0)
+    motion.listener = air.course_changed
+    motion.place(1, 0.0, 600.0, 0.0)
+    patrol = _Parked(motion, 1, 600.0, 0.0)
+    motion.make_lazy(1, patrol, (550.0, -50.0, 650.0, 50.0))
+    motion.set_due(1, 0.0)
+    if emitter_speed:
+        motion.move_to(0, 0.0, 2000.0, 0.0, emitter_speed)
+    else:
+        motion.place(0, 0.0, 0.0, 0.0)
+    air.start(0, "LB-1", "light_bar", None)
+    env.run(until=40.0)
+    if heard_at is None:
+        assert heard == [] and not patrol.worked_out  # out of reach of a light bar standing still: not asked
+    else:
+        assert [cam for cam, _ in heard] == [1]
+        assert heard[0][1] == pytest.approx(heard_at)
