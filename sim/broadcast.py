@@ -67,10 +67,13 @@ class Airwaves:
         taser or holster) at 0 ft.
 
         A patrol near a broadcast (`air_until`, and the lazy bodies watched when one starts) is one whose region
-        meets the square of the kind's reach around the emitter: no body outside it, moving no faster than
-        `max_speed_ftps`, can come within the largest radius before the broadcast ends, so no course change of
-        its can matter. `teleports` (instant travel: a body may jump) widens it to the broadcast's grid cells,
-        the cells a course change is looked up in."""
+        meets the square of the largest radius plus `max_speed_ftps` times the broadcast's length around where
+        the emitter was when it started: a patrol keeps to its region (until a call makes its course events
+        again), and the emitter moves no faster than that, so a patrol whose region lies outside cannot come
+        within the largest radius before the broadcast ends, and no course change of its can matter. Any other
+        camera that can is, at the start, within twice that speed's reach (`reach`: the grid that finds the
+        broadcasts near a course change). `teleports` (instant travel: a body may jump) widens the patrols'
+        square to the broadcast's grid cells."""
         self.env, self.motion, self.kinds, self.ble = env, motion, dict(kinds), ble
         self.cameras = np.asarray(cameras, dtype=np.int64)  # the bodies that carry a camera
         is_camera = np.zeros(motion.n, dtype=bool)
@@ -91,6 +94,7 @@ class Airwaves:
         # reach of the emitter; the grid finds broadcasts near a course change.
         self.max_speed = max_speed_ftps
         self.reach = {k: v.curve.max_radius_ft + 2.0 * max_speed_ftps * v.broadcast_s for k, v in self.kinds.items()}
+        self.patrol_reach = {k: v.curve.max_radius_ft + max_speed_ftps * v.broadcast_s for k, v in self.kinds.items()}
         self.cell = max(max(self.reach.values(), default=1.0), 1.0)
         self.grid: dict[tuple[int, int], list[Broadcast]] = {}
         self.teleports = teleports
@@ -106,7 +110,7 @@ class Airwaves:
         cells = self._cells(cx, cy, self.reach[kind])
         for c in cells:
             self.grid.setdefault(c, []).append(b)
-        r = self.reach[kind]
+        r = self.patrol_reach[kind]
         box = self._box(cells) if self.teleports else (cx - r, cy - r, cx + r, cy + r)
         self.boxes[b.number] = box
         for course in self.motion.lazy_courses_in(box):  # a patrol nearby: its course changes are events while

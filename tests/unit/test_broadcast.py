@@ -104,3 +104,54 @@ def test_a_patrol_is_heard_when_a_light_bar_drives_up_to_it_and_left_alone_when_
     else:
         assert [cam for cam, _ in heard] == [1]
         assert heard[0][1] == pytest.approx(heard_at)
+
+
+class _Moving:
+    """A patrol for the test: parked at (1750, 0) in the region x 1650..1800; at 10 s it drives west to (1650, 0)
+    at 60 ft/s. Quietly when caught up (`catch_up`), told when it happens if a broadcast is listening (`watch`)."""
+
+    LEAVES_AT, FROM, TO, SPEED = 10.0, 1750.0, 1650.0, 60.0
+
+    def __init__(self, env: simpy.Environment, motion: Motion, body: int) -> None:
+        self.env, self.motion, self.body = env, motion, body
+        self.left = False
+        motion.place(body, 0.0, self.FROM, 0.0)
+        motion.make_lazy(body, self, (self.TO, -100.0, 1800.0, 100.0))
+        motion.set_due(body, self.LEAVES_AT)
+
+    def _leave(self) -> None:
+        self.left = True
+        self.motion.set_due(self.body, math.inf)
+        self.motion.move_to(self.body, self.LEAVES_AT, self.TO, 0.0, self.SPEED)
+
+    def catch_up(self, t: float) -> None:
+        if not self.left and t >= self.LEAVES_AT:
+            self.motion.quiet = True
+            try:
+                self._leave()
+            finally:
+                self.motion.quiet = False
+
+    def watch(self, until: float) -> None:
+        if not self.left and until >= self.LEAVES_AT:
+            self.env.timeout(self.LEAVES_AT - self.env.now).callbacks.append(lambda _e: self._leave())
+
+
+def test_a_patrol_turning_toward_a_light_bar_is_heard_from_where_it_turned_to() -> None:
+    # The light bar drives east from the origin at 60 ft/s, the fastest any body goes. At the start the patrol is
+    # 1,720 ft beyond its 30 ft: it would come within range at 28.67 s, but at 10 s it moves 100 ft nearer, so it
+    # does at 27 s. Its region is 1,650 ft off: inside 30 ft + 60 ft/s x 30 s (1,830 ft), it must be listened to;
+    # a square more than 10% smaller would leave it out.
+    env = simpy.Environment()
+    motion = Motion(2)
+    motion.clock = env
+    heard: list[tuple[int, float]] = []
+    air = Airwaves(env, motion, np.array([1]), {"light_bar": Kind(StepCurve(RADIUS_FT), 30.0)}, DiscoveryModel(),
+                   Streams(1), lambda _b, cam, t_entry, _d: heard.append((cam, t_entry)), max_speed_ftps=60.0)
+    motion.listener = air.course_changed
+    _Moving(env, motion, 1)
+    motion.move_to(0, 0.0, 3000.0, 0.0, 60.0)
+    air.start(0, "LB-1", "light_bar", None)
+    env.run(until=40.0)
+    assert [cam for cam, _ in heard] == [1]
+    assert heard[0][1] == pytest.approx((_Moving.TO - RADIUS_FT) / 60.0)
