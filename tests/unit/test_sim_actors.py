@@ -234,8 +234,8 @@ def test_the_nearest_free_units_among_patrols_are_found_without_working_out_the_
         motion.place(i, 0.0, float(x0), float(y0))
         if i % 3:  # two in three on patrol: somewhere in a 4,000 ft beat around where they were
             region = (float(x0) - 2000, float(y0) - 2000, float(x0) + 2000, float(y0) + 2000)
-            px, py = rng.uniform(region[0], region[2]), rng.uniform(region[1], region[3])
-            course = _Parked(motion, i, float(px), float(py))
+            at_x, at_y = float(rng.uniform(region[0], region[2])), float(rng.uniform(region[1], region[3]))
+            course = _Parked(motion, i, at_x, at_y)
             motion.make_lazy(i, course, region)
             motion.set_due(i, 0.0)
             courses.append(course)
