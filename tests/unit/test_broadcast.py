@@ -13,14 +13,13 @@ from camera.detection import StepCurve
 from sim.broadcast import Airwaves, Kind
 from sim.motion import Motion
 from sim.streams import Streams
+from tests.unit.courses import Parked
 
 RADIUS_FT, SPEED_FTPS, CAMERA_X = 30.0, 50.0, 1000.0
 
 
-def _heard(stop_at_x: float | None) -> tuple[list[tuple[int, float]], float]:
-    """A camera stands 1,000 ft east; a light bar drives east at 50 ft/s, broadcasting from t = 0. At t = 5 s
-    it stops dead at `stop_at_x` (None: it drives on). Returns (camera, entry time) for every reception, and
-    the entry time the drive on would give."""
+def _airwaves() -> tuple[simpy.Environment, Motion, Airwaves, list[tuple[int, float]]]:
+    """Two bodies, a light bar (body 0) and a camera (body 1), on the air; (camera, entry time) of every reception."""
     env = simpy.Environment()
     motion = Motion(2)
     motion.clock = env
@@ -28,6 +27,14 @@ def _heard(stop_at_x: float | None) -> tuple[list[tuple[int, float]], float]:
     air = Airwaves(env, motion, np.array([1]), {"light_bar": Kind(StepCurve(RADIUS_FT), 30.0)}, DiscoveryModel(),
                    Streams(1), lambda _b, cam, t_entry, _d: heard.append((cam, t_entry)), max_speed_ftps=60.0)
     motion.listener = air.course_changed
+    return env, motion, air, heard
+
+
+def _heard(stop_at_x: float | None) -> tuple[list[tuple[int, float]], float]:
+    """A camera stands 1,000 ft east; a light bar drives east at 50 ft/s, broadcasting from t = 0. At t = 5 s
+    it stops dead at `stop_at_x` (None: it drives on). Returns (camera, entry time) for every reception, and
+    the entry time the drive on would give."""
+    env, motion, air, heard = _airwaves()
     motion.place(1, 0.0, CAMERA_X, 0.0)
     motion.move_to(0, 0.0, 2000.0, 0.0, SPEED_FTPS)
     air.start(0, "LB-1", "light_bar", None)
@@ -62,35 +69,13 @@ def test_a_light_bar_that_stops_within_range_is_heard_from_when_it_stopped() -> 
     assert heard[0][1] == pytest.approx(5.0)
 
 
-class _Parked:
-    """A patrol for the test: parked inside its region, found there only when someone asks (a lazy course)."""
-
-    def __init__(self, motion: Motion, body: int, x: float, y: float) -> None:
-        self.motion, self.body, self.at = motion, body, (x, y)
-        self.worked_out = False
-
-    def catch_up(self, t: float) -> None:
-        self.worked_out = True
-        self.motion.set_due(self.body, math.inf)  # (before it is placed: placing it asks where it is)
-        self.motion.place(self.body, t, *self.at)
-
-    def watch(self, until: float) -> None:
-        pass
-
-
 @pytest.mark.parametrize(("emitter_speed", "heard_at"), [(50.0, (600.0 - RADIUS_FT) / 50.0), (0.0, None)])
 def test_a_patrol_is_heard_when_a_light_bar_drives_up_to_it_and_left_alone_when_none_can(
         emitter_speed: float, heard_at: float | None) -> None:
     # a patrol parked 600 ft east, in a 100 ft region; a light bar at the origin drives east (or stands still)
-    env = simpy.Environment()
-    motion = Motion(2)
-    motion.clock = env
-    heard: list[tuple[int, float]] = []
-    air = Airwaves(env, motion, np.array([1]), {"light_bar": Kind(StepCurve(RADIUS_FT), 30.0)}, DiscoveryModel(),
-                   Streams(1), lambda _b, cam, t_entry, _d: heard.append((cam, t_entry)), max_speed_ftps=60.0)
-    motion.listener = air.course_changed
+    env, motion, air, heard = _airwaves()
     motion.place(1, 0.0, 600.0, 0.0)
-    patrol = _Parked(motion, 1, 600.0, 0.0)
+    patrol = Parked(motion, 1, 600.0, 0.0)
     motion.make_lazy(1, patrol, (550.0, -50.0, 650.0, 50.0))
     motion.set_due(1, 0.0)
     if emitter_speed:
@@ -142,13 +127,7 @@ def test_a_patrol_turning_toward_a_light_bar_is_heard_from_where_it_turned_to() 
     # 1,720 ft beyond its 30 ft: it would come within range at 28.67 s, but at 10 s it moves 100 ft nearer, so it
     # does at 27 s. Its region is 1,650 ft off: inside 30 ft + 60 ft/s x 30 s (1,830 ft), it must be listened to;
     # a square more than 10% smaller would leave it out.
-    env = simpy.Environment()
-    motion = Motion(2)
-    motion.clock = env
-    heard: list[tuple[int, float]] = []
-    air = Airwaves(env, motion, np.array([1]), {"light_bar": Kind(StepCurve(RADIUS_FT), 30.0)}, DiscoveryModel(),
-                   Streams(1), lambda _b, cam, t_entry, _d: heard.append((cam, t_entry)), max_speed_ftps=60.0)
-    motion.listener = air.course_changed
+    env, motion, air, heard = _airwaves()
     _Moving(env, motion, 1)
     motion.move_to(0, 0.0, 3000.0, 0.0, 60.0)
     air.start(0, "LB-1", "light_bar", None)

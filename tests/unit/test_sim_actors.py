@@ -16,6 +16,7 @@ from sim.incident import Incident
 from sim.motion import Motion
 from sim.officer import MPH_TO_FTPS, Officer, Ports
 from sim.scenario import CallTypeSpec, ManualSpec, PatrolSpec
+from tests.unit.courses import Parked
 
 
 def incident(env: simpy.Environment, number: int, x: float, y: float, *, priority: bool = False, units: int = 1,
@@ -206,22 +207,6 @@ def test_the_nearest_free_units_found_through_the_grid_are_the_nearest_by_brute_
         assert d.nearest_free(x, y, k) == want
 
 
-class _Parked:
-    """A lazy course for the test: the body turns out, when asked, to be parked at a point inside its region."""
-
-    def __init__(self, motion: Motion, body: int, x: float, y: float) -> None:
-        self.motion, self.body, self.at = motion, body, (x, y)
-        self.caught_up = False
-
-    def catch_up(self, t: float) -> None:
-        self.caught_up = True
-        self.motion.set_due(self.body, math.inf)  # (before it is placed: placing it asks where it is)
-        self.motion.place(self.body, t, *self.at)
-
-    def watch(self, until: float) -> None:
-        pass
-
-
 @pytest.mark.parametrize("n", [60, 600])  # every free unit at once; through the grid
 def test_the_nearest_free_units_among_patrols_are_found_without_working_out_the_far_ones(n: int) -> None:
     rng = np.random.default_rng(7)
@@ -235,7 +220,7 @@ def test_the_nearest_free_units_among_patrols_are_found_without_working_out_the_
         if i % 3:  # two in three on patrol: somewhere in a 4,000 ft beat around where they were
             region = (float(x0) - 2000, float(y0) - 2000, float(x0) + 2000, float(y0) + 2000)
             at_x, at_y = float(rng.uniform(region[0], region[2])), float(rng.uniform(region[1], region[3]))
-            course = _Parked(motion, i, at_x, at_y)
+            course = Parked(motion, i, at_x, at_y)
             motion.make_lazy(i, course, region)
             motion.set_due(i, 0.0)
             courses.append(course)
@@ -246,12 +231,12 @@ def test_the_nearest_free_units_among_patrols_are_found_without_working_out_the_
     worked_out = []
     for _ in range(20):
         for c in courses:  # where each patrol is: not yet known
-            c.caught_up = False
+            c.worked_out = False
             motion.set_due(c.body, 0.0)
         x, y = (float(v) for v in rng.uniform(0, 60_000, 2))
         k = int(rng.integers(1, 5))
         got = d.nearest_free(x, y, k)
-        worked_out.append(sum(c.caught_up for c in courses if d.free[c.body]))
+        worked_out.append(sum(c.worked_out for c in courses if d.free[c.body]))
         idx = np.flatnonzero(d.free)
         px, py = motion.positions(idx, 50.0)  # every patrol worked out: the brute force
         want = [int(i) for i in idx[np.lexsort((idx, (px - x) ** 2 + (py - y) ** 2))][:k]]
