@@ -20,7 +20,7 @@ import simpy
 from camera.ble import DiscoveryModel
 from camera.detection import DetectionCurve
 from core.triggers import TriggerKind
-from sim.motion import Motion
+from sim.motion import Motion, offset_to_box
 from sim.scenario import MeasuredLatency
 from sim.streams import KeyedRandom, Streams, keyed_uniform, keyed_uniform_one
 
@@ -93,8 +93,8 @@ class Airwaves:
         # Any camera that can reach an emitter's radius while it broadcasts is, at the start, within this
         # reach of the emitter; the grid finds broadcasts near a course change.
         self.max_speed = max_speed_ftps
-        self.reach = {k: v.curve.max_radius_ft + 2.0 * max_speed_ftps * v.broadcast_s for k, v in self.kinds.items()}
-        self.patrol_reach = {k: v.curve.max_radius_ft + max_speed_ftps * v.broadcast_s for k, v in self.kinds.items()}
+        self.reach = {k: v.max_radius_ft + 2.0 * max_speed_ftps * v.broadcast_s for k, v in self.kinds.items()}
+        self.patrol_reach = {k: v.max_radius_ft + max_speed_ftps * v.broadcast_s for k, v in self.kinds.items()}
         self.cell = max(max(self.reach.values(), default=1.0), 1.0)
         self.grid: dict[tuple[int, int], list[Broadcast]] = {}
         self.teleports = teleports
@@ -136,11 +136,8 @@ class Airwaves:
             if not is_camera[c]:
                 continue
             r = region[c]
-            if r is not None:
-                dx = r[0] - x if x < r[0] else (x - r[2] if x > r[2] else 0.0)
-                dy = r[1] - y if y < r[1] else (y - r[3] if y > r[3] else 0.0)
-                if math.hypot(dx, dy) > patrol_reach:
-                    continue
+            if r is not None and math.hypot(*offset_to_box(r, x, y)) > patrol_reach:
+                continue
             near.append(c)
         if len(near) <= SCALAR_BELOW:
             return near

@@ -17,7 +17,7 @@ import simpy
 
 from sim.dists import Dist, Draws
 from sim.incident import Incident
-from sim.motion import Motion
+from sim.motion import Motion, offset_to_box
 
 DIRECT_BELOW = 512  # up to this many units, the nearest are found among all of them (cheaper than the grid)
 SCALAR_BELOW = 64  # up to this many candidates, distances in plain floats (cheaper than numpy's per-call cost)
@@ -123,8 +123,7 @@ class Dispatcher:
                 dx, dy = px - x, py - y
                 found.append((dx * dx + dy * dy, i, dx, dy))
             else:
-                gx = rg[0] - x if x < rg[0] else (x - rg[2] if x > rg[2] else 0.0)
-                gy = rg[1] - y if y < rg[1] else (y - rg[3] if y > rg[3] else 0.0)
+                gx, gy = offset_to_box(rg, x, y)
                 far.append((gx * gx + gy * gy, i))
         far.sort()
         kth = heapq.nsmallest(k, [f[0] for f in found])  # the k smallest found so far, ascending

@@ -139,16 +139,11 @@ class Motion:
         """These bodies' present segments as arrays (x0, y0, vx, vy, t0, t1), for the vector queries; as they
         stand, without catching up a lazy body."""
         il = idx.tolist()
-        if len(il) <= 1:
-            if not il:
-                z = np.zeros(0)  # (read only: one empty array serves for all six)
-                return z, z, z, z, z, z
-            i = il[0]
-            return (np.array([self.x0[i]]), np.array([self.y0[i]]), np.array([self.vx[i]]), np.array([self.vy[i]]),
-                    np.array([self.t0[i]]), np.array([self.t1[i]]))
-        get = itemgetter(*il)  # a tuple of the items, gathered in C
-        return (np.array(get(self.x0)), np.array(get(self.y0)), np.array(get(self.vx)), np.array(get(self.vy)),
-                np.array(get(self.t0)), np.array(get(self.t1)))
+        # itemgetter gathers in C, but gives a tuple only for two or more
+        get = itemgetter(*il) if len(il) > 1 else lambda col: tuple(col[i] for i in il)
+        x0, y0, vx, vy, t0, t1 = (np.array(get(col), dtype=float)
+                                  for col in (self.x0, self.y0, self.vx, self.vy, self.t0, self.t1))
+        return x0, y0, vx, vy, t0, t1
 
     def moving(self, i: int, t: float) -> bool:
         if (due := self.due[i]) < _NEVER and due <= self.clock.now:
@@ -328,6 +323,12 @@ class Motion:
                 if tau <= end - start:
                     return start + max(tau, 0.0)
         return math.inf
+
+
+def offset_to_box(box: Box, x: float, y: float) -> tuple[float, float]:
+    """How far (x, y) lies outside `box` along each axis (0 inside it): the nearest any point in it can be."""
+    x0, y0, x1, y1 = box
+    return (x0 - x if x < x0 else (x - x1 if x > x1 else 0.0)), (y0 - y if y < y0 else (y - y1 if y > y1 else 0.0))
 
 
 def _cells_of(span: tuple[int, int, int, int]) -> list[tuple[int, int]]:
