@@ -22,7 +22,7 @@ from camera.detection import DetectionCurve
 from core.triggers import TriggerKind
 from sim.motion import Motion, offset_to_box
 from sim.scenario import MeasuredLatency
-from sim.streams import KeyedRandom, Streams, keyed_uniform, keyed_uniform_one
+from sim.streams import KeyedRandom, Streams, keyed_prefix, keyed_uniform, keyed_uniform_at
 
 
 @dataclass(eq=False)
@@ -37,6 +37,7 @@ class Broadcast:
     entered: dict[int, float] = field(default_factory=dict)  # camera -> entry time
     pending: dict[int, int] = field(default_factory=dict)  # camera -> token
     done: set[int] = field(default_factory=set)
+    draws: tuple[int, int] = (0, 0)  # keyed_prefix of its reception radii and its discovery draws (Airwaves.start)
 
 
 SCALAR_BELOW = 24
@@ -103,7 +104,9 @@ class Airwaves:
     def start(self, emitter_body: int, emitter_id: str, kind: str, incident: int | None) -> Broadcast:
         now = float(self.env.now)
         k = self.kinds[kind]
-        b = Broadcast(len(self.log), emitter_body, emitter_id, kind, now, now + k.broadcast_s, incident)
+        n = len(self.log)
+        b = Broadcast(n, emitter_body, emitter_id, kind, now, now + k.broadcast_s, incident,
+                      draws=(keyed_prefix(self._reception_key, n), keyed_prefix(self._discovery_key, n)))
         self.log.append(b)
         self.active.append(b)
         cx, cy = self.motion.position(emitter_body, now)
@@ -201,8 +204,10 @@ class Airwaves:
         if self.wired[e] or done:
             cams = [c for c in cams if c not in done and not (c == e and self.wired[e])]
         if len(cams) <= SCALAR_BELOW:  # a few cameras: plain floats beat numpy's per-call overhead
-            for cam in cams:
-                self._solve_one(b, cam, now)
+            if cams:
+                at = self._emitter_at(b, now)
+                for cam in cams:
+                    self._solve_one(b, cam, now, at)
             return
         idx = np.asarray(cams, dtype=np.int64)
         radii = self.kinds[b.kind].curve.radius_for(keyed_uniform(self._reception_key, b.number, idx))
@@ -212,20 +217,28 @@ class Airwaves:
         for cam, t in zip(idx.tolist(), t_entry.tolist(), strict=True):
             self._settle(b, cam, t, now)
 
-    def _solve_one(self, b: Broadcast, cam: int, now: float) -> None:
+    def _solve_one(self, b: Broadcast, cam: int, now: float,
+                   emitter_at: tuple[float, float, float] | None = None) -> None:
+        """One camera's entry; `emitter_at`: where the emitter is now and its speed, if the caller has them."""
         m, e = self.motion, b.emitter_body
         if cam == e and self.wired[e]:
             return  # a dash camera under its own light bar is wired to it, not listening
         cx, cy = m.position(cam, now)
-        ex, ey = m.position(e, now)
+        ex, ey, es = self._emitter_at(b, now) if emitter_at is None else emitter_at
+        closing = m.speed(cam, now) + es
         gap = math.hypot(cx - ex, cy - ey) - self.kinds[b.kind].max_radius_ft
-        if gap > 0 and gap > (m.speed(cam, now) + m.speed(e, now)) * (b.end - now):
+        if gap > 0 and gap > closing * (b.end - now):
             self._settle(b, cam, math.inf, now)  # out of reach on this course: any pending reception is stale
             return
-        radius = self.kinds[b.kind].curve.radius_of(keyed_uniform_one(self._reception_key, b.number, cam))
+        radius = self.kinds[b.kind].curve.radius_of(keyed_uniform_at(b.draws[0], cam))
         if radius < 0:
             return
-        self._settle(b, cam, self.motion.entry_time(cam, b.emitter_body, now, b.end, radius), now)
+        self._settle(b, cam, m.entry_time_from(cam, e, now, b.end, radius, cx, cy, ex, ey, closing), now)
+
+    def _emitter_at(self, b: Broadcast, now: float) -> tuple[float, float, float]:
+        m = self.motion
+        ex, ey = m.position(b.emitter_body, now)
+        return ex, ey, m.speed(b.emitter_body, now)
 
     def _settle(self, b: Broadcast, cam: int, t: float, now: float) -> None:
         earlier = b.entered.get(cam)
@@ -251,7 +264,7 @@ class Airwaves:
         return discovery + self.ble.sample_processing(rng)
 
     def _schedule(self, b: Broadcast, cam: int, t_entry: float) -> None:
-        rng = KeyedRandom(self._discovery_key, b.number, cam)
+        rng = KeyedRandom.at(b.draws[1], cam)
         latency = self._latency(rng, b.kind, b.end - t_entry)
         if math.isinf(latency):
             b.pending.pop(cam, None)

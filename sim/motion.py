@@ -26,6 +26,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 _NEVER = math.inf  # `due` of a body with no course change pending (an eager one)
+_STRIDE = 1 << 32  # grid cell (p, q) is key p * _STRIDE + q: an int hashes faster than a tuple
 
 
 class Clock(Protocol):
@@ -61,8 +62,9 @@ class Motion:
         self.hy = [0.0] * n_bodies
         self.listener: Callable[[int, float, float, float], None] | None = None
         self.cell = 2000.0  # the grid that finds the bodies near a point (`near`)
-        self._cells: dict[tuple[int, int], set[int]] = {}
+        self._cells: dict[int, set[int]] = {}  # cell key -> bodies
         self._span: list[tuple[int, int, int, int] | None] = [None] * n_bodies  # the cells a body is in: i0 j0 i1 j1
+        self._stale: set[int] = set()  # bodies whose cells are re-worked out at the next query (`_reindex`)
         self.clock: Clock = _Still()
         self.quiet = False  # a lazy body catching up: no listener, no segment index
         self.due = [math.inf] * n_bodies  # a lazy body's next course change; inf for the others
@@ -74,15 +76,14 @@ class Motion:
         """Body i keeps to `region` and its course is `course`'s to work out on demand."""
         self.lazy[i] = course
         self.region[i] = region
-        self._index_box(i, *region)
+        self._stale.add(i)
 
     def make_eager(self, i: int) -> None:
         """Body i's course is set by events again: indexed by its present segment."""
         self.lazy[i] = None
         self.region[i] = None
         self.set_due(i, math.inf)
-        x, y, dt = self.x0[i], self.y0[i], self.t1[i] - self.t0[i]
-        self._index_box(i, x, y, x + self.vx[i] * dt, y + self.vy[i] * dt)
+        self._stale.add(i)
 
     def set_due(self, i: int, t: float) -> None:
         self.due[i] = t
@@ -204,10 +205,22 @@ class Motion:
         if self.quiet:
             return
         if self.region[i] is None:
-            xb, yb = x + vx * (t1 - t), y + vy * (t1 - t)
-            self._index_box(i, min(x, xb), min(y, yb), max(x, xb), max(y, yb))
+            self._stale.add(i)
         if self.listener is not None:
             self.listener(i, t, x, y)
+
+    def _reindex(self) -> None:
+        """The grid, brought up to date for the bodies that changed since the last query: each by its present
+        segment, or its region if it has one. A body that changes course many times between two queries is
+        worked out once, for the segment it then has."""
+        for i in self._stale:
+            region = self.region[i]
+            if region is not None:
+                self._index_box(i, *region)
+            else:
+                x, y, dt = self.x0[i], self.y0[i], self.t1[i] - self.t0[i]
+                self._index_box(i, x, y, x + self.vx[i] * dt, y + self.vy[i] * dt)
+        self._stale.clear()
 
     def _index_box(self, i: int, xa: float, ya: float, xb: float, yb: float) -> None:
         """Register the body in every grid cell a box touches (its present segment's, or its region)."""
@@ -241,11 +254,14 @@ class Motion:
         return self._in_box(x - r, y - r, x + r, y + r)
 
     def _in_box(self, x0: float, y0: float, x1: float, y1: float) -> set[int]:
-        c = self.cell
+        if self._stale:
+            self._reindex()
+        c, grid, stride = self.cell, self._cells, _STRIDE
         found: set[int] = set()
+        q0, q1 = math.floor(y0 / c), math.floor(y1 / c) + 1
         for p in range(math.floor(x0 / c), math.floor(x1 / c) + 1):
-            for q in range(math.floor(y0 / c), math.floor(y1 / c) + 1):
-                members = self._cells.get((p, q))
+            for k in range(p * stride + q0, p * stride + q1):
+                members = grid.get(k)
                 if members:
                     found |= members
         return found
@@ -297,24 +313,37 @@ class Motion:
             return math.inf
         cx, cy = self.position(cam, t_from)
         ex, ey = self.position(emitter, t_from)
+        return self.entry_time_from(cam, emitter, t_from, t_to, radius, cx, cy, ex, ey,
+                                    self.speed(cam, t_from) + self.speed(emitter, t_from))
+
+    def entry_time_from(self, cam: int, emitter: int, t_from: float, t_to: float, radius: float,
+                        cx: float, cy: float, ex: float, ey: float, closing: float) -> float:
+        """`entry_time`, given where both are at `t_from` and their speeds' sum then (both caught up to it):
+        a broadcast's solver has them already."""
+        if radius < 0 or t_to < t_from:
+            return math.inf
         gap = math.hypot(cx - ex, cy - ey) - radius
-        if gap > 0 and gap > (self.speed(cam, t_from) + self.speed(emitter, t_from)) * (t_to - t_from):
+        if gap > 0 and gap > closing * (t_to - t_from):
             return math.inf  # too far to close the gap before t_to, even heading straight for each other
-        c1 = min(max(self.t1[cam], t_from), t_to)
-        e1 = min(max(self.t1[emitter], t_from), t_to)
+        x0, y0, vx, vy, t0, t1 = self.x0, self.y0, self.vx, self.vy, self.t0, self.t1
+        ct0, ct1, et0, et1 = t0[cam], t1[cam], t0[emitter], t1[emitter]
+        c1 = min(max(ct1, t_from), t_to)
+        e1 = min(max(et1, t_from), t_to)
         r2 = radius * radius
         for start, end in ((t_from, min(c1, e1)), (min(c1, e1), max(c1, e1)), (max(c1, e1), t_to)):
             if end < start:
                 continue
-            cx, cy = self.position(cam, start)
-            ex, ey = self.position(emitter, start)
-            rx, ry = cx - ex, cy - ey
+            # both positions at `start`, as `position` works them out (no catching up: both are, to t_from)
+            dt = (ct1 - ct0 if start >= ct1 else start - ct0) if start > ct0 else 0.0
+            px, py = x0[cam] + vx[cam] * dt, y0[cam] + vy[cam] * dt
+            dt = (et1 - et0 if start >= et1 else start - et0) if start > et0 else 0.0
+            rx, ry = px - (x0[emitter] + vx[emitter] * dt), py - (y0[emitter] + vy[emitter] * dt)
             c = rx * rx + ry * ry - r2
             if c <= 0:
                 return start
-            cm, em = start < self.t1[cam], start < self.t1[emitter]
-            wx = (self.vx[cam] if cm else 0.0) - (self.vx[emitter] if em else 0.0)
-            wy = (self.vy[cam] if cm else 0.0) - (self.vy[emitter] if em else 0.0)
+            cm, em = start < ct1, start < et1
+            wx = (vx[cam] if cm else 0.0) - (vx[emitter] if em else 0.0)
+            wy = (vy[cam] if cm else 0.0) - (vy[emitter] if em else 0.0)
             a = wx * wx + wy * wy
             b = 2.0 * (rx * wx + ry * wy)
             disc = b * b - 4.0 * a * c
@@ -331,11 +360,11 @@ def offset_to_box(box: Box, x: float, y: float) -> tuple[float, float]:
     return (x0 - x if x < x0 else (x - x1 if x > x1 else 0.0)), (y0 - y if y < y0 else (y - y1 if y > y1 else 0.0))
 
 
-def _cells_of(span: tuple[int, int, int, int]) -> list[tuple[int, int]]:
+def _cells_of(span: tuple[int, int, int, int]) -> list[int]:
     i0, j0, i1, j1 = span
     if i0 == i1 and j0 == j1:
-        return [(i0, j0)]
-    return [(p, q) for p in range(i0, i1 + 1) for q in range(j0, j1 + 1)]
+        return [i0 * _STRIDE + j0]
+    return [p * _STRIDE + q for p in range(i0, i1 + 1) for q in range(j0, j1 + 1)]
 
 
 def _first_inside(

@@ -67,8 +67,18 @@ def _mix(x: int) -> int:
 
 def keyed_uniform_one(key: int, a: int, b: int) -> float:
     """`keyed_uniform` for a single b, without numpy (identical value)."""
-    x = _mix(key ^ _mix(a))
-    x = _mix(x ^ ((b * 0xD1B54A32D192ED03) & _M64))
+    return keyed_uniform_at(keyed_prefix(key, a), b)
+
+
+def keyed_prefix(key: int, a: int) -> int:
+    """The part of every (key, a, b) address that b does not change: worked out once for many b (a broadcast's
+    cameras), it makes `keyed_uniform_at` and `KeyedRandom.at` one hash each."""
+    return _mix(key ^ _mix(a))
+
+
+def keyed_uniform_at(prefix: int, b: int) -> float:
+    """`keyed_uniform_one(key, a, b)`, given `keyed_prefix(key, a)` (identical value)."""
+    x = _mix(prefix ^ ((b * 0xD1B54A32D192ED03) & _M64))
     return ((x >> 11) + 0.5) / 2.0**53
 
 
@@ -81,8 +91,16 @@ class KeyedRandom:
     __slots__ = ("_base", "_k")
 
     def __init__(self, key: int, a: int, b: int = 0) -> None:
-        self._base = _mix(_mix(key ^ _mix(a)) ^ ((b * 0xD1B54A32D192ED03) & _M64))
+        self._base = _mix(keyed_prefix(key, a) ^ ((b * 0xD1B54A32D192ED03) & _M64))
         self._k = 0
+
+    @classmethod
+    def at(cls, prefix: int, b: int) -> KeyedRandom:
+        """`KeyedRandom(key, a, b)` given `keyed_prefix(key, a)`: the same draws."""
+        rng = cls.__new__(cls)
+        rng._base = _mix(prefix ^ ((b * 0xD1B54A32D192ED03) & _M64))
+        rng._k = 0
+        return rng
 
     def _next(self) -> float:
         self._k += 1
