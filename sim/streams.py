@@ -65,11 +65,6 @@ def _mix(x: int) -> int:
     return z ^ (z >> 31)
 
 
-def keyed_uniform_one(key: int, a: int, b: int) -> float:
-    """`keyed_uniform` for a single b, without numpy (identical value)."""
-    return keyed_uniform_at(keyed_prefix(key, a), b)
-
-
 def keyed_prefix(key: int, a: int) -> int:
     """The part of every (key, a, b) address that b does not change: worked out once for many b (a broadcast's
     cameras), it makes `keyed_uniform_at` and `KeyedRandom.at` one hash each."""
@@ -77,7 +72,7 @@ def keyed_prefix(key: int, a: int) -> int:
 
 
 def keyed_uniform_at(prefix: int, b: int) -> float:
-    """`keyed_uniform_one(key, a, b)`, given `keyed_prefix(key, a)` (identical value)."""
+    """`keyed_uniform(key, a, b)` for a single b, given `keyed_prefix(key, a)`, without numpy (identical value)."""
     x = _mix(prefix ^ ((b * 0xD1B54A32D192ED03) & _M64))
     return ((x >> 11) + 0.5) / 2.0**53
 
