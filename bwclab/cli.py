@@ -45,6 +45,9 @@ RequireCalOpt = Annotated[bool, typer.Option("--require-calibration",
                                              help="refuse to start when an instrument's calibration is overdue")]
 BaselineOpt = Annotated[str, typer.Option("--baseline", help="run number, run id, tag, or last:N (the last N "
                                           "passing runs of the same spec and camera model)")]
+AlphaOpt = Annotated[float, typer.Option(
+    "--alpha", min=1e-6, max=0.5, help="the chance of any false drift alarm in a run (Holm over its tests); "
+                                        "a stricter rate needs bigger changes or more trials to flag")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="override a scenario field: key=value")]
 
 
@@ -315,6 +318,7 @@ def nightly_cmd(
     faults: Annotated[Path | None, typer.Option("--faults", help="emulator faults YAML (emulated bench)")] = None,
     operator: OperatorOpt = None,
     require_calibration: RequireCalOpt = False,
+    alpha: AlphaOpt = 0.05,
 ) -> None:
     """One night of regression: certify into OUT_ROOT/<date>/run, record the run in the history, compare it
     with the baseline, write OUT_ROOT/<date>/junit.xml (a spec case and a drift case per requirement and
@@ -326,7 +330,7 @@ def nightly_cmd(
     try:
         with certify_progress() as tick:
             rc, night = nightly(bench, requirements, history, baseline, out_root, faults, operator,
-                                require_calibration, tick)
+                                require_calibration, tick, alpha)
     except ConfigError as err:
         fail(err)
     except HistoryError as err:
@@ -474,6 +478,7 @@ def history_compare(
     run: Annotated[str, typer.Option("--run", help="run number, run id or tag")],
     baseline: BaselineOpt = "last:5",
     history: HistoryUrlOpt = "results/history.sqlite",
+    alpha: AlphaOpt = 0.05,
 ) -> None:
     """A run against a baseline, per camera and requirement: same, better or regressed, with the effect and
     its 95% CI (Holm-corrected over the run). Exit 1 when anything regressed."""
@@ -491,7 +496,7 @@ def history_compare(
         history_fail(err)
     if not base:
         history_fail(HistoryError(f"--baseline {baseline}: no run to compare run {cur.id} with"))
-    drifts = compare(cur, base)
+    drifts = compare(cur, base, alpha=alpha)
     t = Table(title=f"run {cur.id} against {', '.join(str(b.id) for b in base)}")
     for col in ("requirement", "camera", "drift", "effect [95% CI]", "p (Holm)", "note"):
         t.add_column(col)
@@ -509,6 +514,7 @@ def history_report(
     out: Annotated[Path, typer.Option("--out", help="the page to write")] = Path("results/trends.html"),
     baseline: BaselineOpt = "last:5",
     history: HistoryUrlOpt = "results/history.sqlite",
+    alpha: AlphaOpt = 0.05,
 ) -> None:
     """trends.html: every requirement on every camera over time, the last run against its baseline, and
     the bench's health; one self-contained page."""
@@ -518,7 +524,7 @@ def history_report(
 
     try:
         with History(history) as h:
-            path = write_trends(h, out, baseline)
+            path = write_trends(h, out, baseline, alpha=alpha)
     except HistoryError as err:
         history_fail(err)
     out_console.print(f"trends: {path}")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bwclab.certify import BENCH_LOST, Tick, certify, check_inputs
 from core.builtin import resolve
-from history.drift import Drift, compare
+from history.drift import ALPHA, Drift, compare
 from history.record import RunRecord, read_run
 from history.store import History
 from history.trends import write_page
@@ -32,23 +32,25 @@ def record_run(history_url: str, folder: Path) -> tuple[int, bool]:
         return h.record(read_run(folder))
 
 
-def drifts_by_run(h: History, runs: list[RunRecord], baseline_ref: str) -> dict[str, list[Drift]]:
+def drifts_by_run(h: History, runs: list[RunRecord], baseline_ref: str, alpha: float = ALPHA
+                  ) -> dict[str, list[Drift]]:
     """Each run compared with its own baseline (a fixed run or tag, or its own last:N)."""
     out: dict[str, list[Drift]] = {}
     for run in runs:
         base = [b for b in h.baseline(baseline_ref, run) if b.run_id != run.run_id]
         if base:
-            out[run.run_id] = compare(run, base)
+            out[run.run_id] = compare(run, base, alpha=alpha)
     return out
 
 
-def write_trends(h: History, path: Path, baseline_ref: str, last: RunRecord | None = None) -> Path:
+def write_trends(h: History, path: Path, baseline_ref: str, last: RunRecord | None = None, alpha: float = ALPHA
+                 ) -> Path:
     runs = h.runs()
     if last is not None:
         runs = [r for r in runs if r.spec_sha256 == last.spec_sha256]
     last = last or (runs[-1] if runs else None)
     baseline = [b for b in h.baseline(baseline_ref, last) if b.run_id != last.run_id] if last else []
-    return write_page(path, runs, baseline, drifts_by_run(h, runs, baseline_ref), last)
+    return write_page(path, runs, baseline, drifts_by_run(h, runs, baseline_ref, alpha), last)
 
 
 def junit(path: Path, run: RunRecord, drifts: list[Drift], expected: list[tuple[str, str]]) -> None:
@@ -105,7 +107,7 @@ def night_folder(out_root: Path) -> Path:
 
 def nightly(bench: str, requirements: str | None, history_url: str, baseline_ref: str, out_root: Path,
             faults: Path | None, operator: str | None = None, require_calibration: bool = False,
-            tick: Tick | None = None) -> tuple[int, Path]:
+            tick: Tick | None = None, alpha: float = ALPHA) -> tuple[int, Path]:
     """One night: certify, record, compare, junit.xml, trends.html. (exit code, the night's folder)."""
     with History(history_url):
         pass  # a bad history URL or a newer schema is refused before the bench is touched
@@ -121,12 +123,12 @@ def nightly(bench: str, requirements: str | None, history_url: str, baseline_ref
         rid, _ = h.record(read_run(run_dir))
         run = h.runs([rid])[0]
         baseline = [b for b in h.baseline(baseline_ref, run) if b.run_id != run.run_id]
-        drifts = compare(run, baseline) if baseline else []
+        drifts = compare(run, baseline, alpha=alpha) if baseline else []
         atomic_write(night / "drift.json", json.dumps({
             "run": rid, "run_id": run.run_id, "baseline": [b.id for b in baseline], "baseline_ref": baseline_ref,
-            "correction": "Holm", "drift": [asdict(d) for d in drifts]}, indent=2, default=str) + "\n")
+            "correction": "Holm", "alpha": alpha, "drift": [asdict(d) for d in drifts]}, indent=2, default=str) + "\n")
         junit(night / "junit.xml", run, drifts, _expected(run_dir))
-        write_trends(h, out_root / "trends.html", baseline_ref, run)
+        write_trends(h, out_root / "trends.html", baseline_ref, run, alpha)
     if rc in (BENCH_LOST, INTERRUPTED):
         return rc, night
     regressed = any(d.verdict == "regressed" for d in drifts)

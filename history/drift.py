@@ -59,13 +59,14 @@ class Drift:
     p_adjusted: float | None = None
     verdict: Verdict = "same"
     on_point: bool = False  # the test decides that something moved; the point effect, how far (coverage)
+    alpha: float = ALPHA  # the night's family-wise false-alarm rate the adjusted p-value is held to
 
     def decide(self) -> None:
         """The verdict from the (adjusted) p-value and where the effect's CI lies against max_change."""
         if self.effect is None or self.ci_low is None or self.ci_high is None:
             self.verdict = "no baseline"
             return
-        significant = self.p_adjusted is None or self.p_adjusted < ALPHA
+        significant = self.p_adjusted is None or self.p_adjusted < self.alpha
         low, high = (self.effect, self.effect) if self.on_point else (self.ci_low, self.ci_high)
         up = low > self.max_change
         down = high < -self.max_change
@@ -200,8 +201,11 @@ def baseline_results(cur: ResultRecord, current: RunRecord, baseline: list[RunRe
             and r.verdict in ("pass", "fail") and model is not None and run.model(r.camera) == model]
 
 
-def compare(current: RunRecord, baseline: list[RunRecord], seed: int = 0) -> list[Drift]:
-    """Every judged requirement on every camera of `current` against the baseline, Holm-corrected together."""
+def compare(current: RunRecord, baseline: list[RunRecord], seed: int = 0, alpha: float = ALPHA) -> list[Drift]:
+    """Every judged requirement on every camera of `current` against the baseline, Holm-corrected together:
+    the chance of any false alarm in the run is held to `alpha`."""
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha: expected a false-alarm rate between 0 and 1, got {alpha}")
     out: list[Drift] = []
     for i, cur in enumerate(current.results):
         if cur.verdict not in ("pass", "fail"):
@@ -224,5 +228,6 @@ def compare(current: RunRecord, baseline: list[RunRecord], seed: int = 0) -> lis
     for d, adj in zip(tested, holm([d.p for d in tested if d.p is not None]), strict=True):
         d.p_adjusted = adj
     for d in out:
+        d.alpha = alpha
         d.decide()
     return out

@@ -115,3 +115,16 @@ def test_clean_nights_alarm_at_no_more_than_the_nominal_rate() -> None:
         alarms += any(d.verdict in ("regressed", "better") for d in compare(night, base, seed=k))
     # Holm holds each night's chance of any false alarm to 5%: 200 nights, at most 10 expected, 19 is p < 0.01
     assert alarms <= 19, alarms
+
+
+def test_alpha_sets_the_false_alarm_rate_a_change_is_judged_at() -> None:
+    """A 40-ms shift from 8 trials: significant at the default 5% but not at 0.1%; the rate travels with the drift."""
+    rng = np.random.default_rng(1)
+    base = [run(f"b{i}", [lat(latency_samples(rng, 8), 0.0)]) for i in range(3)]
+    night = run("n", [lat(latency_samples(rng, 8, 0.04), 0.0)])
+    loose, strict = compare(night, base)[0], compare(night, base, alpha=0.001)[0]
+    assert loose.p_adjusted == strict.p_adjusted and loose.p_adjusted is not None
+    assert 0.001 <= loose.p_adjusted < 0.05, loose.p_adjusted
+    assert (loose.verdict, loose.alpha) == ("regressed", 0.05) and (strict.verdict, strict.alpha) == ("same", 0.001)
+    with pytest.raises(ValueError, match="alpha"):
+        compare(night, base, alpha=0.0)
