@@ -20,7 +20,7 @@ import simpy
 from camera.ble import DiscoveryModel
 from camera.detection import DetectionCurve
 from core.triggers import TriggerKind
-from sim.motion import Motion, offset_to_box
+from sim.motion import Motion
 from sim.scenario import MeasuredLatency
 from sim.streams import KeyedRandom, Streams, keyed_prefix, keyed_uniform, keyed_uniform_at
 
@@ -80,6 +80,7 @@ class Airwaves:
         is_camera = np.zeros(motion.n, dtype=bool)
         is_camera[self.cameras] = True
         self.is_camera: list[bool] = is_camera.tolist()  # read one body at a time: a list is cheaper
+        self.camera_list: list[int] = sorted(set(self.cameras.tolist()))  # what a query without the grid looks at
         self.wired = np.zeros(motion.n, dtype=bool)
         if wired is not None:
             self.wired[np.asarray(wired, dtype=np.int64)] = True
@@ -135,19 +136,27 @@ class Airwaves:
         # region the emitter cannot come within range of on its present course need not be worked out.
         patrol_reach = max_r + emitter_speed * left
         near = []
-        for c in sorted(m.near(x, y, max_r + (self.max_speed + emitter_speed) * left)):
+        hypot = math.hypot
+        for c in (sorted(m.near(x, y, max_r + (self.max_speed + emitter_speed) * left)) if m.gridded
+                  else self.camera_list):
             if not is_camera[c]:
                 continue
             r = region[c]
-            if r is not None and math.hypot(*offset_to_box(r, x, y)) > patrol_reach:
-                continue
+            if r is not None:  # offset_to_box, inline (this loop runs over every camera nearby)
+                rx0, ry0, rx1, ry1 = r
+                gx = rx0 - x if x < rx0 else (x - rx1 if x > rx1 else 0.0)
+                gy = ry0 - y if y < ry0 else (y - ry1 if y > ry1 else 0.0)
+                if hypot(gx, gy) > patrol_reach:
+                    continue
             near.append(c)
         if len(near) <= SCALAR_BELOW:
             return near
         out = []
+        position, vx, vy, t1 = m.position, m.vx, m.vy, m.t1
         for c in near:
-            px, py = m.position(c, now)
-            if math.hypot(px - x, py - y) - max_r <= (m.speed(c, now) + emitter_speed) * left:
+            px, py = position(c, now)  # caught up to now: its speed, as `Motion.speed` gives it, follows
+            speed = hypot(vx[c], vy[c]) if now < t1[c] else 0.0
+            if hypot(px - x, py - y) - max_r <= (speed + emitter_speed) * left:
                 out.append(c)
         return out
 

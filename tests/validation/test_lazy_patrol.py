@@ -84,3 +84,25 @@ def test_no_body_moves_faster_than_the_airwaves_bound(sets: list[str], monkeypat
     shift.run()
     assert speeds and max(speeds) > 0
     assert max(speeds) <= shift.airwaves.max_speed, (max(speeds), shift.airwaves.max_speed)
+
+
+@pytest.mark.parametrize(("scenario", "variant", "seed", "sets"), [
+    ("hartford-patrol-shift", "all-triggers", 1, DENSE), ("west-hartford-shift", None, 2, []),
+    ("hartford-patrol-shift", None, 3, [])])
+def test_a_small_fleet_without_the_grid_gives_the_gridded_shift(scenario: str, variant: str | None, seed: int,
+                                                                sets: list[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Up to `GRID_ABOVE` bodies, queries look at every body (every camera, every lazy body) instead of the grid:
+    a superset the callers check exactly, so nothing may change."""
+    import sim.motion
+
+    sc = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml", sets, variant=variant)
+    plain = Shift(sc, seed)
+    assert not plain.motion.gridded  # the shipped small departments run without the grid
+    plain_result = plain.run()
+    monkeypatch.setattr(sim.motion, "GRID_ABOVE", 0)
+    gridded = Shift(sc, seed)
+    assert gridded.motion.gridded
+    gridded_result = gridded.run()
+    assert plain_result.receptions and plain_result.broadcasts
+    assert everything(plain_result) == everything(gridded_result)
