@@ -497,7 +497,7 @@ def history_compare(
     if not base:
         history_fail(HistoryError(f"--baseline {baseline}: no run to compare run {cur.id} with"))
     drifts = compare(cur, base, alpha=alpha)
-    t = Table(title=f"run {cur.id} against {', '.join(str(b.id) for b in base)}")
+    t = Table(title=f"run {cur.id} against {', '.join(str(b.id) for b in base)}, at a false-alarm rate of {alpha:g}")
     for col in ("requirement", "camera", "drift", "effect [95% CI]", "p (Holm)", "note"):
         t.add_column(col)
     for d in drifts:

@@ -99,7 +99,9 @@ def page(runs: list[RunRecord], baseline: list[RunRecord], drifts_by_run: dict[s
              f"<p>{len(runs)} runs; baseline: {', '.join(str(r.id) for r in baseline) or 'none'}; last night: "
              f"{e(str(last.id)) + ' (' + e(last.started) + ')' if last else 'none'}</p>"]
     if last is not None:
-        parts.append("<h2>Last night against the baseline</h2><table><tr><th>requirement</th><th>camera</th>"
+        rate = (f"<p>Judged at a false-alarm rate of {drifts[0].alpha:g} a night (Holm over its tests).</p>"
+                if drifts else "")
+        parts.append(f"<h2>Last night against the baseline</h2>{rate}<table><tr><th>requirement</th><th>camera</th>"
                      "<th>firmware</th><th>drift</th><th>effect [95% CI]</th><th>p (Holm)</th><th>test</th>"
                      "<th>note</th></tr>")
         for d in drifts:

@@ -68,10 +68,17 @@ def test_two_certify_runs_record_at_once_nothing_lost_nothing_duplicated_and_imp
     tag = bwclab("history", "tag", str(runs[0].id), "golden", "--history", history)
     assert tag.returncode == 0, tag.stderr
     cmp_ = bwclab("history", "compare", "--run", str(runs[1].id), "--baseline", "golden", "--history", history)
-    assert cmp_.returncode in (0, 1) and "LAT" in cmp_.stdout, cmp_.stdout + cmp_.stderr
+    assert cmp_.returncode in (0, 1) and "LAT" in cmp_.stdout and "rate of 0.05" in cmp_.stdout, cmp_.stdout
+    strict = bwclab("history", "compare", "--run", str(runs[1].id), "--baseline", "golden", "--history", history,
+                    "--alpha", "0.001")
+    assert strict.returncode in (0, 1) and "rate of 0.001" in strict.stdout, strict.stdout + strict.stderr
+    bad = bwclab("history", "compare", "--run", str(runs[1].id), "--history", history, "--alpha", "0")
+    assert bad.returncode == 2 and "--alpha" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
     page = tmp_path / "trends.html"
-    rep = bwclab("history", "report", "--out", page, "--history", history)
-    assert rep.returncode == 0 and page.read_text().count("data:image/png;base64,") == 2, rep.stderr
+    rep = bwclab("history", "report", "--out", page, "--history", history, "--alpha", "0.001")
+    text = page.read_text()
+    assert rep.returncode == 0 and text.count("data:image/png;base64,") == 2, rep.stderr
+    assert "false-alarm rate of 0.001 a night" in text  # the last run judged at the rate asked for
 
 
 def test_a_bad_url_an_unknown_run_and_a_newer_schema_are_refused_with_exit_2(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ CLEAN = 3
 # module's "nothing else moved" checks in 12% of runs, and CI failed on one such night. At 0.1%, 0.25% of 400
 # simulated runs did; a 4.5 dB sensitivity change was missed in 0.25% (a 3 dB one in 18%: too weak to test at 0.1%;
 # 6 dB would put r50 near the coverage procedure's 150-ft far end).
-ALPHA = "0.001"
+ALPHA = 0.001
 # the nights are one session fixture (a module one is set up again whenever another module's test runs between two
 # of these), and under xdist (`--dist loadgroup`) these tests go to one worker: the nights are run once
 pytestmark = pytest.mark.xdist_group("nightly")
@@ -41,7 +41,7 @@ pytestmark = pytest.mark.xdist_group("nightly")
 
 def nightly(out_root: Path, history: str, *extra: str) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "bwclab", "nightly", "--bench", str(BENCH), "--requirements", str(SPEC),
-           "--history", history, "--out-root", str(out_root), "--baseline", BASELINE, "--alpha", ALPHA, *extra]
+           "--history", history, "--out-root", str(out_root), "--baseline", BASELINE, "--alpha", str(ALPHA), *extra]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
 
 
@@ -93,7 +93,7 @@ def test_clean_nights_compared_with_each_other_flag_nothing(nights: dict[str, An
     flagged = []
     for i, run in enumerate(runs):
         others = runs[:i] + runs[i + 1:]
-        flagged += [(run.id, d.requirement, d.camera, d.verdict) for d in compare(run, others, alpha=float(ALPHA))
+        flagged += [(run.id, d.requirement, d.camera, d.verdict) for d in compare(run, others, alpha=ALPHA)
                     if d.verdict in ("regressed", "better")]
     # 3 nights x 4 tests, each night held to a 0.1% chance of any false alarm (Holm): at most one night may alarm
     assert len({f[0] for f in flagged}) <= 1, flagged
@@ -127,8 +127,8 @@ def test_a_camera_that_hears_4_5_db_better_flags_coverage_drift(nights: dict[str
     cov = drift[("COV-R95", "CAM002")]
     # the curve moved (the likelihood-ratio test, corrected for the night) and r95 moved out beyond max_change (the
     # point change: one night's r95 CI, some 20 ft wide from 60 broadcasts, cannot clear 2 ft; history/drift.py)
-    assert cov["verdict"] == "better" and cov["p_adjusted"] < float(ALPHA) and cov["effect"] > 2.0, cov
-    assert json.loads((night / "drift.json").read_text())["alpha"] == float(ALPHA)  # the rate it was judged at
+    assert cov["verdict"] == "better" and cov["p_adjusted"] < ALPHA and cov["effect"] > 2.0, cov
+    assert json.loads((night / "drift.json").read_text())["alpha"] == ALPHA  # the rate it was judged at
     assert drift[("COV-R95", "CAM001")]["verdict"] == "same"
     assert rc == 0, out[-2000:]  # a change for the better passes the night; the page and junit show it
     assert "better" in (cases(night)["COV-R95[CAM002] drift"].findtext("system-out") or "")
@@ -154,7 +154,7 @@ def test_the_trend_page_shows_each_regression_where_it_happened(nights: dict[str
     from bwclab.nightly import drifts_by_run
 
     with History(nights["db"]) as h:
-        by_run = drifts_by_run(h, runs, BASELINE, float(ALPHA))
+        by_run = drifts_by_run(h, runs, BASELINE, ALPHA)
     flagged = {(r.id, d.requirement, d.camera) for r in runs for d in by_run.get(r.run_id, [])
                if d.verdict == "regressed"}
     assert (flashed.id, "LAT-LIGHTBAR", "CAM002") in flagged
@@ -209,7 +209,7 @@ def test_the_five_nights_read_the_same_from_postgresql(nights: dict[str, Any], n
 
     def verdicts(h: History) -> dict[tuple[str, str, str], str]:
         runs = h.runs()
-        by_run = drifts_by_run(h, runs, BASELINE, float(ALPHA))
+        by_run = drifts_by_run(h, runs, BASELINE, ALPHA)
         return {(run.run_id, d.requirement, d.camera): d.verdict for run in runs for d in by_run.get(run.run_id, [])}
 
     with History(nights["db"]) as lite, History(url) as pg:
