@@ -178,6 +178,8 @@ class Officer:
         bw, bh = bx1 - bx0, by1 - by0
         rng, speed, park = self.rng, self.patrol_speed, self.patrol_spec.park_s
         rnd = rng.random  # uniform(low, high) is low + (high - low) * random(), for every stream the model has
+        kind, lo, hi = park.params
+        uniform_park = kind == "uniform"  # drawn here as `Dist.sample` draws it (the shipped scenarios' case)
         at = self._change_at
         while at <= t:
             x, y = bx0 + bw * rnd(), by0 + bh * rnd()
@@ -190,7 +192,7 @@ class Officer:
                 hx, hy = (x - px) / dist, (y - py) / dist
                 dur = dist / speed
                 x0, y0, vx, vy, t0, t1 = px, py, (x - px) / dur, (y - py) / dur, at, at + dur
-            wait = t1 - at + park.sample(rng)
+            wait = t1 - at + (lo + (hi - lo) * rnd() if uniform_park else park.sample(rng))
             at = at + (wait if wait > 0.0 else 0.0)
         for b in self.bodies:
             m.hx[b], m.hy[b] = hx, hy
