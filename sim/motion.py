@@ -72,7 +72,6 @@ class Motion:
         self._stale: set[int] = set()  # bodies whose cells are re-worked out at the next query (`_reindex`)
         self.gridded = n_bodies > GRID_ABOVE
         self._everyone = range(n_bodies)
-        self._lazy_set: set[int] = set()  # the lazy bodies (a query without the grid looks at these only)
         self.clock: Clock = _Still()
         self.quiet = False  # a lazy body catching up: no listener, no segment index
         self.due = [math.inf] * n_bodies  # a lazy body's next course change; inf for the others
@@ -84,7 +83,6 @@ class Motion:
         """Body i keeps to `region` and its course is `course`'s to work out on demand."""
         self.lazy[i] = course
         self.region[i] = region
-        self._lazy_set.add(i)
         if self.gridded:
             self._stale.add(i)
 
@@ -93,7 +91,6 @@ class Motion:
         self.lazy[i] = None
         self.region[i] = None
         self.set_due(i, math.inf)
-        self._lazy_set.discard(i)
         if self.gridded:
             self._stale.add(i)
 
@@ -114,9 +111,8 @@ class Motion:
     def lazy_in(self, box: Box) -> list[int]:
         """The lazy bodies whose region meets `box`."""
         x0, y0, x1, y1 = box
-        found = self._in_box(x0, y0, x1, y1) if self.gridded else self._lazy_set
         out = []
-        for i in sorted(found):
+        for i in sorted(self._in_box(x0, y0, x1, y1)) if self.gridded else self._everyone:
             r = self.region[i]
             if r is not None and r[0] <= x1 and x0 <= r[2] and r[1] <= y1 and y0 <= r[3]:
                 out.append(i)
