@@ -89,6 +89,7 @@ class Airwaves:
         self.active: list[Broadcast] = []
         self.log: list[Broadcast] = []
         self.undiscovered: set[tuple[int, int]] = set()  # (broadcast, camera): in range, not heard in time
+        self._entry_unheard: dict[tuple[int, int], float] = {}  # when each of those came (or was to come) in range
         self._reception_key = streams.key("reception")
         self._discovery_key = streams.key("discovery")
         self._token = 0
@@ -256,8 +257,17 @@ class Airwaves:
         if math.isinf(t):
             b.pending.pop(cam, None)
             b.entered.pop(cam, None)
+            self._unpredict(b, cam, now)
             return
         self._schedule(b, cam, t)
+
+    def _unpredict(self, b: Broadcast, cam: int, now: float) -> None:
+        """A camera foreseen to come into range too late to be heard has changed course before it got there: it
+        is not recorded as in range after all (unless it did come into range, before now)."""
+        key = (b.number, cam)
+        if key in self.undiscovered and self._entry_unheard[key] > now:
+            self.undiscovered.discard(key)
+            del self._entry_unheard[key]
 
     def _latency(self, rng: KeyedRandom, kind: str, limit_s: float) -> float:
         """Discovery (before the broadcast ends) plus processing, or a latency measured for this trigger kind
@@ -279,6 +289,7 @@ class Airwaves:
             b.pending.pop(cam, None)
             b.entered.pop(cam, None)
             self.undiscovered.add((b.number, cam))
+            self._entry_unheard[b.number, cam] = t_entry
             return
         self.undiscovered.discard((b.number, cam))
         at = t_entry + latency
