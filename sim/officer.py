@@ -244,14 +244,19 @@ class Officer:
         self._leg += 1  # the pending patrol leg is stale
         self.env.process(self.serve(inc))
 
+    def _at_car(self) -> bool:
+        """In the car already (back_to_car has nothing to do)."""
+        if self.cruiser is None or not self.in_car:
+            return self.cruiser is None
+        now = float(self.env.now)
+        return self.motion.position(self.body, now) == self.motion.position(self.cruiser.body, now)
+
     def back_to_car(self) -> Generator[simpy.Event, Any, None]:
-        if self.cruiser is None:
+        if self.cruiser is None or self._at_car():
             return
+        assert self.cruiser is not None
         now = float(self.env.now)
         cx, cy = self.motion.position(self.cruiser.body, now)
-        px, py = self.motion.position(self.body, now)
-        if (px, py) == (cx, cy) and self.in_car:
-            return
         arrive = self.motion.move_to(self.body, now, cx, cy, math.inf if self.instant else self.walk_speed)
         if arrive > now:
             yield self.env.timeout(arrive - now)
@@ -263,8 +268,9 @@ class Officer:
         self.stop_token += 1  # an assigned officer keeps any running recording
         rng = self.ports.scene_rng(inc.number)
         scene = inc.spec.scene
-        if inc.priority and self.cruiser is not None:
-            self.cruiser.light_bar_on(inc.number)
+        lights = inc.priority and self.cruiser is not None
+        if lights and self.cruiser is not None and not self._at_car():
+            self.cruiser.light_bar_on(inc.number)  # on while the officer walks back to the car
         yield from self.back_to_car()
         if self.index in inc.stops:
             sx, sy = inc.stops[self.index]
@@ -276,6 +282,8 @@ class Officer:
         arrive = motion.move_to(self.mover, env.now, sx, sy, speed)
         if self.cruiser is not None:
             motion.follow(self.body, self.cruiser.body, env.now)
+            if lights:  # on as the car sets off: the broadcast is solved once, on the course it has
+                self.cruiser.light_bar_on(inc.number)
         if arrive > env.now:
             yield env.timeout(arrive - env.now)
         if inc.is_over:
