@@ -81,9 +81,10 @@ class Airwaves:
         is_camera[self.cameras] = True
         self.is_camera: list[bool] = is_camera.tolist()  # read one body at a time: a list is cheaper
         self.camera_list: list[int] = sorted(set(self.cameras.tolist()))  # what a query without the grid looks at
-        self.wired = np.zeros(motion.n, dtype=bool)
+        is_wired = np.zeros(motion.n, dtype=bool)
         if wired is not None:
-            self.wired[np.asarray(wired, dtype=np.int64)] = True
+            is_wired[np.asarray(wired, dtype=np.int64)] = True
+        self.wired: list[bool] = is_wired.tolist()
         self.measured: dict[str, MeasuredLatency] = {str(k): v for k, v in (measured_latency or {}).items()}
         self.deliver = deliver
         self.active: list[Broadcast] = []
@@ -138,10 +139,11 @@ class Airwaves:
         patrol_reach = max_r + emitter_speed * left
         near = []
         hypot = math.hypot
-        for c in (sorted(m.near(x, y, max_r + (self.max_speed + emitter_speed) * left)) if m.gridded
-                  else self.camera_list):
-            if not is_camera[c]:
-                continue
+        if m.gridded:  # every body near: the cameras among them
+            cams = [c for c in sorted(m.near(x, y, max_r + (self.max_speed + emitter_speed) * left)) if is_camera[c]]
+        else:
+            cams = self.camera_list
+        for c in cams:
             r = region[c]
             if r is not None:  # offset_to_box, inline (this loop runs over every camera nearby)
                 rx0, ry0, rx1, ry1 = r

@@ -7,6 +7,7 @@ sweep's points see common random numbers.
 
 from __future__ import annotations
 
+import _random
 import math
 import random
 import zlib
@@ -148,7 +149,10 @@ class Stream(random.Random):
     Generator's method names so a scenario's distributions sample from it."""
 
     def __init__(self, key: int, a: int, b: int = 0) -> None:
-        super().__init__(_mix(_mix(key ^ _mix(a)) ^ ((b * 0xD1B54A32D192ED03) & _M64)))
+        # what random.Random(seed) does for an int seed, without its Python-level type checks (a third of the
+        # cost: the model seeds a few hundred streams a shift); the same state, so the same draws
+        _random.Random.seed(self, _mix(_mix(key ^ _mix(a)) ^ ((b * 0xD1B54A32D192ED03) & _M64)))
+        self.gauss_next = None
 
     def uniform(self, low: float = 0.0, high: float = 1.0) -> float:
         return low + (high - low) * self.random()
