@@ -1,6 +1,6 @@
 """Adaptive distances against a fixed grid, on the emulated bench's true curve, side by side.
 
-Strategies: `adaptive`, the coverage procedure's own distance choice (rig/procedures/coverage.py,
+Strategies: `adaptive`, the coverage procedure's own distance choice (bwclab/rig/procedures/coverage.py,
 its targets and its every-`AT_EVERY`-th broadcast at the requirement's 30 ft); `previous`, the same
 procedure with the targets it had before (P = 0.87, 0.13, 0.97, 0.5, every third broadcast at 30 ft);
 `grid`, a fixed 12-point log grid. Each runs against a simulated camera (the quick
@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from bench.description import load_bench
-from rig.procedures.coverage import AT_EVERY, TARGETS, converged, next_distance, observations, turn
-from rig.stats import fit_probit
-from rig.trials import StepResult
+from bwclab.bench.description import load_bench
+from bwclab.rig.procedures.coverage import AT_EVERY, TARGETS, converged, next_distance, observations, turn
+from bwclab.rig.stats import fit_probit
+from bwclab.rig.trials import StepResult
 
 _BENCH = load_bench(Path(__file__).resolve().parent.parent / "fixtures" / "emulated.yaml")
 assert _BENCH.emulate is not None

@@ -1,4 +1,4 @@
-"""Night-to-night drift detection, on simulated nights drawn from the emulator's own camera model (camera/ble.py
+"""Night-to-night drift detection, on simulated nights drawn from the emulator's own camera model (bwclab/camera/ble.py
 discovery and processing; the radio's log-distance path loss with a per-broadcast normal fade), not the
 full bench: the false-alarm rate over clean nights and the power for latency shifts of 25, 50 and 100 ms
 and r95 shifts of 2 and 4 ft, with and without the nightly spec's `drift.max_change`.
@@ -17,10 +17,10 @@ import sys
 import numpy as np
 import scipy.stats as sps
 
-from camera.ble import DiscoveryModel
-from history.drift import compare
-from history.record import CameraRecord, ResultRecord, RunRecord
-from rig.certificate import Observations
+from bwclab.camera.ble import DiscoveryModel
+from bwclab.history.drift import compare
+from bwclab.history.record import CameraRecord, ResultRecord, RunRecord
+from bwclab.rig.certificate import Observations
 
 BLE = DiscoveryModel(adv_interval_s=0.1, scan_window_s=0.1, scan_interval_s=0.1, processing_s=0.2,
                      processing_jitter_s=0.05)

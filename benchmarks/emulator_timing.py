@@ -22,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from camera.ble import DiscoveryModel  # noqa: E402
+from bwclab.camera.ble import DiscoveryModel  # noqa: E402
 from tests.integration.harness import QUICK, Emulator  # noqa: E402
 
 CAMERAS = 8

@@ -22,7 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hil.run import plan  # noqa: E402
+from bwclab.hil.run import plan  # noqa: E402
 
 REALISTIC = ROOT / "fixtures" / "emulated-realistic.yaml"
 

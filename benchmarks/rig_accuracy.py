@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import yaml
 
-from bench.description import load_bench
 from benchmarks import coverage_design
-from bwclab.certify import certify
-from rig.stats import fit_probit
+from bwclab.bench.description import load_bench
+from bwclab.commands.certify import certify
+from bwclab.rig.stats import fit_probit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "fixtures" / "emulated.yaml"

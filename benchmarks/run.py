@@ -26,12 +26,12 @@ import simpy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.config import read_yaml  # noqa: E402
-from sim.heap import collector_paused  # noqa: E402
-from sim.model import run_shift  # noqa: E402
-from sim.replicate import rep_seeds  # noqa: E402
-from sim.scenario import load_scenario, scenario_data  # noqa: E402
-from sim.sweep import run_task  # noqa: E402
+from bwclab.core.config import read_yaml  # noqa: E402
+from bwclab.sim.heap import collector_paused  # noqa: E402
+from bwclab.sim.model import run_shift  # noqa: E402
+from bwclab.sim.replicate import rep_seeds  # noqa: E402
+from bwclab.sim.scenario import load_scenario, scenario_data  # noqa: E402
+from bwclab.sim.sweep import run_task  # noqa: E402
 
 HARTFORD = ROOT / "scenarios" / "hartford-patrol-shift.yaml"
 METRO = ROOT / "scenarios" / "metro-day.yaml"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from core.builtin import resolve
-from sim.replicate import aggregate, paired, run_reps
-from sim.scenario import load_scenario
+from bwclab.core.builtin import resolve
+from bwclab.sim.replicate import aggregate, paired, run_reps
+from bwclab.sim.scenario import load_scenario
 
 ASSUMPTIONS: list[tuple[str, str, list[str]]] = [
     ("officers on foot or bicycle", "5% -> 20%", ["fleet.on_foot_share=0.2"]),

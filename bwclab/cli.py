@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from core.config import ConfigError
+from bwclab.core.config import ConfigError
 
 app = typer.Typer(help="bwclab: test and predict body-camera auto-activation.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -89,12 +89,12 @@ def sim_shift(
     its 95% CI, and the first replication's incidents, activations and timeline."""
     import time
 
-    from core.builtin import resolve
-    from core.profile import load_profile
-    from sim.profile import apply_profile
-    from sim.replicate import run_reps
-    from sim.runfolder import prepare_run_folder, write_run
-    from sim.scenario import load_scenario
+    from bwclab.core.builtin import resolve
+    from bwclab.core.profile import load_profile
+    from bwclab.sim.profile import apply_profile
+    from bwclab.sim.replicate import run_reps
+    from bwclab.sim.runfolder import prepare_run_folder, write_run
+    from bwclab.sim.scenario import load_scenario
 
     try:
         prepare_run_folder(out, overwrite)
@@ -135,11 +135,11 @@ def sim_compare(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """The same replications with each vendor's measured profile; each figure and the difference, with 95% CIs."""
-    from core.builtin import resolve
-    from core.profile import load_profile
-    from sim.compare import compare, plot
-    from sim.runfolder import prepare_run_folder, write_json
-    from sim.scenario import load_scenario
+    from bwclab.core.builtin import resolve
+    from bwclab.core.profile import load_profile
+    from bwclab.sim.compare import compare, plot
+    from bwclab.sim.runfolder import prepare_run_folder, write_json
+    from bwclab.sim.scenario import load_scenario
 
     try:
         if len(profile) < 2:
@@ -197,8 +197,8 @@ def sim_sweep(
     variant: VariantOpt = None,
 ) -> None:
     """Run a grid of scenario settings with common random numbers."""
-    from core.builtin import resolve
-    from sim.sweep import run_sweep
+    from bwclab.core.builtin import resolve
+    from bwclab.sim.sweep import run_sweep
 
     with progress_bar("sweep") as tick:
         try:
@@ -234,7 +234,7 @@ def bench_emulate(
     faults: Annotated[Path | None, typer.Option("--faults", help="faults YAML, per camera serial")] = None,
 ) -> None:
     """Run an emulated bench until SIGTERM or Ctrl-C; its ports are in STATE_DIR/resources.json."""
-    from emulator.__main__ import main as emulate
+    from bwclab.emulator.__main__ import main as emulate
 
     args = ["--bench", bench, "--state-dir", str(state_dir)] + (["--faults", str(faults)] if faults else [])
     raise typer.Exit(emulate(args))
@@ -245,8 +245,8 @@ def bench_check(bench: Annotated[str, typer.Argument(help="bench description YAM
     """Check a bench file and print, per camera, the nearest and farthest distance the attenuator can place it at."""
     from rich.table import Table
 
-    from bench.description import load_bench
-    from core.builtin import resolve
+    from bwclab.bench.description import load_bench
+    from bwclab.core.builtin import resolve
 
     try:
         path = resolve("bench", bench)
@@ -284,18 +284,18 @@ def rig_certify(
     """Certify a bench's cameras against a requirements file; report.html, junit.xml, trials.sqlite,
     measurements.json and a profile.yaml per camera in OUT. Exit 0 pass, 1 fail, error or incomplete,
     2 usage error, 3 the bench was lost, 130 interrupted."""
-    from bwclab.certify import certify
-    from history.record import HistoryError
+    from bwclab.commands.certify import certify
+    from bwclab.history.record import HistoryError
 
     try:
         if history:
-            from history.store import History
+            from bwclab.history.store import History
 
             History(history).close()  # refuse a bad URL before touching the bench
         rc = certify(bench, requirements, camera, faults, out, resume, select, quiet=not verbose, operator=operator,
                      require_calibration=require_calibration)
         if history and (out / "measurements.json").exists():
-            from bwclab.nightly import record_run
+            from bwclab.commands.nightly import record_run
 
             rid, new = record_run(history, out)
             console.print(f"history: run {rid} {'recorded' if new else 'was already recorded'} in {history}")
@@ -324,8 +324,8 @@ def nightly_cmd(
     with the baseline, write OUT_ROOT/<date>/junit.xml (a spec case and a drift case per requirement and
     camera) and OUT_ROOT/trends.html. Exit 0 all pass, no regression; 1 a failure or a regression;
     2 usage or config error; 3 the bench (not the camera) failed."""
-    from bwclab.nightly import nightly
-    from history.record import HistoryError
+    from bwclab.commands.nightly import nightly
+    from bwclab.history.record import HistoryError
 
     try:
         with certify_progress() as tick:
@@ -371,7 +371,7 @@ def hil_run_cmd(
     distances set its attenuators, its cameras' activations and footage close the loop. Writes the run folder
     of `sim shift` plus hil.json and hil.png. Exit 0 valid and as the model predicts, 1 invalid or outside
     the model's interval, 2 usage error, 3 bench lost, 130 interrupted."""
-    from bwclab.hil import hil_plan, hil_run
+    from bwclab.commands.hil import hil_plan, hil_run
 
     try:
         p = hil_plan(scenario, bench, out, map_, speed, seed, profile, faults, window, until, tolerance_ms, overwrite,
@@ -416,8 +416,8 @@ def history_import(
                        ] = "results/history.sqlite",
 ) -> None:
     """Record existing run folders; a run already recorded is left as it is (idempotent)."""
-    from history.record import HistoryError, read_run
-    from history.store import History
+    from bwclab.history.record import HistoryError, read_run
+    from bwclab.history.store import History
 
     try:
         records = [read_run(r) for r in runs]  # every folder checked before anything is written
@@ -434,8 +434,8 @@ def history_list(history: HistoryUrlOpt = "results/history.sqlite") -> None:
     """Every recorded run: number, start, verdict, firmware per camera, tags."""
     from rich.table import Table
 
-    from history.record import HistoryError
-    from history.store import History
+    from bwclab.history.record import HistoryError
+    from bwclab.history.store import History
 
     try:
         with History(history) as h:
@@ -460,8 +460,8 @@ def history_tag(
     """Tag a run (e.g. golden) so that a comparison can name it as its baseline."""
     import re
 
-    from history.record import HistoryError
-    from history.store import History
+    from bwclab.history.record import HistoryError
+    from bwclab.history.store import History
 
     if not re.fullmatch(r"[A-Za-z][\w.-]{0,63}", tag) or tag.startswith("last:"):
         history_fail(HistoryError(f"tag {tag!r}: letters, digits, _ . -, starting with a letter"))
@@ -484,9 +484,9 @@ def history_compare(
     its 95% CI (Holm-corrected over the run). Exit 1 when anything regressed."""
     from rich.table import Table
 
-    from history.drift import compare
-    from history.record import HistoryError
-    from history.store import History
+    from bwclab.history.drift import compare
+    from bwclab.history.record import HistoryError
+    from bwclab.history.store import History
 
     try:
         with History(history) as h:
@@ -518,9 +518,9 @@ def history_report(
 ) -> None:
     """trends.html: every requirement on every camera over time, the last run against its baseline, and
     the bench's health; one self-contained page."""
-    from bwclab.nightly import write_trends
-    from history.record import HistoryError
-    from history.store import History
+    from bwclab.commands.nightly import write_trends
+    from bwclab.history.record import HistoryError
+    from bwclab.history.store import History
 
     try:
         with History(history) as h:
@@ -552,7 +552,7 @@ def demo(
                                               "(fast), quick, default")] = "demo",
 ) -> None:
     """Certify the emulated demo bench, then run the Hartford patrol shift with CAM001's measured profile."""
-    from bwclab.demo import run_demo
+    from bwclab.commands.demo import run_demo
 
     try:
         rc, _ = run_demo(out, bench, requirements, certify_progress, progress_bar, show_summary, show_certificate)

@@ -1,1 +1,1 @@
-"""Built-in scenarios, shipped as package data (`--scenario NAME`; core/builtin.py)."""
+"""Built-in scenarios, shipped as package data (`--scenario NAME`; bwclab/core/builtin.py)."""

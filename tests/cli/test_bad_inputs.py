@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from bench.description import load_bench
-from core.builtin import builtin
-from core.config import ConfigError, read_yaml
-from core.profile import load_profile
-from emulator.faults import load_faults
-from rig.requirements import check_against_bench, load_spec
-from sim.scenario import load_scenario
+from bwclab.bench.description import load_bench
+from bwclab.core.builtin import builtin
+from bwclab.core.config import ConfigError, read_yaml
+from bwclab.core.profile import load_profile
+from bwclab.emulator.faults import load_faults
+from bwclab.rig.requirements import check_against_bench, load_spec
+from bwclab.sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "bad_inputs"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.stats as sps
 
-from history.drift import compare, holm
-from history.record import CameraRecord, ResultRecord, RunRecord
-from rig.certificate import Observations
+from bwclab.history.drift import compare, holm
+from bwclab.history.record import CameraRecord, ResultRecord, RunRecord
+from bwclab.rig.certificate import Observations
 
 
 def run(run_id: str, results: list[ResultRecord], firmware: str = "1.0.0") -> RunRecord:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from history.store import History
+from bwclab.history.store import History
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "fixtures" / "nightly" / "bench.yaml"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from core.profile import load_profile
+from bwclab.core.profile import load_profile
 from tests.integration.certify_helpers import QUICK_SPEC, certify, fast_bench, spec, verdicts
 from tests.integration.harness import ROOT
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from rig.procedures.buffer import BufferRow
-from rig.trials import TrialStore, camera_rows
+from bwclab.rig.procedures.buffer import BufferRow
+from bwclab.rig.trials import TrialStore, camera_rows
 from tests.integration.certify_helpers import verdicts
 from tests.integration.harness import ROOT
 

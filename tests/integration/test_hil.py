@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from bench.description import load_bench
-from bwclab.hil import hil_plan
-from core.config import ConfigError
-from hil.replay import ReplayShift
-from hil.run import plan, replay
+from bwclab.bench.description import load_bench
+from bwclab.commands.hil import hil_plan
+from bwclab.core.config import ConfigError
+from bwclab.hil.replay import ReplayShift
+from bwclab.hil.run import plan, replay
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = ROOT / "fixtures" / "profiles" / "emulated.yaml"

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from history.drift import compare
-from history.store import History
+from bwclab.history.drift import compare
+from bwclab.history.store import History
 from tests.integration.harness import ROOT
 
 BENCH = ROOT / "fixtures" / "nightly" / "bench.yaml"
@@ -126,7 +126,7 @@ def test_a_camera_that_hears_4_5_db_better_flags_coverage_drift(nights: dict[str
     drift = {(d["requirement"], d["camera"]): d for d in json.loads((night / "drift.json").read_text())["drift"]}
     cov = drift[("COV-R95", "CAM002")]
     # the curve moved (the likelihood-ratio test, corrected for the night) and r95 moved out beyond max_change (the
-    # point change: one night's r95 CI, some 20 ft wide from 60 broadcasts, cannot clear 2 ft; history/drift.py)
+    # point change: one night's r95 CI, some 20 ft wide from 60 broadcasts, cannot clear 2 ft; bwclab/history/drift.py)
     assert cov["verdict"] == "better" and cov["p_adjusted"] < ALPHA and cov["effect"] > 2.0, cov
     assert json.loads((night / "drift.json").read_text())["alpha"] == ALPHA  # the rate it was judged at
     assert drift[("COV-R95", "CAM001")]["verdict"] == "same"
@@ -151,7 +151,7 @@ def test_the_trend_page_shows_each_regression_where_it_happened(nights: dict[str
     with History(nights["db"]) as h:
         runs = h.runs()
     flashed = runs[CLEAN]
-    from bwclab.nightly import drifts_by_run
+    from bwclab.commands.nightly import drifts_by_run
 
     with History(nights["db"]) as h:
         by_run = drifts_by_run(h, runs, BASELINE, ALPHA)
@@ -199,7 +199,7 @@ def test_an_unreachable_instrument_is_the_bench_failing_exit_3_and_a_bench_healt
 
 def test_the_five_nights_read_the_same_from_postgresql(nights: dict[str, Any], new_postgres_db: Any) -> None:
     """The nights imported into a real PostgreSQL: the same runs, the same drift verdicts, the same page."""
-    from bwclab.nightly import drifts_by_run
+    from bwclab.commands.nightly import drifts_by_run
 
     url = new_postgres_db()
     folders = sorted(p / "run" for p in nights["root"].iterdir() if (p / "run" / "measurements.json").exists())

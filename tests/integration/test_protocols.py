@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.resources import Resources
+from bwclab.core.resources import Resources
 from tests.integration.harness import Emulator, dialogue, scpi
 
 

@@ -7,11 +7,11 @@ import time
 
 import numpy as np
 
-from rig.drivers.console import CameraConsole
-from rig.drivers.e36300 import E36300Supply
-from rig.drivers.infiniivision import InfiniiVisionScope
-from rig.drivers.numato import NumatoGpio
-from rig.drivers.rcdat import RcdatAttenuator
+from bwclab.rig.drivers.console import CameraConsole
+from bwclab.rig.drivers.e36300 import E36300Supply
+from bwclab.rig.drivers.infiniivision import InfiniiVisionScope
+from bwclab.rig.drivers.numato import NumatoGpio
+from bwclab.rig.drivers.rcdat import RcdatAttenuator
 from tests.integration.harness import Emulator
 
 

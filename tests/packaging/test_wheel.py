@@ -27,10 +27,11 @@ def test_a_wheel_installed_without_e_runs_a_built_in_shift_and_a_one_requirement
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "dist").glob("bwclab-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "scenarios/hartford-patrol-shift.yaml" in names and "fixtures/requirements/demo.yaml" in names
-    assert "fixtures/demo.yaml" in names and "fixtures/profiles/example.yaml" in names
-    assert "fixtures/nightly/bench.yaml" in names and "history/store.py" in names
-    assert not [n for n in names if n.startswith(("benchmarks/", "tests/"))]  # not installed as packages
+    assert "bwclab/scenarios/hartford-patrol-shift.yaml" in names and "bwclab/fixtures/requirements/demo.yaml" in names
+    assert "bwclab/fixtures/demo.yaml" in names and "bwclab/fixtures/profiles/example.yaml" in names
+    assert "bwclab/fixtures/nightly/bench.yaml" in names and "bwclab/history/store.py" in names
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"bwclab"}, tops  # one import name: nothing to collide with PyPI's fixtures, camera, rig, ...
     env = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env)
     py = env / "bin" / "python"
@@ -41,8 +42,14 @@ def test_a_wheel_installed_without_e_runs_a_built_in_shift_and_a_one_requirement
     (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     empty = tmp_path / "empty"
     empty.mkdir()
-    where = run([py, "-c", "import bwclab, core, sim, rig, history; print(bwclab.__file__, rig.__file__, "
-                           "history.__file__)"], cwd=empty)
+    other = Path(site) / "fixtures"  # a stand-in for PyPI's `fixtures` (a test library), installed beside bwclab
+    other.mkdir()
+    (other / "__init__.py").write_text("NAME = 'the other fixtures'\n")
+    where = run([py, "-c", "import fixtures, bwclab, bwclab.rig, bwclab.history; "
+                           "from bwclab.core.builtin import builtin; "
+                           "print(fixtures.NAME, bwclab.__file__, bwclab.rig.__file__, builtin('spec', 'demo'))"],
+                cwd=empty)
+    assert "the other fixtures" in where.stdout, where
     assert where.returncode == 0 and str(ROOT) not in where.stdout and str(env) in where.stdout, where
     shift = run([env / "bin" / "bwclab", "sim", "shift", "--scenario", "hartford-patrol-shift", "--out", "shift",
                  "--no-plots", "--reps", "2"], cwd=empty)
@@ -60,8 +67,8 @@ def test_a_wheel_installed_without_e_runs_a_built_in_shift_and_a_one_requirement
 def test_the_pytest_plugin_does_nothing_and_imports_nothing_heavy_without_bench(tmp_path: Path) -> None:
     (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
     code = ("import sys, pytest; rc = pytest.main(['-q', '-p', 'no:cacheprovider', 'test_x.py']); "
-            "print('LOADED', sorted(m for m in ('rig.plugin', 'rig.suite', 'rig.campaign', 'matplotlib', 'scipy', "
-            "'pydantic', 'sim', 'emulator') if m in sys.modules)); sys.exit(rc)")
+            "print('LOADED', sorted(m for m in ('bwclab.rig.plugin', 'bwclab.rig.suite', 'bwclab.rig.campaign', "
+            "'matplotlib', 'scipy', 'pydantic', 'bwclab.sim', 'bwclab.emulator') if m in sys.modules)); sys.exit(rc)")
     out = run([sys.executable, "-c", code], cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "LOADED ['rig.plugin']" in out.stdout, out.stdout
+    assert "LOADED ['bwclab.rig.plugin']" in out.stdout, out.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from sim.motion import Motion
+from bwclab.sim.motion import Motion
 
 
 class Parked:

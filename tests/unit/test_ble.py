@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from camera.ble import DiscoveryModel
+from bwclab.camera.ble import DiscoveryModel
 
 
 def brute_force_discovery(adv, window, interval, rng, horizon=60.0):

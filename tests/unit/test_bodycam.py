@@ -1,4 +1,4 @@
-from camera.bodycam import BodyCamera, CameraSettings, CameraState, SignalOutcome
+from bwclab.camera.bodycam import BodyCamera, CameraSettings, CameraState, SignalOutcome
 
 
 def test_signal_starts_a_buffering_camera_with_its_pre_event_buffer():

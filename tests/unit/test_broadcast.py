@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import simpy
 
-from camera.ble import DiscoveryModel
-from camera.detection import StepCurve
-from sim.broadcast import Airwaves, Kind
-from sim.motion import Motion
-from sim.streams import Streams
+from bwclab.camera.ble import DiscoveryModel
+from bwclab.camera.detection import StepCurve
+from bwclab.sim.broadcast import Airwaves, Kind
+from bwclab.sim.motion import Motion
+from bwclab.sim.streams import Streams
 from tests.unit.courses import Parked
 
 RADIUS_FT, SPEED_FTPS, CAMERA_X = 30.0, 50.0, 1000.0

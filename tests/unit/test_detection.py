@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from camera.detection import LogisticCurve, StepCurve, TableCurve
-from sim.streams import keyed_uniform
+from bwclab.camera.detection import LogisticCurve, StepCurve, TableCurve
+from bwclab.sim.streams import keyed_uniform
 
 U = keyed_uniform(99, 1, np.arange(200_000))
 

@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from rig.drivers.console import CameraConsole
-from rig.drivers.e36300 import E36300Supply
-from rig.drivers.infiniivision import InfiniiVisionScope
-from rig.drivers.numato import NumatoGpio
-from rig.drivers.rcdat import RcdatAttenuator
-from rig.interfaces import DriverError
+from bwclab.rig.drivers.console import CameraConsole
+from bwclab.rig.drivers.e36300 import E36300Supply
+from bwclab.rig.drivers.infiniivision import InfiniiVisionScope
+from bwclab.rig.drivers.numato import NumatoGpio
+from bwclab.rig.drivers.rcdat import RcdatAttenuator
+from bwclab.rig.interfaces import DriverError
 from tests.unit.scripted import ScriptedInstrument, ScriptedSerial
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from rig.drivers.gpiod_lines import GpiodLines
-from rig.interfaces import DriverError
+from bwclab.rig.drivers.gpiod_lines import GpiodLines
+from bwclab.rig.interfaces import DriverError
 
 
 class Value(Enum):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.model import Shift
-from sim.scenario import load_scenario
+from bwclab.sim.model import Shift
+from bwclab.sim.scenario import load_scenario
 
 TRAFFIC_STOP = Path(__file__).resolve().parents[2] / "scenarios" / "traffic-stop.yaml"
 

@@ -12,18 +12,18 @@ import numpy as np
 import pytest
 import simpy
 
-from bench.description import load_bench
-from core.config import ConfigError
-from hil.clock import HostEvent, ReplayClock
-from hil.mapping import build_map, parse_map
-from hil.paths import PathFollower
-from hil.prediction import region
-from hil.track import crossing
-from hil.window import replay_window
-from sim.broadcast import Broadcast
-from sim.model import Shift
-from sim.motion import Motion
-from sim.scenario import load_scenario
+from bwclab.bench.description import load_bench
+from bwclab.core.config import ConfigError
+from bwclab.hil.clock import HostEvent, ReplayClock
+from bwclab.hil.mapping import build_map, parse_map
+from bwclab.hil.paths import PathFollower
+from bwclab.hil.prediction import region
+from bwclab.hil.track import crossing
+from bwclab.hil.window import replay_window
+from bwclab.sim.broadcast import Broadcast
+from bwclab.sim.model import Shift
+from bwclab.sim.motion import Motion
+from bwclab.sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = load_bench(ROOT / "fixtures" / "emulated.yaml")
@@ -223,8 +223,8 @@ class BenchLog:
 
 
 def test_within_one_instant_every_path_is_set_once_before_the_trigger_line_goes_up() -> None:
-    from hil.replay import ReplayShift
-    from hil.run import plan
+    from bwclab.hil.replay import ReplayShift
+    from bwclab.hil.run import plan
 
     p = plan(ROOT / "scenarios" / "hartford-patrol-shift.yaml", ROOT / "fixtures" / "emulated.yaml",
              Path("/nonexistent/hil-unit"), None, 100.0, 2019, None, None, 82, None)

@@ -3,7 +3,7 @@ camera (SCALAR_BELOW) cannot change a shift."""
 
 import numpy as np
 
-from sim.streams import KeyedRandom, keyed_prefix, keyed_uniform, keyed_uniform_at
+from bwclab.sim.streams import KeyedRandom, keyed_prefix, keyed_uniform, keyed_uniform_at
 
 
 def test_scalar_draws_equal_the_vector_draws():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sim.motion import Motion
+from bwclab.sim.motion import Motion
 
 
 def brute_entry(m: Motion, cam: int, em: int, t0: float, t1: float, r: float) -> float:

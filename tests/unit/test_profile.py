@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core.builtin import builtin, resolve
-from core.config import ConfigError
-from core.profile import BufferMeasured, DeviceProfile, dump_profile, load_profile
-from sim.profile import apply_profile
-from sim.scenario import load_scenario
+from bwclab.core.builtin import builtin, resolve
+from bwclab.core.config import ConfigError
+from bwclab.core.profile import BufferMeasured, DeviceProfile, dump_profile, load_profile
+from bwclab.sim.profile import apply_profile
+from bwclab.sim.scenario import load_scenario
 
 EXAMPLE = builtin("profile", "example")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.replicate import aggregate, mean_ci, paired
+from bwclab.sim.replicate import aggregate, mean_ci, paired
 
 
 def test_a_share_interval_from_two_replications_stays_in_0_1() -> None:

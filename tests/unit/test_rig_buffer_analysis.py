@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rig.clip import ClipReading
-from rig.procedures.buffer import analyse
+from bwclab.rig.clip import ClipReading
+from bwclab.rig.procedures.buffer import analyse
 
 FPS = 10.0
 ACT = 10_000_000_000  # activation, host ns

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as sps
 
-from rig.procedures.coverage import TARGETS, next_distance, turn, undetermined
-from rig.stats import fit_probit
-from rig.trials import StepResult
+from bwclab.rig.procedures.coverage import TARGETS, next_distance, turn, undetermined
+from bwclab.rig.stats import fit_probit
+from bwclab.rig.trials import StepResult
 
 
 def step(distance_ft: float, activated: bool) -> StepResult:

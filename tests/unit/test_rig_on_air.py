@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from bench.description import load_bench
-from rig.on_air import OnAir
+from bwclab.bench.description import load_bench
+from bwclab.rig.on_air import OnAir
 
 ROOT = Path(__file__).resolve().parents[2]
 S = 1_000_000_000

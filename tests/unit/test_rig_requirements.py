@@ -9,13 +9,13 @@ from typing import Any, cast
 import pytest
 import yaml
 
-from core.config import ConfigError
-from rig.interfaces import DriverError
-from rig.measurements import Limit, Measurement
-from rig.procedures.base import Context, Plan, run_steps
-from rig.procedures.declare import Options
-from rig.requirements import Requirement, check_against_bench, load_spec, unmet, verdict
-from rig.trials import Row, StepResult, TrialStore, camera_causes, camera_rows
+from bwclab.core.config import ConfigError
+from bwclab.rig.interfaces import DriverError
+from bwclab.rig.measurements import Limit, Measurement
+from bwclab.rig.procedures.base import Context, Plan, run_steps
+from bwclab.rig.procedures.declare import Options
+from bwclab.rig.requirements import Requirement, check_against_bench, load_spec, unmet, verdict
+from bwclab.rig.trials import Row, StepResult, TrialStore, camera_causes, camera_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -239,7 +239,7 @@ def test_a_resume_gives_steps_that_errored_while_the_bench_was_down_a_fresh_retr
 
 
 def bench_without_taser(tmp_path: Path) -> Any:
-    from bench.description import load_bench
+    from bwclab.bench.description import load_bench
 
     data = yaml.safe_load((ROOT / "fixtures" / "demo.yaml").read_text())
     del data["emitters"]["taser"]
@@ -292,7 +292,7 @@ def test_a_camera_the_bench_file_declares_without_a_capability_is_not_applicable
 
 
 def test_a_failed_control_is_never_judged_a_pass() -> None:
-    from rig.procedures.allowlist import AllowlistRow, measure
+    from bwclab.rig.procedures.allowlist import AllowlistRow, measure
 
     deaf = [AllowlistRow(foreign_activated=False, allowed_activated=False)] * 3
     m = measure("foreign_activations", deaf, Options())
@@ -301,7 +301,7 @@ def test_a_failed_control_is_never_judged_a_pass() -> None:
 
 
 def test_a_certificate_that_judged_less_never_replaces_one_that_judged_more(tmp_path: Path) -> None:
-    from rig.certificate import Certificate, Result, read_certificate, write_certificate
+    from bwclab.rig.certificate import Certificate, Result, read_certificate, write_certificate
 
     result = Result(requirement="A", text="t", camera="C", verdict="fail", quantity="p95", judge="estimate",
                     limit={"max": 1.0}, units="s", value=2.0)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from rig.stats import clopper_pearson, fit_probit, quantile_ci
+from bwclab.rig.stats import clopper_pearson, fit_probit, quantile_ci
 
 
 def test_quantile_ci_covers_the_true_quantile_at_its_level() -> None:

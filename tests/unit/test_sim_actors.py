@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.cruiser import Cruiser
-from sim.dispatcher import Dispatcher
-from sim.dists import Dist
-from sim.incident import Incident
-from sim.motion import Motion
-from sim.officer import MPH_TO_FTPS, Officer, Ports
-from sim.scenario import CallTypeSpec, ManualSpec, PatrolSpec
+from bwclab.sim.cruiser import Cruiser
+from bwclab.sim.dispatcher import Dispatcher
+from bwclab.sim.dists import Dist
+from bwclab.sim.incident import Incident
+from bwclab.sim.motion import Motion
+from bwclab.sim.officer import MPH_TO_FTPS, Officer, Ports
+from bwclab.sim.scenario import CallTypeSpec, ManualSpec, PatrolSpec
 from tests.unit.courses import Parked
 
 

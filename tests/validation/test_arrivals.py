@@ -8,8 +8,8 @@ sample mean must lie within 4.5 standard errors of lambda_h and its dispersion s
 import numpy as np
 from scipy import stats
 
-from sim.arrivals import arrival_times
-from sim.model import run_shift
+from bwclab.sim.arrivals import arrival_times
+from bwclab.sim.model import run_shift
 from tests.conftest import scripted
 
 RATES = [2.0, 1.0, 0.5, 0.5, 0.3, 0.3, 1.0, 3.0, 6.0, 8.0, 9.0, 10.0,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from sim.metrics import CAUSES, officers_on_scene, summarize
-from sim.model import run_shift
+from bwclab.sim.metrics import CAUSES, officers_on_scene, summarize
+from bwclab.sim.model import run_shift
 from tests.conftest import deep_merge, scripted
 
 ONE_CALL: dict[str, Any] = {"script": {"calls": [{"at_s": 10, "type": "stop", "at_ft": [1000, 1200], "units": [0]}]}}

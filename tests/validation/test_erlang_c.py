@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.model import run_shift
+from bwclab.sim.model import run_shift
 from tests.conftest import scripted
 
 

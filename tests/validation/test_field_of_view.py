@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from sim.metrics import officers_on_scene
-from sim.model import run_shift
-from sim.view import in_view, turned
+from bwclab.sim.metrics import officers_on_scene
+from bwclab.sim.model import run_shift
+from bwclab.sim.view import in_view, turned
 from tests.conftest import scripted
 
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from sim.model import run_shift
+from bwclab.sim.model import run_shift
 from tests.conftest import scripted
 
 

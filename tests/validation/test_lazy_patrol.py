@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from sim.model import Shift, ShiftResult
-from sim.officer import Officer
-from sim.scenario import load_scenario
+from bwclab.sim.model import Shift, ShiftResult
+from bwclab.sim.officer import Officer
+from bwclab.sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -68,7 +68,7 @@ def test_no_body_moves_faster_than_the_airwaves_bound(sets: list[str], monkeypat
     scenario whose patrol, foot or running speed tops its emergency speed must not break that."""
     import math
 
-    from sim.motion import Motion
+    from bwclab.sim.motion import Motion
 
     sc = load_scenario(ROOT / "scenarios" / "hartford-patrol-shift.yaml", ["calls.per_hour=20", *sets],
                        variant="all-triggers")
@@ -94,13 +94,14 @@ def test_a_small_fleet_without_the_grid_gives_the_gridded_shift(scenario: str, v
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Up to `GRID_ABOVE` bodies, queries look at every body (every camera, every lazy body) instead of the grid:
     a superset the callers check exactly, so nothing may change."""
-    import sim.motion
 
     sc = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml", sets, variant=variant)
     plain = Shift(sc, seed)
     assert not plain.motion.gridded  # the shipped small departments run without the grid
     plain_result = plain.run()
-    monkeypatch.setattr(sim.motion, "GRID_ABOVE", 0)
+    from bwclab.sim import motion
+
+    monkeypatch.setattr(motion, "GRID_ABOVE", 0)
     gridded = Shift(sc, seed)
     assert gridded.motion.gridded
     gridded_result = gridded.run()

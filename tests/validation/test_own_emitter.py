@@ -3,7 +3,7 @@ signal); a cruiser's dash camera is wired to its own light bar and does not also
 
 from __future__ import annotations
 
-from sim.model import run_shift
+from bwclab.sim.model import run_shift
 from tests.conftest import scripted
 
 

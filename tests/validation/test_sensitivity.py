@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.builtin import resolve
-from sim.replicate import aggregate, paired, run_reps
-from sim.scenario import load_scenario
+from bwclab.core.builtin import resolve
+from bwclab.sim.replicate import aggregate, paired, run_reps
+from bwclab.sim.scenario import load_scenario
 
 REPS = 20
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import sim.broadcast
-import sim.dispatcher
-from sim.model import Shift, ShiftResult
-from sim.scenario import load_scenario
+from bwclab.sim import broadcast, dispatcher
+from bwclab.sim.model import Shift, ShiftResult
+from bwclab.sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DENSE = ["area.width_mi=1", "area.height_mi=1", "signal.detection.r50_ft=300"]  # many cameras near each broadcast
@@ -20,8 +19,8 @@ DENSE = ["area.width_mi=1", "area.height_mi=1", "signal.detection.r50_ft=300"]  
 def _run(sc_args: tuple[str, str | None, list[str]], seed: int, below: int, monkeypatch: pytest.MonkeyPatch
          ) -> ShiftResult:
     name, variant, sets = sc_args
-    monkeypatch.setattr(sim.broadcast, "SCALAR_BELOW", below)
-    monkeypatch.setattr(sim.dispatcher, "SCALAR_BELOW", below)
+    monkeypatch.setattr(broadcast, "SCALAR_BELOW", below)
+    monkeypatch.setattr(dispatcher, "SCALAR_BELOW", below)
     try:
         return Shift(load_scenario(ROOT / "scenarios" / f"{name}.yaml", sets, variant=variant), seed).run()
     finally:

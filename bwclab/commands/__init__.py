@@ -1,0 +1,1 @@
+"""The command line's jobs, one module each: certify, demo, nightly, hil (a replay)."""

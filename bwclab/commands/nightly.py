@@ -1,0 +1,142 @@
+"""`bwclab nightly` and the history commands' work: certify into a dated folder, record the run, compare it
+with a baseline, write the night's junit.xml and the trend page.
+
+Exit codes: 0 everything passes with no regression; 1 a spec failure, an error, an incomplete run or a
+regression; 2 a usage or config error (never a traceback); 3 the bench, not the camera, failed (an
+instrument unreachable, a port lost, the emulator gone): the night says nothing about the camera.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import asdict
+from pathlib import Path
+
+from bwclab.commands.certify import BENCH_LOST, Tick, certify, check_inputs
+from bwclab.core.builtin import resolve
+from bwclab.history.drift import ALPHA, Drift, compare
+from bwclab.history.record import RunRecord, read_run
+from bwclab.history.store import History
+from bwclab.history.trends import write_page
+from bwclab.rig.certificate import atomic_write, read_certificate
+from bwclab.rig.suite import DEFAULT_SPEC
+
+DEFAULT_BASELINE = "last:5"
+INTERRUPTED = 130
+
+
+def record_run(history_url: str, folder: Path) -> tuple[int, bool]:
+    with History(history_url) as h:
+        return h.record(read_run(folder))
+
+
+def drifts_by_run(h: History, runs: list[RunRecord], baseline_ref: str, alpha: float = ALPHA
+                  ) -> dict[str, list[Drift]]:
+    """Each run compared with its own baseline (a fixed run or tag, or its own last:N)."""
+    out: dict[str, list[Drift]] = {}
+    for run in runs:
+        base = [b for b in h.baseline(baseline_ref, run) if b.run_id != run.run_id]
+        if base:
+            out[run.run_id] = compare(run, base, alpha=alpha)
+    return out
+
+
+def write_trends(h: History, path: Path, baseline_ref: str, last: RunRecord | None = None, alpha: float = ALPHA
+                 ) -> Path:
+    runs = h.runs()
+    if last is not None:
+        runs = [r for r in runs if r.spec_sha256 == last.spec_sha256]
+    last = last or (runs[-1] if runs else None)
+    baseline = [b for b in h.baseline(baseline_ref, last) if b.run_id != last.run_id] if last else []
+    return write_page(path, runs, baseline, drifts_by_run(h, runs, baseline_ref, alpha), last)
+
+
+def junit(path: Path, run: RunRecord, drifts: list[Drift], expected: list[tuple[str, str]]) -> None:
+    """One test case per requirement and camera for the spec verdict, and one for drift."""
+    cases: list[ET.Element] = []
+    by_pair = {(r.requirement, r.camera): r for r in run.results}
+    for req, cam in expected:
+        case = ET.Element("testcase", classname=f"bwclab.spec.{cam}", name=f"{req}[{cam}] spec")
+        r = by_pair.get((req, cam))
+        if r is None:
+            ET.SubElement(case, "error", message="not judged: " + (run.lost or "the run ended before it"))
+        elif r.verdict == "fail":
+            ET.SubElement(case, "failure", message=f"{r.quantity} = {r.value} outside the limit")
+        elif r.verdict == "error":
+            ET.SubElement(case, "error", message="the measurement is unsure or incomplete")
+        elif r.verdict == "not applicable":
+            ET.SubElement(case, "skipped", message="not applicable on this bench")
+        cases.append(case)
+    for d in drifts:
+        case = ET.Element("testcase", classname=f"bwclab.drift.{d.camera}", name=f"{d.requirement}[{d.camera}] drift")
+        eff = "" if d.effect is None else f"{d.effect:+.4g} [{d.ci_low:+.4g}, {d.ci_high:+.4g}] {d.units}"
+        if d.verdict == "regressed":
+            ET.SubElement(case, "failure", message=f"regressed: {eff} ({d.test}) {d.note}".strip())
+        elif d.verdict == "no baseline":
+            ET.SubElement(case, "skipped", message="no baseline result to compare with")
+        else:
+            ET.SubElement(case, "system-out").text = f"{d.verdict}: {eff} {d.note}".strip()
+        cases.append(case)
+    fails = sum(c.find("failure") is not None for c in cases)
+    errors = sum(c.find("error") is not None for c in cases)
+    skipped = sum(c.find("skipped") is not None for c in cases)
+    suite = ET.Element("testsuite", name="bwclab nightly", tests=str(len(cases)), failures=str(fails),
+                       errors=str(errors), skipped=str(skipped), timestamp=run.started)
+    suite.extend(cases)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    atomic_write(path, ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
+
+
+def night_folder(out_root: Path) -> Path:
+    """A new dated folder, made atomically: two nights started in the same second get two folders."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out_root.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        night = out_root / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            night.mkdir()
+        except FileExistsError:
+            continue
+        return night
+    raise FileExistsError(f"{out_root}: no free night folder for {stamp}")
+
+
+def nightly(bench: str, requirements: str | None, history_url: str, baseline_ref: str, out_root: Path,
+            faults: Path | None, operator: str | None = None, require_calibration: bool = False,
+            tick: Tick | None = None, alpha: float = ALPHA) -> tuple[int, Path]:
+    """One night: certify, record, compare, junit.xml, trends.html. (exit code, the night's folder)."""
+    with History(history_url):
+        pass  # a bad history URL or a newer schema is refused before the bench is touched
+    bench_path, spec_path = resolve("bench", bench), resolve("spec", requirements or DEFAULT_SPEC)
+    check_inputs(bench_path, spec_path, None, faults, out_root / "(a new night)", False, require_calibration)
+    night = night_folder(out_root)  # only once every input is good: a typo leaves no empty night behind
+    run_dir = night / "run"
+    rc = certify(bench, requirements, None, faults, run_dir, False, tick=tick, operator=operator,
+                 require_calibration=require_calibration)
+    if not (run_dir / "measurements.json").exists():
+        return (rc if rc in (BENCH_LOST, INTERRUPTED) else max(rc, 1)), night
+    with History(history_url) as h:
+        rid, _ = h.record(read_run(run_dir))
+        run = h.runs([rid])[0]
+        baseline = [b for b in h.baseline(baseline_ref, run) if b.run_id != run.run_id]
+        drifts = compare(run, baseline, alpha=alpha) if baseline else []
+        atomic_write(night / "drift.json", json.dumps({
+            "run": rid, "run_id": run.run_id, "baseline": [b.id for b in baseline], "baseline_ref": baseline_ref,
+            "correction": "Holm", "alpha": alpha, "drift": [asdict(d) for d in drifts]}, indent=2, default=str) + "\n")
+        junit(night / "junit.xml", run, drifts, _expected(run_dir))
+        write_trends(h, out_root / "trends.html", baseline_ref, run, alpha)
+    if rc in (BENCH_LOST, INTERRUPTED):
+        return rc, night
+    regressed = any(d.verdict == "regressed" for d in drifts)
+    return (1 if rc != 0 or regressed or run.verdict != "pass" else 0), night
+
+
+def _expected(run_dir: Path) -> list[tuple[str, str]]:
+    """Every requirement and camera the run was asked to judge, judged or not."""
+    cert = read_certificate(run_dir / "measurements.json")
+    pairs = [(r.requirement, r.camera) for r in cert.results] + [(u.requirement, u.camera) for u in cert.unjudged]
+    return list(dict.fromkeys(pairs))

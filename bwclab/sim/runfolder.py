@@ -1,0 +1,89 @@
+"""A run folder: summary.json, reps.csv, incidents.csv, activations.csv and the plots."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+from bwclab.core.config import ConfigError
+from bwclab.sim.metrics import CAUSES, OfficerOnScene, officers_on_scene
+from bwclab.sim.model import ShiftResult
+from bwclab.sim.records import ActivationRow
+from bwclab.sim.replicate import HEADLINE, aggregate
+
+
+def _fmt(v: Any) -> Any:
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.6f}"
+    if isinstance(v, bool):
+        return int(v)
+    return v
+
+
+def write_csv(path: Path, header: list[str], rows: list[dict[str, Any]]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=header, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: _fmt(v) for k, v in r.items()})
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+
+
+def write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+RUN_FILES = ("summary.json", "reps.csv", "incidents.csv", "activations.csv", "scenario.json", "timeline.png",
+             "coverage.png", "compare.json", "compare.png")
+
+
+def prepare_run_folder(out: Path, overwrite: bool) -> None:
+    """Refuse a file where a folder is expected, and a folder a previous run wrote (unless `overwrite`, which
+    empties it of that run's files, so no stale plot survives beside new results)."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(out, ["--out names a file; a run folder is expected"])
+    previous = [out / f for f in RUN_FILES if (out / f).exists()]
+    if previous and not overwrite:
+        raise ConfigError(out, ["already holds a run (summary.json, ...): choose a new --out, or pass --overwrite"])
+    for f in previous:
+        f.unlink()
+
+
+def write_run(first: ShiftResult, summaries: list[dict[str, Any]], out: Path, seed: int, plots: bool = True,
+              wall_s: float | None = None) -> dict[str, Any]:
+    """The run folder of `len(summaries)` replications: summary.json (every figure with its 95% CI over the
+    replications), reps.csv (a row per replication), and the first replication's incidents, activations
+    and timeline."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows = officers_on_scene(first)
+    sc = first.scenario
+    first_rep = {k: v for k, v in summaries[0].items() if k != "wall_s"}
+    summary = {"scenario": sc.name, "variant": sc.variant, "seed": seed,
+               "reps": len(summaries), "rep_seeds": [s["seed"] for s in summaries],
+               "events": first.events, "wall_s": round(wall_s if wall_s is not None else first.wall_s, 4),
+               **aggregate(summaries), "first_rep": first_rep, "settings": summaries[0]["settings"]}
+    write_json(out / "summary.json", summary)
+    header = ["rep", "seed", *HEADLINE, *(f"missed_{c}" for c in CAUSES)]
+    write_csv(out / "reps.csv", header, [
+        {"rep": r, "seed": s["seed"], **{k: s[k] for k in HEADLINE},
+         **{f"missed_{c}": s["missed"][c] for c in CAUSES}} for r, s in enumerate(summaries)])
+    write_csv(out / "incidents.csv", [f.name for f in fields(OfficerOnScene)], [asdict(r) for r in rows])
+    write_csv(out / "activations.csv", [f.name for f in fields(ActivationRow)],
+              [asdict(a) for a in first.activations])
+    write_json(out / "scenario.json", sc.model_dump(mode="json"))
+    if plots:
+        from bwclab.sim.plots import coverage_plot, timeline_plot
+
+        timeline_plot(first, out / "timeline.png")
+        coverage_plot(first, rows, summary, out / "coverage.png")
+    return summary
