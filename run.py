@@ -4,7 +4,9 @@
 Creates .venv beside this file (once, and again whenever pyproject.toml changes),
 installs bwclab into it with its test and lint tools, then runs:
   demo  -> bwclab demo                (the main job, on the built-in scenario)
-  test  -> pytest                     (the whole test suite; extra args go to pytest)
+  test  -> pytest                     (the whole test suite on every core: -n auto --dist loadgroup,
+                                       unless -n is given; extra args go to pytest)
+  test --fast -> the unit and command-line tests only (tests/unit, tests/cli), none marked slow
   lint  -> ruff, mypy, lint-imports   (what CI checks besides the tests)
   bwclab ARGS...  -> the bwclab command itself
 Needs only python3 >= 3.11 with venv and pip; everything else comes from PyPI.
@@ -23,6 +25,21 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".bwclab-installed"
+FAST = ("-m", "not slow", "tests/unit", "tests/cli")  # no whole certification, no history: CI runs everything
+
+
+def pytest_args(rest: list[str]) -> list[str]:
+    """pytest's arguments for `run.py test REST`: every core (pytest-xdist `-n auto`) unless REST gives `-n`,
+    with `--dist loadgroup` (the suite keeps some tests on one worker); `--fast`: the unit and CLI tests, none
+    marked slow (a whole certification, a statistical validation)."""
+    fast = "--fast" in rest
+    args = [a for a in rest if a != "--fast"]
+    if "no:xdist" not in args:
+        if not any(a == "--numprocesses" or a.startswith(("-n", "--numprocesses=")) for a in args):
+            args = ["-n", "auto", *args]
+        if not any(a == "--dist" or a.startswith("--dist=") for a in args):
+            args = ["--dist", "loadgroup", *args]
+    return [*args, *FAST] if fast else args
 
 
 def ensure_env() -> None:
@@ -50,7 +67,7 @@ def main(argv: list[str]) -> int:
     if cmd == "bwclab":
         return subprocess.call([str(BIN / "bwclab"), *rest])
     if cmd == "test":
-        return subprocess.call([py, "-m", "pytest", *rest], cwd=ROOT)
+        return subprocess.call([py, "-m", "pytest", *pytest_args(rest)], cwd=ROOT)
     for tool in (["ruff", "check", "."], ["mypy", "."], ["lint-imports"]):
         rc = subprocess.call([str(BIN / tool[0]), *tool[1:]], cwd=ROOT)
         if rc:

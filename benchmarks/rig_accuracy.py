@@ -9,7 +9,7 @@ emulator's `truth.jsonl` in the same run folder:
   units), against the emulator's true curve, after as many broadcasts as the default spec's
   coverage requirement asks (fixtures/requirements/default.yaml);
 - coverage pace: camera-trials per hour against the bound cameras x 3600 / broadcast_s.
-Targets (issue 4): p99 |error| <= 1 ms scope, <= 10 ms GPIO; r95 within 2 ft; pace >= 90%.
+Targets: p99 |error| <= 1 ms scope, <= 10 ms GPIO; r95 within 2 ft; pace >= 90%.
 Also the adaptive design against a fixed grid on the same true curve, over many simulated runs
 (coverage_design.py): one run of three cameras shows little about a distribution of errors.
 """

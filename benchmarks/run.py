@@ -4,8 +4,12 @@ Figures: the Hartford shift's wall time (median of 21) and events per second; th
 cost per SimPy event as a ratio to a bare SimPy loop of timeouts (per as many events, timed over ten times as
 many; medians of 21 each); the metro day's wall time and peak memory (its own process); wall time
 against officer count; a 200-shift sweep on 2 local workers against serial.
-Targets: Hartford < 1 s (issue 2); cost per event < 10x bare SimPy and metro day < 20 s and < 2 GB
-(issue 12); sweep speed-up >= 1.7x on 2 workers (issue 2). Results go to results/benchmarks/sim.json.
+Targets: Hartford < 1 s; cost per event < 10x bare SimPy and metro day < 20 s and < 2 GB; sweep speed-up >= 1.7x
+on 2 workers. Results go to results/benchmarks/sim.json.
+
+`--baseline PATH` measures only the Hartford shift (median of 21) and the metro day, of this checkout and of the one
+at PATH side by side (each in a process of its own, interleaved): a change to the model may cost at most 1.3x what
+the baseline does. Results go to results/benchmarks/sim_baseline.json.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import concurrent.futures as cf
 import gc
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,6 +29,7 @@ import simpy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import checkout  # noqa: E402
 from bwclab.core.config import read_yaml  # noqa: E402
 from bwclab.sim.heap import collector_paused  # noqa: E402
 from bwclab.sim.model import run_shift  # noqa: E402
@@ -73,16 +77,45 @@ def hartford(reps: int = 21) -> dict[str, Any]:
 
 
 def metro() -> dict[str, Any]:
-    code = ("import json,resource,sys,time; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
-            "from sim.scenario import load_scenario; from sim.model import run_shift;"
-            "sc = load_scenario(Path(sys.argv[2])); t0 = time.perf_counter(); r = run_shift(sc);"
-            "print(json.dumps({'wall_s': r.wall_s, 'built_and_run_s': time.perf_counter() - t0,"
-            "'events': r.events, 'incidents': len(r.incidents),"
-            "'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
-    out = subprocess.run([sys.executable, "-c", code, str(ROOT), str(METRO)], capture_output=True, text=True,
-                         check=True)
-    result: dict[str, Any] = json.loads(out.stdout)
-    return result
+    return checkout.metro(ROOT)
+
+
+def side_by_side(baseline: Path, reps: int = 21, metro_rounds: int = 2) -> dict[str, Any]:
+    """This checkout against another (`--baseline`), each in a process of its own: the Hartford shift `reps` times
+    each, interleaved, so both see the same machine state (medians); then the metro day `metro_rounds` times each,
+    in the order this, other, other, this, ... (each its own process)."""
+    roots = {"this": ROOT, "baseline": baseline.resolve()}
+    workers = {k: checkout.Worker(r) for k, r in roots.items()}
+    walls: dict[str, list[float]] = {k: [] for k in roots}
+    cpus: dict[str, list[float]] = {k: [] for k in roots}
+    events: dict[str, int] = {}
+    try:
+        for i in range(reps):
+            for k in (("this", "baseline") if i % 2 == 0 else ("baseline", "this")):
+                got = workers[k].hartford()
+                walls[k].append(got["wall_s"])
+                cpus[k].append(got["cpu_s"])
+                events[k] = got["events"]
+    finally:
+        for w in workers.values():
+            w.close()
+    days: dict[str, list[dict[str, Any]]] = {k: [] for k in roots}
+    for i in range(metro_rounds):
+        for k in (("this", "baseline") if i % 2 == 0 else ("baseline", "this")):
+            days[k].append(checkout.metro(roots[k]))
+            print(k, json.dumps(days[k][-1]), flush=True)
+    out: dict[str, Any] = {"baseline_root": str(roots["baseline"])}
+    for k in roots:
+        out[k] = {"hartford_wall_s_median": statistics.median(walls[k]), "hartford_wall_s_all": walls[k],
+                  "hartford_cpu_s_median": statistics.median(cpus[k]), "hartford_events": events[k],
+                  "metro_wall_s": [d["wall_s"] for d in days[k]],
+                  "metro_wall_s_median": statistics.median(d["wall_s"] for d in days[k]) if days[k] else None,
+                  "metro_peak_rss_mb": max((d["peak_rss_mb"] for d in days[k]), default=None)}
+    this, base = out["this"], out["baseline"]
+    out["ratio"] = {"hartford": this["hartford_wall_s_median"] / base["hartford_wall_s_median"],
+                    "hartford_cpu": this["hartford_cpu_s_median"] / base["hartford_cpu_s_median"],
+                    "metro": this["metro_wall_s_median"] / base["metro_wall_s_median"] if days["this"] else None}
+    return out
 
 
 def scaling() -> list[dict[str, Any]]:
@@ -126,9 +159,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="skip the metro day and use a 40-shift sweep")
     ap.add_argument("--only", choices=["sim", "emulator", "fuzz", "rig", "hil"], help="run one group of benchmarks")
+    ap.add_argument("--baseline", type=Path, metavar="PATH",
+                    help="only the Hartford shift and the metro day, side by side with the checkout at PATH")
+    ap.add_argument("--reps", type=int, default=21, help="Hartford shifts per checkout with --baseline (default 21)")
     args = ap.parse_args()
     dest = ROOT / "results" / "benchmarks"
     dest.mkdir(parents=True, exist_ok=True)
+    if args.baseline is not None:
+        vs = side_by_side(args.baseline, args.reps, metro_rounds=0 if args.quick else 2)
+        print(json.dumps(vs, indent=1), flush=True)
+        (dest / "sim_baseline.json").write_text(json.dumps(vs, indent=2) + "\n")
+        print(f"written to {dest / 'sim_baseline.json'}")
+        return
     if args.only in (None, "emulator"):
         from benchmarks import emulator_timing
 

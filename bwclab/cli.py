@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic_core import PydanticCustomError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from bwclab.commands.loglevel import configure, log_to
 from bwclab.core.config import ConfigError
 
 app = typer.Typer(help="bwclab: test and predict body-camera auto-activation.", no_args_is_help=True,
@@ -45,10 +49,67 @@ RequireCalOpt = Annotated[bool, typer.Option("--require-calibration",
                                              help="refuse to start when an instrument's calibration is overdue")]
 BaselineOpt = Annotated[str, typer.Option("--baseline", help="run number, run id, tag, or last:N (the last N "
                                           "passing runs of the same spec and camera model)")]
+def finite(low: float = -math.inf, high: float = math.inf, above: float | None = None) -> Callable[[str], float]:
+    """A parser for a number option: finite, in [low, high] (and above `above`). click's FLOAT takes NaN and
+    infinity, and NaN passes every range check."""
+    low_text = f"above {above:g}" if above is not None else f"from {low:g}"
+    wanted = low_text + (f" to {high:g}" if high < math.inf else "")
+
+    def parse(text: str | float) -> float:  # typer passes a default through the parser too
+        shown = repr(text[:80] if isinstance(text, str) else text)
+        try:
+            number = float(text)
+        except ValueError:
+            raise PydanticCustomError("number", "{text}: expected a number", {"text": shown}) from None
+        if not math.isfinite(number):
+            raise PydanticCustomError("finite", "{text}: expected a finite number, not NaN or infinity",
+                                      {"text": shown})
+        if not low <= number <= high or (above is not None and number <= above):
+            raise PydanticCustomError("range", "{text}: expected a number {wanted}", {"text": shown, "wanted": wanted})
+        return number
+
+    parse.__name__ = "number"  # what --help shows as the option's type
+    return parse
+
+
 AlphaOpt = Annotated[float, typer.Option(
-    "--alpha", min=1e-6, max=0.5, help="the chance of any false drift alarm in a run (Holm over its tests); "
+    "--alpha", parser=finite(1e-6, 0.5), help="the chance of any false drift alarm in a run (Holm over its tests); "
                                         "a stricter rate needs bigger changes or more trials to flag")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="override a scenario field: key=value")]
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+
+
+RUN_FOLDER_COMMANDS = {"sim shift", "sim compare", "sim sweep", "sim calibrate", "sim backtest", "rig certify",
+                       "nightly", "hil run", "demo"}
+
+
+def set_log_level(ctx: typer.Context, level: LogLevel) -> LogLevel:
+    """Set up the standard logging module before the command runs (bwclab/commands/loglevel.py)."""
+    command = ctx.command_path.removeprefix(ctx.find_root().command_path).strip()  # "sim shift", "demo", ...
+    configure(level.value, show_log_line, run_folder=command in RUN_FOLDER_COMMANDS)
+    if command in RUN_FOLDER_COMMANDS:  # run.log says what ran
+        import logging
+        import shlex
+
+        logging.getLogger("bwclab.cli").info("bwclab %s", shlex.join(sys.argv[1:]))
+    return level
+
+
+def show_log_line(text: str) -> None:
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+LogLevelOpt = Annotated[LogLevel, typer.Option(
+    "--log-level", callback=set_log_level, expose_value=False, is_eager=True, case_sensitive=False,
+    help="log at this level and above: to run.log in the run folder (the terminal shows warnings and errors) "
+         "for a command that writes one, else to the terminal")]
 
 
 def fail(err: ConfigError) -> None:
@@ -65,8 +126,8 @@ def progress_bar(label: str) -> Iterator[Callable[[float], None]]:
         yield lambda frac: p.update(task, completed=frac)
 
 
-VariantOpt = Annotated[str | None, typer.Option("--variant", help="a named variant of the scenario "
-                                               "(hartford-patrol-shift: manual-only, light-bar, all-triggers)")]
+VariantOpt = Annotated[str | None, typer.Option("--variant", help="a named variant of the scenario (hartford-patrol-"
+                                               "shift: manual-only, light-bar, vehicle-triggers, all-triggers)")]
 RepsOpt = Annotated[int, typer.Option("--reps", min=1, help="replications (common random numbers): each figure "
                                       "with its 95% CI")]
 WorkersOpt = Annotated[int, typer.Option("--workers", min=1, help="local worker processes")]
@@ -81,9 +142,11 @@ def sim_shift(
     variant: VariantOpt = None,
     reps: RepsOpt = 20,
     workers: WorkersOpt = 1,
-    profile: Annotated[Path | None, typer.Option("--profile", help="measured device profile (rig certify)")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="measured device profile (rig certify): a file "
+                                                "or a built-in name (example, emulated)")] = None,
     plots: Annotated[bool, typer.Option(help="write timeline.png and coverage.png")] = True,
     overwrite: OverwriteOpt = False,
+    log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
     """Simulate a shift REPS times (common random numbers) and write its run folder: every figure with
     its 95% CI, and the first replication's incidents, activations and timeline."""
@@ -93,14 +156,17 @@ def sim_shift(
     from bwclab.core.profile import load_profile
     from bwclab.sim.profile import apply_profile
     from bwclab.sim.replicate import run_reps
-    from bwclab.sim.runfolder import prepare_run_folder, write_run
+    from bwclab.sim.runfolder import device_record, prepare_run_folder, write_run
     from bwclab.sim.scenario import load_scenario
 
+    device: dict[str, Any] | None = None
     try:
         prepare_run_folder(out, overwrite)
         sc = load_scenario(resolve("scenario", scenario), set_ or [], variant)
         if profile is not None:
-            sc = apply_profile(sc, load_profile(profile))
+            profile_path = resolve("profile", profile)
+            prof = load_profile(profile_path)
+            sc, device = apply_profile(sc, prof), device_record(prof, profile_path)
     except ConfigError as err:
         fail(err)
         return
@@ -118,7 +184,8 @@ def sim_shift(
         console.print(f"interrupted after {round(done[0] * reps)} of {reps} replications: nothing written to {out} "
                       "(figures from part of the replications are not the run asked for)")
         raise typer.Exit(130) from None
-    summary = write_run(first, summaries, out, run_seed, plots=plots, wall_s=time.perf_counter() - t0)
+    summary = write_run(first, summaries, out, run_seed, plots=plots, wall_s=time.perf_counter() - t0, device=device)
+    log_to(out)
     show_summary(summary, out)
 
 
@@ -126,18 +193,19 @@ def sim_shift(
 def sim_compare(
     scenario: ScenarioOpt,
     out: OutOpt,
-    profile: Annotated[list[Path], typer.Option("--profile", help="a device profile (give two or more)",
-                                                show_default=False)],
+    profile: Annotated[list[str], typer.Option("--profile", help="a device profile, a file or a built-in name "
+                                               "(give two or more)", show_default=False)],
     seed: SeedOpt = None,
     set_: SetOpt = None,
     variant: VariantOpt = None,
     reps: RepsOpt = 20,
     overwrite: OverwriteOpt = False,
+    log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
     """The same replications with each vendor's measured profile; each figure and the difference, with 95% CIs."""
     from bwclab.core.builtin import resolve
     from bwclab.core.profile import load_profile
-    from bwclab.sim.compare import compare, plot
+    from bwclab.sim.compare import compare, device_names, plot
     from bwclab.sim.runfolder import prepare_run_folder, write_json
     from bwclab.sim.scenario import load_scenario
 
@@ -146,14 +214,17 @@ def sim_compare(
             raise ConfigError("--profile", ["give two profiles (or more) to compare"])
         prepare_run_folder(out, overwrite)
         sc = load_scenario(resolve("scenario", scenario), set_ or [], variant)
-        profs = [(_profile_name(p, i), load_profile(p)) for i, p in enumerate(profile)]
+        paths = [resolve("profile", p) for p in profile]
+        loaded = [(p, load_profile(p)) for p in paths]
+        profs = list(zip(device_names(loaded), (prof for _, prof in loaded), strict=True))
     except ConfigError as err:
         fail(err)
         return
     with progress_bar(f"compare: {sc.name}, {len(profs)} profiles x {reps} replications") as tick:
-        result = compare(sc, profs, sc.seed if seed is None else seed, reps, tick)
+        result = compare(sc, profs, sc.seed if seed is None else seed, reps, tick, sources=paths)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "compare.json", result)
+    log_to(out)
     plot(result, out / "compare.png")
     from rich.table import Table
 
@@ -169,10 +240,6 @@ def sim_compare(
         table.add_row(k, *cells)
     out_console.print(table)
     out_console.print(f"written to {out}")
-
-
-def _profile_name(path: Path, i: int) -> str:
-    return f"{path.parent.name}/{path.stem}" if path.parent.name else f"{i}:{path.stem}"
 
 
 def _ci(x: dict[str, Any], signed: bool = False) -> str:
@@ -195,6 +262,7 @@ def sim_sweep(
     workers: Annotated[int, typer.Option("--workers", min=1, help="local worker processes")] = 2,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler, tcp://HOST:PORT")] = None,
     variant: VariantOpt = None,
+    log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
     """Run a grid of scenario settings with common random numbers."""
     from bwclab.core.builtin import resolve
@@ -207,6 +275,7 @@ def sim_sweep(
         except ConfigError as err:
             fail(err)
             return
+    log_to(out)
     from rich.table import Table
 
     keys = [k for k in summary[0] if k not in ("point", "reps") and not k.endswith(("_mean", "_low", "_high"))]
@@ -222,6 +291,77 @@ def sim_sweep(
     out_console.print(f"sweep written to {out}")
 
 
+CadOpt = Annotated[Path, typer.Option("--cad", help="the CAD (dispatch) export: a CSV row per unit response",
+                                      show_default=False)]
+ColumnsOpt = Annotated[str | None, typer.Option("--columns", help="the exports' column map (YAML), or a shipped one: "
+                                                "seattle, new-orleans, detroit, cincinnati")]
+TypesOpt = Annotated[str | None, typer.Option("--types", help="the department's call types as the scenario's (YAML)")]
+
+
+@sim_app.command("calibrate")
+def sim_calibrate(
+    cad: CadOpt,
+    scenario: ScenarioOpt,
+    out: Annotated[Path, typer.Option("--out", help="folder for calibrated.yaml, calibration.json and "
+                                      "calibration.html", show_default=False)],
+    audit: Annotated[Path | None, typer.Option("--audit", help="the evidence (audit) export: a CSV row per "
+                                               "recording")] = None,
+    columns: ColumnsOpt = None,
+    types: TypesOpt = None,
+    overwrite: OverwriteOpt = False,
+    log_level: LogLevelOpt = LogLevel.INFO,
+) -> None:
+    """Fit the scenario's calls, call types, dispatch, manual compliance and triggers from a department's records,
+    each figure with its 95% CI; writes a calibrated scenario that `sim shift` runs."""
+    from bwclab.records.jobs import run_calibrate
+    from bwclab.records.terminal import show_calibration
+
+    try:
+        cal = run_calibrate(scenario, cad, audit, out, columns, types, overwrite)
+    except ConfigError as err:
+        fail(err)
+        return
+    log_to(out)
+    show_calibration(out_console, cal, out)
+
+
+@sim_app.command("backtest")
+def sim_backtest(
+    scenario: ScenarioOpt,
+    cad: CadOpt,
+    audit: Annotated[Path, typer.Option("--audit", help="the evidence (audit) export: a CSV row per recording",
+                                        show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="folder for backtest.json, backtest.html and "
+                                      "backtest_reps.csv", show_default=False)],
+    columns: ColumnsOpt = None,
+    types: TypesOpt = None,
+    reps: RepsOpt = 20,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = 1,
+    overwrite: OverwriteOpt = False,
+    log_level: LogLevelOpt = LogLevel.INFO,
+) -> None:
+    """Run the scenario over the records' period and hold its prediction against the records: the share of officer
+    responses with video, overall, by call type and by priority. Exit 0 when the records are inside the model's
+    95% prediction everywhere, 1 where they are not, 2 on bad input, 130 interrupted."""
+    from bwclab.records.jobs import run_backtest
+    from bwclab.records.terminal import show_backtest
+
+    try:
+        with progress_bar(f"backtest: {reps} replications") as tick:
+            bt = run_backtest(scenario, cad, audit, out, columns, types, reps, seed, workers, overwrite, tick)
+    except ConfigError as err:
+        fail(err)
+        return
+    except KeyboardInterrupt:
+        console.print(f"interrupted: no backtest.json written; the replications that finished are in "
+                      f"{out / 'backtest_reps.csv'}")
+        raise typer.Exit(130) from None
+    log_to(out)
+    show_backtest(out_console, bt, out)
+    raise typer.Exit(1 if bt["outside"] else 0)
+
+
 BenchOpt = Annotated[str, typer.Option("--bench", help="bench description YAML, or a built-in name (emulated, ...)",
                                        show_default=False)]
 
@@ -232,6 +372,7 @@ def bench_emulate(
     state_dir: Annotated[Path, typer.Option("--state-dir", help="where resources.json, truth.jsonl and docks go",
                                             show_default=False)],
     faults: Annotated[Path | None, typer.Option("--faults", help="faults YAML, per camera serial")] = None,
+    log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
     """Run an emulated bench until SIGTERM or Ctrl-C; its ports are in STATE_DIR/resources.json."""
     from bwclab.emulator.__main__ import main as emulate
@@ -241,7 +382,8 @@ def bench_emulate(
 
 
 @bench_app.command("check")
-def bench_check(bench: Annotated[str, typer.Argument(help="bench description YAML, or a built-in name")]) -> None:
+def bench_check(bench: Annotated[str, typer.Argument(help="bench description YAML, or a built-in name")],
+                log_level: LogLevelOpt = LogLevel.INFO) -> None:
     """Check a bench file and print, per camera, the nearest and farthest distance the attenuator can place it at."""
     from rich.table import Table
 
@@ -280,11 +422,14 @@ def rig_certify(
     history: HistoryOpt = None,
     operator: OperatorOpt = None,
     require_calibration: RequireCalOpt = False,
+    log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
     """Certify a bench's cameras against a requirements file; report.html, junit.xml, trials.sqlite,
     measurements.json and a profile.yaml per camera in OUT. Exit 0 pass, 1 fail, error or incomplete,
     2 usage error, 3 the bench was lost, 130 interrupted."""
     from bwclab.commands.certify import certify
+    from bwclab.commands.terminal import CertifyDisplay, certificate_of, show_warnings
+    from bwclab.commands.verdict import show_outcome
     from bwclab.history.record import HistoryError
 
     try:
@@ -292,17 +437,25 @@ def rig_certify(
             from bwclab.history.store import History
 
             History(history).close()  # refuse a bad URL before touching the bench
-        rc = certify(bench, requirements, camera, faults, out, resume, select, quiet=not verbose, operator=operator,
-                     require_calibration=require_calibration)
+        with CertifyDisplay("certify", progress=not verbose) as display:
+            rc = certify(bench, requirements, camera, faults, out, resume, select, quiet=not verbose,
+                         operator=operator, require_calibration=require_calibration, display=display)
         if history and (out / "measurements.json").exists():
-            from bwclab.commands.nightly import record_run
+            from bwclab.commands.nightly import finish_night, record_run
 
             rid, new = record_run(history, out)
             console.print(f"history: run {rid} {'recorded' if new else 'was already recorded'} in {history}")
+            night_rc = finish_night(history, out, rc)  # a night's run, resumed: finish the night as it would have
+            if night_rc is not None:
+                typer.echo(f"night: {out.parent} (exit {night_rc}); trends: {out.parent.parent / 'trends.html'}",
+                           err=True)
+                rc = night_rc
     except ConfigError as err:
         fail(err)
     except HistoryError as err:
         history_fail(err)
+    show_warnings(console, display)
+    show_outcome(out_console, certificate_of(display, out), out)
     raise typer.Exit(rc)
 
 
@@ -319,22 +472,27 @@ def nightly_cmd(
     operator: OperatorOpt = None,
     require_calibration: RequireCalOpt = False,
     alpha: AlphaOpt = 0.05,
+    log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
     """One night of regression: certify into OUT_ROOT/<date>/run, record the run in the history, compare it
     with the baseline, write OUT_ROOT/<date>/junit.xml (a spec case and a drift case per requirement and
     camera) and OUT_ROOT/trends.html. Exit 0 all pass, no regression; 1 a failure or a regression;
     2 usage or config error; 3 the bench (not the camera) failed."""
     from bwclab.commands.nightly import nightly
+    from bwclab.commands.terminal import CertifyDisplay, certificate_of, show_warnings
+    from bwclab.commands.verdict import regressions, show_outcome
     from bwclab.history.record import HistoryError
 
     try:
-        with certify_progress() as tick:
+        with CertifyDisplay("nightly") as display:
             rc, night = nightly(bench, requirements, history, baseline, out_root, faults, operator,
-                                require_calibration, tick, alpha)
+                                require_calibration, alpha=alpha, display=display)
     except ConfigError as err:
         fail(err)
     except HistoryError as err:
         history_fail(err)
+    show_warnings(console, display)
+    show_outcome(out_console, certificate_of(display, night / "run"), night / "run", regressions(night))
     typer.echo(f"night: {night} (exit {rc}); trends: {out_root / 'trends.html'}", err=True)  # plain: never wrapped
     raise typer.Exit(rc)
 
@@ -351,8 +509,9 @@ def hil_run_cmd(
     out: OutOpt,
     map_: Annotated[str | None, typer.Option("--map", help="OFFICER=SERIAL,... (default: the officers of the "
                                              "first scripted incident, in bench order)")] = None,
-    speed: Annotated[float, typer.Option("--speed", help="simulated seconds per host second (a bench whose "
-                                         "broadcast and buffer are 1/speed of the scenario's)")] = 1.0,
+    speed: Annotated[float, typer.Option("--speed", parser=finite(above=0), help="simulated seconds per host "
+                                         "second (a bench whose broadcast and buffer are 1/speed of the "
+                                         "scenario's)")] = 1.0,
     seed: SeedOpt = None,
     profile: Annotated[str | None, typer.Option(
         "--profile", help="measured device profile (a file or a built-in name: emulated): the model's prediction "
@@ -360,52 +519,51 @@ def hil_run_cmd(
     faults: Annotated[Path | None, typer.Option("--faults", help="emulator faults YAML (emulated bench)")] = None,
     window: Annotated[int | None, typer.Option("--window", min=0, help="replay the stretch around this incident "
                                                "(a number of the shift's incidents.csv)")] = None,
-    until: Annotated[float | None, typer.Option("--until", help="end the replay at this simulated second")] = None,
-    tolerance_ms: Annotated[float, typer.Option("--tolerance-ms", help="a bench event later than this marks the "
-                                                "run invalid")] = 20.0,
+    until: Annotated[float | None, typer.Option("--until", parser=finite(0), help="end the replay at this simulated "
+                                                "second")] = None,
+    tolerance_ms: Annotated[float, typer.Option("--tolerance-ms", parser=finite(above=0), help="a bench event "
+                                                "later than this marks the run invalid")] = 20.0,
+    allow_mismatch: Annotated[bool, typer.Option("--allow-mismatch", help="replay a bench whose broadcasts or "
+                                                 "buffer do not stand for the scenario's at --speed (within 10%), "
+                                                 "marked invalid, instead of refusing it")] = False,
     set_: SetOpt = None,
     variant: VariantOpt = None,
     overwrite: OverwriteOpt = False,
+    log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
     """Replay a scenario onto a bench in real time: simulated triggers fire the bench's emitters, simulated
     distances set its attenuators, its cameras' activations and footage close the loop. Writes the run folder
     of `sim shift` plus hil.json and hil.png. Exit 0 valid and as the model predicts, 1 invalid or outside
     the model's interval, 2 usage error, 3 bench lost, 130 interrupted."""
-    from bwclab.commands.hil import hil_plan, hil_run
+    from bwclab.commands.hil import hil_plan, hil_run, verdict_lines
 
     try:
         p = hil_plan(scenario, bench, out, map_, speed, seed, profile, faults, window, until, tolerance_ms, overwrite,
-                     set_ or [], variant)
+                     set_ or [], variant, allow_mismatch)
     except ConfigError as err:
         fail(err)
         return
+    log_to(p.out)
     w = p.window
     console.print(f"hil: {p.scenario.name} on {p.bench.name}, window {w.start_s:.1f}-{w.end_s:.1f} s "
                   f"({w.length_s / p.speed:.1f} s at speed {p.speed:g}); "
                   + ", ".join(f"officer {o} = {s}" for o, s in p.omap.cameras.items()))
     try:
         rc, outcome, why = hil_run(p)
+    except ConfigError as err:  # a real camera's own buffer, read once the bench is up
+        fail(err)
+        return
     except KeyboardInterrupt:
         console.print("hil: interrupted")
         raise typer.Exit(130) from None
     if outcome is None:
         console.print(f"hil: the bench was lost: {why}")
         raise typer.Exit(rc)
-    h = outcome.hil
-    lat = h["lateness_ms"]
-    out_console.print(f"{'valid' if h['valid'] else 'INVALID: ' + h['reason']}; lateness p50 {lat['p50']} ms, "
-                      f"p99 {lat['p99']} ms, max {lat['max']} ms over {lat['n']} bench events")
-    for serial, c in h["cameras"].items():
-        first = c["activations"][0]
-        seen = "no activation" if first.get("observed_s") is None else f"activated at {first['observed_s']:.2f} s"
-        lo, hi = first.get("interval_s", [None, None])
-        band = (f"{lo:.2f}-{hi:.2f} s" if lo is not None and hi is not None else "none") + (
-            " or none" if first.get("none_plausible") and lo is not None else "")
-        out_console.print(f"  {serial} (officer {c['officer']}): {seen}; model's 95% interval {band}: "
-                          f"{'consistent' if c['consistent_with_model'] else 'OUTSIDE'}")
+    for line in verdict_lines(outcome.hil):
+        out_console.print(line)
     if outcome.summary is not None:
         show_summary(outcome.summary, out)
-    out_console.print(f"hil.json, hil.png: {out}")
+    out_console.print(f"{'hil.json, hil.png' if outcome.summary is not None else 'hil.json'}: {out}")
     raise typer.Exit(rc)
 
 
@@ -414,6 +572,7 @@ def history_import(
     runs: Annotated[list[Path], typer.Argument(help="run folders (rig certify --out)", show_default=False)],
     history: Annotated[str, typer.Option("--history", help="a SQLite file or postgresql://USER@HOST/DB")
                        ] = "results/history.sqlite",
+    log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
     """Record existing run folders; a run already recorded is left as it is (idempotent)."""
     from bwclab.history.record import HistoryError, read_run
@@ -430,7 +589,8 @@ def history_import(
 
 
 @history_app.command("list")
-def history_list(history: HistoryUrlOpt = "results/history.sqlite") -> None:
+def history_list(history: HistoryUrlOpt = "results/history.sqlite",
+                 log_level: LogLevelOpt = LogLevel.INFO) -> None:
     """Every recorded run: number, start, verdict, firmware per camera, tags."""
     from rich.table import Table
 
@@ -438,16 +598,18 @@ def history_list(history: HistoryUrlOpt = "results/history.sqlite") -> None:
     from bwclab.history.store import History
 
     try:
-        with History(history) as h:
-            runs, tags = h.runs(), h.tags()
+        with History(history, create=False) as h:
+            runs, tags, accepted = h.runs(), h.tags(), h.acceptances()
     except HistoryError as err:
         history_fail(err)
     t = Table(title=f"history: {len(runs)} runs")
-    for col in ("run", "started", "spec", "verdict", "firmware", "overdue", "tags"):
+    for col in ("run", "started", "spec", "verdict", "firmware", "overdue", "tags", "accepted"):
         t.add_column(col)
     for r in runs:
+        a = accepted.get(r.id or 0)
         t.add_row(str(r.id), r.started, r.spec, r.verdict, ", ".join(f"{c.serial} {c.firmware}" for c in r.cameras),
-                  ", ".join(r.overdue), ", ".join(tags.get(r.id or 0, [])))
+                  ", ".join(r.overdue), ", ".join(tags.get(r.id or 0, [])),
+                  "" if a is None else f"{a.by} {a.at}: {a.reason}")
     out_console.print(t)
 
 
@@ -456,6 +618,7 @@ def history_tag(
     run: Annotated[str, typer.Argument(help="run number, run id or tag")],
     tag: Annotated[str, typer.Argument(help="the tag, e.g. golden")],
     history: HistoryUrlOpt = "results/history.sqlite",
+    log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
     """Tag a run (e.g. golden) so that a comparison can name it as its baseline."""
     import re
@@ -466,11 +629,34 @@ def history_tag(
     if not re.fullmatch(r"[A-Za-z][\w.-]{0,63}", tag) or tag.startswith("last:"):
         history_fail(HistoryError(f"tag {tag!r}: letters, digits, _ . -, starting with a letter"))
     try:
-        with History(history) as h:
+        with History(history, create=False) as h:
             rid = h.tag(run, tag)
     except HistoryError as err:
         history_fail(err)
     out_console.print(f"run {rid} tagged {tag}")
+
+
+@history_app.command("accept")
+def history_accept(
+    run: Annotated[str, typer.Argument(help="run number, run id or tag of the night whose change is intended")],
+    reason: Annotated[str, typer.Option("--reason", help="why the change is accepted (shown on the trend page)")],
+    history: HistoryUrlOpt = "results/history.sqlite",
+    operator: OperatorOpt = None,
+    log_level: LogLevelOpt = LogLevel.INFO,
+) -> None:
+    """Accept a night's drift (e.g. a firmware that is slower by design): recorded with who and when, it lets
+    the night join later last:N baselines, from which a regressed night stays out until accepted."""
+    import getpass
+
+    from bwclab.history.record import HistoryError
+    from bwclab.history.store import History
+
+    try:
+        with History(history, create=False) as h:
+            rid = h.accept(run, operator or getpass.getuser(), reason)
+    except HistoryError as err:
+        history_fail(err)
+    out_console.print(f"run {rid} accepted: it may join later baselines")
 
 
 @history_app.command("compare")
@@ -479,34 +665,34 @@ def history_compare(
     baseline: BaselineOpt = "last:5",
     history: HistoryUrlOpt = "results/history.sqlite",
     alpha: AlphaOpt = 0.05,
+    log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
     """A run against a baseline, per camera and requirement: same, better or regressed, with the effect and
     its 95% CI (Holm-corrected over the run). Exit 1 when anything regressed."""
     from rich.table import Table
 
-    from bwclab.history.drift import compare
+    from bwclab.commands.nightly import compare_run
     from bwclab.history.record import HistoryError
     from bwclab.history.store import History
 
     try:
-        with History(history) as h:
-            cur = h.run(run)
-            base = [b for b in h.baseline(baseline, cur) if b.run_id != cur.run_id]
+        with History(history, create=False) as h:
+            judged = compare_run(h, run, baseline, alpha)
     except HistoryError as err:
         history_fail(err)
+    cur, base = judged.run, judged.baseline
     if not base:
         history_fail(HistoryError(f"--baseline {baseline}: no run to compare run {cur.id} with"))
-    drifts = compare(cur, base, alpha=alpha)
     t = Table(title=f"run {cur.id} against {', '.join(str(b.id) for b in base)}, at a false-alarm rate of {alpha:g}")
-    for col in ("requirement", "camera", "drift", "effect [95% CI]", "p (Holm)", "note"):
+    for col in ("requirement", "camera", "drift", "effect [95% CI]", "p (Holm)", "between nights", "note"):
         t.add_column(col)
-    for d in drifts:
+    for d in judged.drifts:
         eff = "" if d.effect is None else f"{d.effect:+.4g} [{d.ci_low:+.4g}, {d.ci_high:+.4g}] {d.units}"
         colour = {"regressed": "red", "better": "green"}.get(d.verdict, "white")
         t.add_row(d.requirement, d.camera, f"[{colour}]{d.verdict}[/{colour}]", eff,
-                  "" if d.p_adjusted is None else f"{d.p_adjusted:.3g}", d.note)
+                  "" if d.p_adjusted is None else f"{d.p_adjusted:.3g}", d.between_nights, d.note)
     out_console.print(t)
-    raise typer.Exit(1 if any(d.verdict == "regressed" for d in drifts) else 0)
+    raise typer.Exit(1 if judged.regressed else 0)
 
 
 @history_app.command("report")
@@ -515,6 +701,7 @@ def history_report(
     baseline: BaselineOpt = "last:5",
     history: HistoryUrlOpt = "results/history.sqlite",
     alpha: AlphaOpt = 0.05,
+    log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
     """trends.html: every requirement on every camera over time, the last run against its baseline, and
     the bench's health; one self-contained page."""
@@ -523,25 +710,11 @@ def history_report(
     from bwclab.history.store import History
 
     try:
-        with History(history) as h:
+        with History(history, create=False) as h:
             path = write_trends(h, out, baseline, alpha=alpha)
     except HistoryError as err:
         history_fail(err)
     out_console.print(f"trends: {path}")
-
-
-@contextmanager
-def certify_progress() -> Iterator[Callable[[str, int, int], None]]:
-    """A progress bar naming the requirement being measured and its trial count."""
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as p:
-        task = p.add_task("certify: starting the bench", total=1)
-
-        def tick(label: str, done: int, total: int) -> None:
-            p.update(task, description=f"certify: {label}", completed=done, total=total)
-
-        yield tick
 
 
 @app.command("demo")
@@ -550,20 +723,30 @@ def demo(
     bench: BenchOpt = "demo",
     requirements: Annotated[str, typer.Option("--requirements", help="spec YAML or built-in name: demo "
                                               "(fast), quick, default")] = "demo",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace the demo a previous run wrote in --out, "
+                                            "instead of refusing it")] = False,
+    log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
-    """Certify the emulated demo bench, then run the Hartford patrol shift with CAM001's measured profile."""
+    """Certify the emulated demo bench into OUT/certify, then run the Hartford patrol shift with CAM001's
+    measured profile into OUT/hartford-patrol-shift. An OUT a previous demo wrote is refused unless --overwrite."""
     from bwclab.commands.demo import run_demo
 
     try:
-        rc, _ = run_demo(out, bench, requirements, certify_progress, progress_bar, show_summary, show_certificate)
+        rc, _ = run_demo(out, bench, requirements, progress_bar, show_summary, show_certificate, overwrite)
     except ConfigError as err:
         fail(err)
     raise typer.Exit(rc)
 
 
 def show_certificate(cert: Any, out: Path) -> None:
+    """The certificate as a table (a column per camera), then its verdict and what failed (`show_outcome`)."""
     from rich.table import Table
 
+    from bwclab.commands.verdict import show_outcome
+
+    if cert is None:
+        show_outcome(out_console, None, out)
+        return
     t = Table(title=f"certification: {cert.bench} / {cert.spec}: {cert.verdict.upper()}")
     t.add_column("requirement")
     t.add_column("limit")
@@ -587,9 +770,8 @@ def show_certificate(cert: Any, out: Path) -> None:
             cells.append(f"[{colour}]{shown} {r.verdict}[/{colour}]")
         t.add_row(req, f"{limit} {first.units}".strip(), *cells)
     out_console.print(t)
-    if cert.reason:
-        out_console.print(f"[yellow]not final: {cert.reason}[/yellow]; to finish: {cert.resume}")
-    out_console.print(f"{cert.trials} trials, {cert.errored_attempts} errored; report: {out / 'report.html'}")
+    out_console.print(f"{cert.trials} trials, {cert.errored_attempts} errored")
+    show_outcome(out_console, cert, out)
 
 
 def show_summary(summary: dict[str, Any], out: Path) -> None:
@@ -601,6 +783,12 @@ def show_summary(summary: dict[str, Any], out: Path) -> None:
     t.add_column("figure")
     t.add_column("value", justify="right")
     fig = summary["figures"]
+    device = summary.get("device")
+    if device:
+        from bwclab.sim.runfolder import device_name
+
+        t.add_row("device modelled (measured profile)", device_name(device)
+                  + (f", {device['grade']} grade" if device.get("grade") else ""))
 
     def pct(x: dict[str, Any]) -> str:
         if x["mean"] is None:
@@ -629,7 +817,8 @@ def show_summary(summary: dict[str, Any], out: Path) -> None:
     if lat["p50"] is not None:
         t.add_row("activation latency p50 / p95 / max (first rep)",
                   f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['max']:.2f} s")
-    t.add_row("SimPy events (first rep) / wall time", f"{summary['events']:,} / {summary['wall_s']:.2f} s")
+    t.add_row("SimPy events, first replication", f"{summary['events']:,}")
+    t.add_row(f"wall time, {reps} replication{'s' if reps != 1 else ''}", f"{summary['wall_s']:.2f} s")
     out_console.print(t)
     out_console.print(f"run folder: {out}")
 

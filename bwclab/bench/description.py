@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from bwclab.bench.drivers import ROLES, driver_class
 from bwclab.core.config import load
 from bwclab.core.strict import Line, Strict, Token
 from bwclab.core.triggers import TriggerKind
@@ -31,12 +32,24 @@ def split_line(ref: str) -> tuple[str, int]:
 
 
 LineRef = Annotated[str, Field(pattern=LINE.pattern, description="ADAPTER:PIN")]
+DriverName = Annotated[str, Field(pattern=r"^[A-Za-z][\w.-]{0,63}$",
+                                  description="a name in the bwclab.drivers entry-point group (docs/drivers.md)")]
+
+
+def _fits(role: str, name: str) -> str:
+    driver_class(role, name)  # ValueError naming what is wrong and the drivers that would do
+    return name
 
 
 class GpioAdapter(Strict):
-    driver: Literal["numato", "gpiod"] = "numato"
+    driver: DriverName = Field(default=ROLES["gpio"].default, description="numato, gpiod, or a lab's own")
     port: str | None = Field(default=None, description="serial device (numato) or gpiochip path (gpiod)")
     ports: Literal[8, 16, 32, 64] = 32
+
+    @field_validator("driver")
+    @classmethod
+    def _driver(cls, v: str) -> str:
+        return _fits("gpio", v)
 
 
 class EmitterWiring(Strict):
@@ -63,6 +76,12 @@ class CameraWiring(Strict):
     dock: str | None = Field(default=None, description="folder where its clips appear (real bench)")
     model: Token | None = Field(default=None, description="for a camera without a console: its model")
     firmware: Token | None = Field(default=None, description="for a camera without a console: its firmware")
+    driver: DriverName = Field(default=ROLES["console"].default, description="the driver of its console")
+
+    @field_validator("driver")
+    @classmethod
+    def _driver(cls, v: str) -> str:
+        return _fits("console", v)
 
 
 class Instrument(Strict):
@@ -86,19 +105,40 @@ class ScopeProbe(Strict):
 
 
 class Scope(Instrument):
+    driver: DriverName = ROLES["scope"].default
     channels: dict[Annotated[int, Field(ge=1, le=4)], ScopeProbe] = Field(default_factory=dict)
+
+    @field_validator("driver")
+    @classmethod
+    def _driver(cls, v: str) -> str:
+        return _fits("scope", v)
 
 
 class AttenuatorInstrument(Instrument):
+    driver: DriverName = ROLES["attenuator"].default
     max_db: float = Field(default=95.0, gt=0, le=130,
                           description="the attenuator's range: a camera parked here hears nothing")
     step_db: float = Field(default=0.25, gt=0, le=2, description="the attenuator's resolution")
+
+    @field_validator("driver")
+    @classmethod
+    def _driver(cls, v: str) -> str:
+        return _fits("attenuator", v)
+
+
+class Supply(Instrument):
+    driver: DriverName = ROLES["psu"].default
+
+    @field_validator("driver")
+    @classmethod
+    def _driver(cls, v: str) -> str:
+        return _fits("psu", v)
 
 
 class Instruments(Strict):
     attenuator: AttenuatorInstrument = Field(default_factory=AttenuatorInstrument)
     scope: Scope | None = None
-    psu: Instrument | None = None
+    psu: Supply | None = None
 
 
 class PathLoss(Strict):
@@ -334,9 +374,6 @@ class Bench(Strict):
         if need == "dock" and not emulated and c.dock is None:
             return "the camera has no dock folder"
         return None
-
-    def emitter_by_line(self, ref: str) -> str | None:
-        return next((n for n, e in self.emitters.items() if e.line == ref), None)
 
 
 def load_bench(path: Path) -> Bench:

@@ -36,10 +36,6 @@ class DiscoveryModel:
         if not 0 < self.scan_window_s <= self.scan_interval_s:
             raise ValueError("scan_window must be positive and at most scan_interval")
 
-    @property
-    def catch_probability(self) -> float:
-        return self.scan_window_s / self.scan_interval_s
-
     def sample_discovery(self, rng: Uniform, limit_s: float = math.inf) -> float:
         """Seconds from coming into range to the first advertising event heard.
 
@@ -70,6 +66,3 @@ class DiscoveryModel:
             return (self.adv_interval_s + ADV_DELAY_MAX_S) / 2
         rng = np.random.default_rng(0x5EED)
         return float(np.mean([self.sample_discovery(rng) for _ in range(samples)]))
-
-    def mean_latency(self) -> float:
-        return self.mean_discovery() + self.processing_s

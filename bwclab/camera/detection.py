@@ -116,15 +116,16 @@ class TableCurve:
 
 
 @dataclass(frozen=True)
-class ProbitCurve:
-    """P(d) = Phi(a + b ln d), d in feet, b < 0: the rig's fit, and the radio's own shape (a log-distance
-    path loss with a normal fade in dB: b = -10 n / (sigma ln 10), a = -b ln r50)."""
+class LogNormalCurve:
+    """P(d) = Phi(a + b ln d), d in feet, b < 0 (a log-normal fall-off): the form of the rig's probit fit, and the
+    radio's own shape (a log-distance path loss with a normal fade in dB: b = -10 n / (sigma ln 10),
+    a = -b ln r50)."""
 
     a: float
     b: float
 
     @classmethod
-    def shadowed(cls, r50_ft: float, shadowing_db: float, exponent: float) -> ProbitCurve:
+    def shadowed(cls, r50_ft: float, shadowing_db: float, exponent: float) -> LogNormalCurve:
         b = -10.0 * exponent / (shadowing_db * math.log(10.0))
         return cls(-b * math.log(r50_ft), b)
 

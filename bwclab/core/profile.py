@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from bwclab.core.config import ConfigError, read_yaml, validate
 from bwclab.core.strict import Line, Seconds, Strict, Token
@@ -38,6 +38,23 @@ class ProbitCurve(Strict):
     b: float = Field(lt=0, description="negative: detection falls with distance")
     cov: tuple[tuple[float, float], tuple[float, float]]
     broadcasts: int = Field(ge=1)
+
+    @field_validator("cov")
+    @classmethod
+    def _positive_definite(cls, cov: tuple[tuple[float, float], tuple[float, float]]
+                           ) -> tuple[tuple[float, float], tuple[float, float]]:
+        """A covariance is symmetric and positive definite: a negative variance or a singular matrix cannot
+        be the uncertainty of a fit, and would draw no curves (or nonsense) in `sim compare`."""
+        (var_a, cov_ab), (cov_ba, var_b) = cov
+        if var_a <= 0 or var_b <= 0:
+            raise ValueError("expected a covariance of (a, b): its variances (the diagonal) must be above 0")
+        if abs(cov_ab - cov_ba) > 1e-9 * math.sqrt(var_a * var_b):
+            raise ValueError("expected a covariance of (a, b): symmetric, [[var a, cov], [cov, var b]]")
+        det = var_a * var_b - cov_ab * cov_ba
+        if det <= 0:
+            raise ValueError(f"expected a covariance of (a, b): positive definite, its determinant above 0 (this "
+                             f"one's is {det:.3g}: singular, or a and b correlated beyond -1 or 1)")
+        return cov
 
     def distance_ft(self, p: float) -> float:
         from statistics import NormalDist
@@ -70,6 +87,9 @@ class Provenance(Strict):
     spec: Line = ""
     run: Line = ""
     measured_at: Line = ""
+    grade: Literal["procurement", "indicative", "unknown"] = Field(
+        default="unknown", description="the certificate's grade (indicative: a quick look, not a procurement "
+                                       "verdict); unknown in a profile written before grades were recorded")
 
 
 class DeviceProfile(Strict):

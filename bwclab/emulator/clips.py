@@ -110,10 +110,3 @@ def render(job: ClipJob) -> dict[str, Any]:
     os.replace(tmp, side)
     return meta
 
-
-def warm_up() -> bool:
-    """Import the codecs in the worker before the first clip needs them."""
-    import av  # noqa: F401
-    import zxingcpp  # noqa: F401
-
-    return True

@@ -32,13 +32,13 @@ class PowerSupply:
         self.on_power = on_power
         self.load_amps = load_amps
         d = self.scpi = ScpiDevice()
-        d.on("*IDN?", lambda n, a: self.IDN)
-        d.on("*RST", lambda n, a: self.reset())
-        d.on("*OPC?", lambda n, a: "1")
-        d.on("INSTrument:NSELect", lambda n, a: self.select(int(number(a, 1, 3))))
-        d.on("INSTrument:NSELect?", lambda n, a: str(self.selected))
+        d.plain("*IDN?", lambda: self.IDN)
+        d.plain("*RST", self.reset)
+        d.plain("*OPC?", lambda: "1")
+        d.on("INSTrument:NSELect", lambda n, a: self.select(a))
+        d.plain("INSTrument:NSELect?", lambda: str(self.selected))
         d.on("INSTrument[:SELect]", lambda n, a: self.select_name(a))
-        d.on("INSTrument[:SELect]?", lambda n, a: f"CH{self.selected}")
+        d.plain("INSTrument[:SELect]?", lambda: f"CH{self.selected}")
         d.on("[SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]", lambda n, a: self.level(a, "volts", 0))
         d.on("[SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]?", lambda n, a: self.query(a, "volts"))
         d.on("[SOURce]:CURRent[:LEVel][:IMMediate][:AMPLitude]", lambda n, a: self.level(a, "amps", 1))
@@ -73,8 +73,8 @@ class PowerSupply:
         self.selected = 1
         self._changed(before)
 
-    def select(self, ch: int) -> None:
-        self.selected = ch
+    def select(self, arg: str) -> None:
+        self.selected = round(number(arg, 1, 3))  # an integer parameter given a decimal is rounded (IEEE 488.2)
 
     def select_name(self, arg: str) -> None:
         a = arg.strip().upper()
@@ -89,9 +89,10 @@ class PowerSupply:
 
     def level(self, arg: str, what: str, index: int) -> None:
         value, chans = self._targets(arg)
+        levels = {ch: number(value, 0.0, RATINGS[ch][index]) for ch in chans}  # all or nothing: checked first
         before = self._snapshot()
-        for ch in chans:
-            setattr(self.outputs[ch], what, number(value, 0.0, RATINGS[ch][index]))
+        for ch, level in levels.items():
+            setattr(self.outputs[ch], what, level)
         self._changed(before)
 
     def query(self, arg: str, what: str) -> str:

@@ -7,10 +7,19 @@ interval, the time base range over the record length.
 from __future__ import annotations
 
 import functools
+import re
 from collections import deque
 
 from bwclab.emulator.loop import Loop, Timer, now_ns
-from bwclab.emulator.scpi import DATA_OUT_OF_RANGE, ILLEGAL_VALUE, ScpiDevice, ScpiError, number, sci
+from bwclab.emulator.scpi import (
+    DATA_OUT_OF_RANGE,
+    ILLEGAL_VALUE,
+    MAX_SUFFIX_DIGITS,
+    ScpiDevice,
+    ScpiError,
+    number,
+    sci,
+)
 from bwclab.emulator.truth import TruthLog
 from bwclab.emulator.wire import Wire
 
@@ -18,6 +27,7 @@ RECORD_POINTS = 4_000_000
 INVALID = "9.9E+37"  # what InfiniiVision returns for a measurement it cannot make
 REFERENCE = {"LEFT": 0.1, "CENT": 0.5, "CENTER": 0.5, "RIGH": 0.9, "RIGHT": 0.9}
 HISTORY_NS = 600 * 10**9
+CHANNEL = re.compile(r"CHAN(?:NEL)?(\d+)")
 
 
 class Oscilloscope:
@@ -32,21 +42,21 @@ class Oscilloscope:
             wire.listeners.append(functools.partial(self._edge, ch))
         self.reset()
         d = self.scpi = ScpiDevice()
-        d.on("*IDN?", lambda n, a: self.IDN)
-        d.on("*RST", lambda n, a: self.reset())
-        d.on("*OPC?", lambda n, a: "1")
+        d.plain("*IDN?", lambda: self.IDN)
+        d.plain("*RST", self.reset)
+        d.plain("*OPC?", lambda: "1")
         d.on("TRIGger:EDGE:SOURce", lambda n, a: self.set_source(a))
-        d.on("TRIGger:EDGE:SOURce?", lambda n, a: f"CHAN{self.source}")
+        d.plain("TRIGger:EDGE:SOURce?", lambda: f"CHAN{self.source}")
         d.on("TRIGger:EDGE:SLOPe", lambda n, a: self.set_slope(a))
-        d.on("TRIGger:EDGE:SLOPe?", lambda n, a: "POS" if self.rising else "NEG")
+        d.plain("TRIGger:EDGE:SLOPe?", lambda: "POS" if self.rising else "NEG")
         d.on("TIMebase:RANGe", lambda n, a: self.set_range(a))
-        d.on("TIMebase:RANGe?", lambda n, a: sci(self.range_s))
+        d.plain("TIMebase:RANGe?", lambda: sci(self.range_s))
         d.on("TIMebase:REFerence", lambda n, a: self.set_reference(a))
-        d.on("SINGle", lambda n, a: self.arm(single=True))
-        d.on("RUN", lambda n, a: self.arm(single=False))
-        d.on("STOP", lambda n, a: self.halt())
-        d.on("TER?", lambda n, a: self.read_ter())
-        d.on("OPERegister:CONDition?", lambda n, a: "+8" if self.armed or self.capturing else "+0")
+        d.plain("SINGle", lambda: self.arm(single=True))
+        d.plain("RUN", lambda: self.arm(single=False))
+        d.plain("STOP", self.halt)
+        d.plain("TER?", self.read_ter)
+        d.plain("OPERegister:CONDition?", lambda: "+8" if self.armed or self.capturing else "+0")
         d.on("MEASure:DEFine", lambda n, a: self.define(a))
         d.on("MEASure:DEFine?", lambda n, a: self.define_query(a))
         d.on("MEASure:DELay?", lambda n, a: self.delay(a))
@@ -102,11 +112,12 @@ class Oscilloscope:
     # --- settings -----------------------------------------------------------------------
     @staticmethod
     def _channel(arg: str) -> int:
-        a = arg.strip().upper()
-        for prefix in ("CHANNEL", "CHAN"):
-            if a.startswith(prefix) and a[len(prefix):].isdigit() and 1 <= int(a[len(prefix):]) <= 4:
-                return int(a[len(prefix):])
-        raise ScpiError(ILLEGAL_VALUE)
+        """`CHANnel<n>`, n = 1..4 (a choice of four, so any other is an illegal value); the digits are read as a
+        number only once they are known to be few."""
+        m = CHANNEL.fullmatch(arg.strip().upper())
+        if m is None or len(m.group(1)) > MAX_SUFFIX_DIGITS or not 1 <= int(m.group(1)) <= 4:
+            raise ScpiError(ILLEGAL_VALUE)
+        return int(m.group(1))
 
     def set_source(self, arg: str) -> None:
         self.source = self._channel(arg)

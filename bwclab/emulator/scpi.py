@@ -10,9 +10,13 @@ UNDEFINED_HEADER = (-113, "Undefined header")
 ILLEGAL_VALUE = (-224, "Illegal parameter value")
 DATA_OUT_OF_RANGE = (-222, "Data out of range")
 MISSING_PARAMETER = (-109, "Missing parameter")
+PARAMETER_NOT_ALLOWED = (-108, "Parameter not allowed")
 INVALID_CHARACTER = (-101, "Invalid character")
 NUMERIC_DATA = (-120, "Numeric data error")
+EXECUTION_ERROR = (-200, "Execution error")
 MAX_NUMBER_CHARS = 32
+MAX_SUFFIX_DIGITS = 3  # a numeric suffix (CHANnel<n>, OUTPut<n>): no instrument has a thousand of anything
+DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:E[+-]?\d+)?")  # SCPI's decimal numeric data (NR1, NR2, NR3)
 
 
 class ScpiError(Exception):
@@ -27,11 +31,12 @@ def _node(pattern: str) -> re.Pattern[str]:
     word = pattern.rstrip("#")
     short = "".join(c for c in word if c.isupper() or c.isdigit() or c == "*")
     alt = f"(?:{re.escape(word.upper())}|{re.escape(short)})"
-    return re.compile(f"^{alt}(\\d*)$" if number else f"^{alt}$")
+    return re.compile(f"^{alt}(\\d{{0,{MAX_SUFFIX_DIGITS}}})$" if number else f"^{alt}$")
 
 
 class Command:
-    def __init__(self, spec: str, fn: Callable[[list[int], str], str | None]) -> None:
+    def __init__(self, spec: str, fn: Callable[[list[int], str], str | None], params: bool) -> None:
+        self.params = params
         self.query = spec.endswith("?")
         parts = spec.rstrip("?").replace("[:", ":[").lstrip(":").split(":")
         self.nodes: list[tuple[re.Pattern[str], bool]] = []
@@ -62,16 +67,23 @@ class Command:
 
 
 class ScpiDevice:
-    """Dispatches `HEADER[?] [ARGS]` lines, several per line with `;`, to registered commands."""
+    """Dispatches `HEADER[?] [ARGS]` lines, several per line with `;`, to registered commands. Every command it
+    cannot execute queues an error, as the instrument does; a handler that fails in a way it did not foresee
+    queues -200 and raises, so that the transport logs it."""
 
     def __init__(self) -> None:
         self.commands: list[Command] = []
         self.errors: deque[tuple[int, str]] = deque(maxlen=30)
-        self.on("*CLS", lambda n, a: self.errors.clear())
-        self.on("SYSTem:ERRor[:NEXT]?", lambda n, a: self._next_error())
+        self.plain("*CLS", self.errors.clear)
+        self.plain("SYSTem:ERRor[:NEXT]?", self._next_error)
 
     def on(self, spec: str, fn: Callable[[list[int], str], str | None]) -> None:
-        self.commands.append(Command(spec, fn))
+        """A command that takes parameters: `fn(suffix numbers, parameter text)`."""
+        self.commands.append(Command(spec, fn, params=True))
+
+    def plain(self, spec: str, fn: Callable[[], str | None]) -> None:
+        """A command without parameters: one given is refused with -108."""
+        self.commands.append(Command(spec, lambda n, a: fn(), params=False))
 
     def _next_error(self) -> str:
         if not self.errors:
@@ -94,11 +106,17 @@ class ScpiDevice:
             if cmd is None:
                 self.errors.append(UNDEFINED_HEADER)
                 continue
+            if args.strip() and not cmd.params:
+                self.errors.append(PARAMETER_NOT_ALLOWED)
+                continue
             try:
                 out = cmd.fn(nums, args.strip())
             except ScpiError as err:
                 self.errors.append(err.code)
                 continue
+            except Exception:
+                self.errors.append(EXECUTION_ERROR)
+                raise
             if out is not None:
                 replies.append(out)
         return ";".join(replies) if replies else None
@@ -122,10 +140,9 @@ def number(text: str, lo: float, hi: float) -> float:
         return words[t]
     if len(t) > MAX_NUMBER_CHARS:
         raise ScpiError(NUMERIC_DATA)
-    try:
-        v = float(t)
-    except ValueError:
-        raise ScpiError(ILLEGAL_VALUE) from None
+    if not DECIMAL.fullmatch(t):  # float() would also take NAN, INF, 1_000
+        raise ScpiError(ILLEGAL_VALUE)
+    v = float(t)
     if not lo <= v <= hi:
         raise ScpiError(DATA_OUT_OF_RANGE)
     return v

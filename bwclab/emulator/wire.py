@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from bwclab.emulator.truth import TruthLog
 
-Listener = Callable[[bool, int], None]
+LevelListener = Callable[[bool, int], None]
 
 
 class Wire:
@@ -14,7 +14,7 @@ class Wire:
         self.name = name
         self.level = False
         self.truth = truth
-        self.listeners: list[Listener] = []
+        self.listeners: list[LevelListener] = []
 
     def drive(self, level: bool, t_ns: int, **why: object) -> None:
         if level == self.level:

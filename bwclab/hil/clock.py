@@ -10,14 +10,23 @@ While it waits for the next event's time, the clock waits on its inbox instead o
 hardware events (indicator edges) that the drivers' threads put there, stamped with host monotonic
 ns, are turned into SimPy events at the simulated time of their stamp and handed to the simulation
 through a Store that a SimPy process reads. No SimPy call is made from another thread.
+
+Ctrl-C while the clock runs is taken between two simulated instants (`ctrl_c_between_instants`): never in
+the middle of a command to the bench, nor between an instant's path settings and its trigger lines, so
+the bench is left in a state the replay can end cleanly. A second Ctrl-C before that interrupts at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import queue
+import signal
+import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import FrameType
 
 import simpy
 from simpy.core import EmptySchedule, Environment, Infinity
@@ -39,12 +48,18 @@ class HostEvent:
 
 
 class ReplayClock(RealtimeEnvironment):
-    def __init__(self, speed: float, window_start_s: float) -> None:
+    def __init__(self, speed: float, window_start_s: float,
+                 host_clock: Callable[[], float] = time.monotonic) -> None:
+        """`host_clock`: host CLOCK_MONOTONIC seconds, which the window is tied to and the stepping waits on (a test
+        may give a clock of its own, with an inbox whose waits move it; `due` always waits on the real one)."""
         super().__init__(initial_time=0.0, factor=1.0 / speed, strict=False)
+        self.host_clock = host_clock
         self.speed = speed
         self.window_start_s = window_start_s
         self.live = False
-        self.inbox: queue.Queue[HostEvent] = queue.Queue()
+        # SimpleQueue: its put is safe in a signal handler, which may run while this thread is inside a get
+        self.inbox: queue.SimpleQueue[HostEvent | None] = queue.SimpleQueue()  # None: wake up, see `interrupted`
+        self.interrupted = False
         self.arrivals: simpy.Store = simpy.Store(self)
         self.processed = 0
 
@@ -67,7 +82,7 @@ class ReplayClock(RealtimeEnvironment):
         gc.freeze()
         self.live = True
         self.env_start = self.window_start_s
-        self.real_start = time.monotonic() + LEAD_S
+        self.real_start = self.host_clock() + LEAD_S
         while not self.inbox.empty():  # anything the bench said before the window belongs to no replay
             self.inbox.get_nowait()
 
@@ -77,19 +92,54 @@ class ReplayClock(RealtimeEnvironment):
         evt_time = self.peek()
         if evt_time is Infinity:
             raise EmptySchedule
+        self._take_interrupt()
         if not self.live:
             if evt_time < self.window_start_s:
                 Environment.step(self)
                 return
             self._go_live()
         while True:
-            wait = self.real_start + (self.peek() - self.env_start) * self.factor - LOOKAHEAD_S - time.monotonic()
+            wait = self.real_start + (self.peek() - self.env_start) * self.factor - LOOKAHEAD_S - self.host_clock()
             try:
                 item = self.inbox.get(timeout=wait) if wait > 0 else self.inbox.get_nowait()
             except queue.Empty:
                 break
+            if item is None:
+                self._take_interrupt()
+                continue
             self._arrive(item)
         Environment.step(self)
+
+    # --- Ctrl-C ---------------------------------------------------------------------------------
+    def interrupt(self) -> None:
+        """End the run at the next boundary between two simulated instants (safe in a signal handler)."""
+        self.interrupted = True
+        self.inbox.put(None)
+
+    def _take_interrupt(self) -> None:
+        if self.interrupted and self.peek() > self.now:  # every event of this instant has run
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def ctrl_c_between_instants(self) -> Iterator[None]:
+        """While in this block, Ctrl-C (SIGINT) interrupts the run between two instants; a second one at once.
+        Only where Python's own Ctrl-C handler is in place, in the main thread (a process that ignores SIGINT
+        keeps ignoring it)."""
+        if (threading.current_thread() is not threading.main_thread()
+                or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+            yield
+            return
+
+        def on_ctrl_c(signum: int, frame: FrameType | None) -> None:
+            if self.interrupted:
+                raise KeyboardInterrupt
+            self.interrupt()
+
+        previous = signal.signal(signal.SIGINT, on_ctrl_c)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def due(self) -> None:
         """Wait until now's due host time (a command to the bench leaves on it): sleep, then spin the last 0.2 ms."""

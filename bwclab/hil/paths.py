@@ -27,7 +27,7 @@ from simpy.rt import RealtimeEnvironment
 
 from bwclab.bench.description import Bench
 from bwclab.hil.track import crossing, relative
-from bwclab.sim.broadcast import Broadcast
+from bwclab.sim.broadcast import ShiftBroadcast
 from bwclab.sim.motion import Motion
 
 MIN_GAP_S = 0.010
@@ -64,7 +64,7 @@ class PathFollower:
     then: Callable[[], None] = lambda: None  # the time-critical commands that follow a setting (the trigger lines)
     due: Callable[[], None] = lambda: None  # wait for the instant's due host time (the replay clock's)
     paths: list[Path] = field(default_factory=list)
-    on_air: list[tuple[Broadcast, str]] = field(default_factory=list)
+    on_air: list[tuple[ShiftBroadcast, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     _token: int = 0
     _requested: bool = False
@@ -79,11 +79,11 @@ class PathFollower:
             self.paths += [Path(serial, body, ch, frozenset(es)) for ch, es in sorted(by_channel.items())]
 
     # --- what changes the paths ---------------------------------------------------------------
-    def start(self, b: Broadcast, emitter: str) -> None:
+    def start(self, b: ShiftBroadcast, emitter: str) -> None:
         self.on_air.append((b, emitter))
         self.request()
 
-    def end(self, b: Broadcast) -> None:
+    def end(self, b: ShiftBroadcast) -> None:
         self.on_air = [(x, e) for x, e in self.on_air if x is not b]
         self.request()
 
@@ -104,13 +104,13 @@ class PathFollower:
         self.evaluate()
 
     # --- setting ------------------------------------------------------------------------------
-    def _loss(self, body: int, b: Broadcast) -> float:
+    def _loss(self, body: int, b: ShiftBroadcast) -> float:
         """The attenuator setting that stands for this pair's simulated distance now (unclamped)."""
         d = math.hypot(*(p - q for p, q in zip(self.motion.position(body, self.env.now),
                                                self.motion.position(b.emitter_body, self.env.now), strict=True)))
         return self.bench.path_loss.attenuation_for(d) + self.kind_loss_db.get(b.kind, 0.0)
 
-    def _next_change(self, body: int, b: Broadcast, loss: float) -> float:
+    def _next_change(self, body: int, b: ShiftBroadcast, loss: float) -> float:
         """Seconds until this pair's loss leaves the half-step band around its present setting."""
         now = float(self.env.now)
         rx, ry, wx, wy, until = relative(self.motion, body, b.emitter_body, now)
@@ -160,7 +160,7 @@ class PathFollower:
             self.evaluate()
 
     def _set(self, path: Path, loss: float, emitter: str | None, distance_ft: float,
-             b: Broadcast | None = None) -> list[tuple[Path, str]]:
+             b: ShiftBroadcast | None = None) -> list[tuple[Path, str]]:
         want = round(min(max(loss, 0.0), self.max_db) / self.step) * self.step
         if path.applied is not None and abs(path.applied - want) < self.step / 2:
             return []

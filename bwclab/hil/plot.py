@@ -44,7 +44,8 @@ def hil_plot(hil: dict[str, Any], res: ShiftResult, path: Path) -> None:
                 ax.axvline(a["observed_s"], color="#d62828", linewidth=2, label="bench activation")
             if a.get("predicted_s") is not None:
                 ax.axvline(a["predicted_s"], color="#2a9d8f", linestyle="--", linewidth=1.2, label="model's median")
-        verdict = "consistent with the model" if cam["consistent_with_model"] else "OUTSIDE the model's interval"
+        verdict = {True: "consistent with the model", False: "OUTSIDE the model's interval",
+                   None: "not judged (the replay stopped early)"}[cam["consistent_with_model"]]
         ax.set_title(f"{serial} (officer {o}): {verdict}", fontsize=10, loc="left")
         ax.set_ylabel("distance (ft)")
         handles, labels = ax.get_legend_handles_labels()

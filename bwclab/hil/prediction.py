@@ -20,7 +20,7 @@ import numpy as np
 
 from bwclab.camera.detection import DetectionCurve
 from bwclab.hil.track import Tracks
-from bwclab.sim.broadcast import Broadcast
+from bwclab.sim.broadcast import ShiftBroadcast
 from bwclab.sim.scenario import Scenario
 
 DRAWS = 4000
@@ -66,7 +66,7 @@ def _latencies(sc: Scenario, kind: str, rng: np.random.Generator, n: int, limit_
 
 
 def first_activation(sc: Scenario, curves: dict[str, DetectionCurve], tracks: Tracks, officer: int,
-                     broadcasts: list[Broadcast], presses: list[float], recording_at_start: bool, speed: float,
+                     broadcasts: list[ShiftBroadcast], presses: list[float], recording_at_start: bool, speed: float,
                      seed: int, from_s: float) -> Prediction:
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x41, officer]))
     first = np.full(DRAWS, np.inf)

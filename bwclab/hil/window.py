@@ -61,7 +61,7 @@ def replay_window(res: ShiftResult, scripted: list[int], incident: int | None, u
                                    "--window INCIDENT_ID (a row of a sim shift's incidents.csv)"])
     if until is not None:
         if until <= w.start_s:
-            raise ConfigError(source, [f"--until {until:g}: the replay starts at {w.start_s:g} s; expected a later "
-                                       "end"])
+            raise ConfigError("--until", [f"{until:g}: the replay starts at {w.start_s:g} s ({source}); expected a "
+                                          "later end"])
         w = Window(w.start_s, min(until, sc.duration_s), w.incidents, f"{w.why}; --until {until:g} s")
     return w

@@ -5,13 +5,18 @@ One schema, versioned: `bwclab_schema` holds the version; MIGRATIONS[n] takes a 
 each in its own transaction. A database from a newer bwclab is refused, never written. A run is keyed by
 its `run_id` (a UUID the campaign draws when it starts), so recording it twice is one run: the second
 insert meets the unique key and is dropped with its transaction. Every statement is parameterised.
+
+Commands that only read (list, compare, report, tag, accept) open an existing history and never create one;
+a file that is not a SQLite database (truncated, foreign, text) is refused at once, naming it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +39,21 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+)
 
 from bwclab.history.record import CameraRecord, HistoryError, InstrumentRecord, ResultRecord, RunRecord
 from bwclab.rig.certificate import Observations
 
-SCHEMA = 1
+SCHEMA = 2
 DEFAULT_URL = "results/history.sqlite"
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 metadata = MetaData()
 schema_t = Table("bwclab_schema", metadata, Column("version", Integer, nullable=False))
@@ -89,6 +102,12 @@ tags_t = Table(
     Column("tag", String(64), primary_key=True),
     Column("run", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
 )
+acceptances_t = Table(  # a regression a person accepted: the night may join later baselines
+    "acceptances", metadata,
+    Column("run", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("accepted_by", String(100), nullable=False), Column("accepted_at", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+)
 V1 = [schema_t, runs_t, cameras_t, instruments_t, results_t, tags_t]
 
 
@@ -96,17 +115,28 @@ def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=V1[1:])
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1}
+def _v2(conn: Connection) -> None:
+    acceptances_t.create(conn)
 
 
-def engine_for(url: str) -> Engine:
-    """A plain path or sqlite:///PATH is SQLite; postgresql://... is PostgreSQL through psycopg 3."""
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2}
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """A person's word that a night's change is intended: who, when and why."""
+
+    run: int
+    by: str
+    at: str
+    reason: str
+
+
+def engine_for(url: str, create: bool = True) -> Engine:
+    """A plain path or sqlite:///PATH is SQLite; postgresql://... is PostgreSQL through psycopg 3. With
+    `create` False a SQLite file must already exist: nothing is made, not even its folder."""
     if "://" not in url:
-        path = Path(url)
-        if path.is_dir():
-            raise HistoryError(f"--history {url}: a folder; give a file (e.g. {path / 'history.sqlite'}) or a URL")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{path}"
+        url = f"sqlite:///{url}"
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -121,7 +151,7 @@ def engine_for(url: str) -> Engine:
         if backend == "sqlite":
             if parsed.database in (None, "", ":memory:"):
                 raise HistoryError(f"--history {url!r}: give the SQLite file's path")
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _check_sqlite_file(Path(parsed.database), create)
             engine = create_engine(parsed, connect_args={"timeout": 60})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
@@ -129,6 +159,26 @@ def engine_for(url: str) -> Engine:
     except (NoSuchModuleError, ArgumentError) as exc:
         raise HistoryError(f"--history {url!r}: {exc}") from None
     return engine
+
+
+def _check_sqlite_file(path: Path, create: bool) -> None:
+    """Refuse a folder, a missing file when only reading, and a file that is not SQLite's, before connecting."""
+    if path.is_dir():
+        raise HistoryError(f"--history {path}: a folder; give a file (e.g. {path / 'history.sqlite'}) or a URL")
+    if not path.exists():
+        if not create:
+            raise HistoryError(f"--history {path}: no such history (a command that only reads creates none; "
+                               "`bwclab nightly`, `rig certify --history` or `history import` start one)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise HistoryError(f"--history {path}: cannot read it: {exc.strerror}") from None
+    if head and head != SQLITE_HEADER:  # an empty file is an empty database: a writer may start one there
+        raise HistoryError(f"--history {path}: not a SQLite database (it does not start with SQLite's header): "
+                           "a truncated copy or another kind of file?")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -177,17 +227,43 @@ def _write_children(conn: Connection, rid: int, run: RunRecord) -> None:
             for r in run.results])
 
 
+def _busy(exc: DBAPIError) -> bool:
+    """Another bench holds the database a moment (SQLite's lock): worth waiting for, unlike a broken file."""
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
+
+
 class History:
-    def __init__(self, url: str) -> None:
+    """`create`: a writer (nightly, rig certify --history, history import) may start a new history; a command
+    that only reads (create=False) refuses one that does not exist or holds no bwclab history."""
+
+    def __init__(self, url: str, create: bool = True) -> None:
         self.url = url
-        self.engine = engine_for(url)
+        self.engine = engine_for(url, create)
         self.shown = self.engine.url.render_as_string(hide_password=True)
         try:
-            self._migrate()
-        except OperationalError as exc:
+            with self._guard():
+                if not create and self.version() == 0:
+                    raise HistoryError(f"--history {self.shown}: holds no bwclab history (a command that only "
+                                       "reads starts none)")
+                self._migrate()
+        except BaseException:
             self.engine.dispose()
+            raise
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """A database that cannot be read (not a database, malformed, unreachable): a HistoryError naming it."""
+        try:
+            yield
+        except IntegrityError:
+            raise  # a key met twice is the caller's to resolve (two benches recording one run)
+        except OperationalError as exc:
             raise HistoryError(f"--history {self.shown}: cannot open the database: {str(exc.orig).strip()[:300]}") \
                 from None
+        except DatabaseError as exc:
+            raise HistoryError(f"--history {self.shown}: not a usable database ({str(exc.orig).strip()[:200]}): "
+                               "a truncated copy or another kind of file?") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -212,7 +288,7 @@ class History:
                 self._migrate_once()
                 return
             except (IntegrityError, DBAPIError) as exc:
-                if (isinstance(exc, OperationalError) and "locked" not in str(exc.orig)) or attempt == 19:
+                if not (isinstance(exc, IntegrityError) or _busy(exc)) or attempt == 19:
                     raise
                 time.sleep(0.1 * (attempt + 1))
 
@@ -239,6 +315,10 @@ class History:
     def record(self, run: RunRecord) -> tuple[int, bool]:
         """Record a run; (its id, True) when new or when it replaced the record of the same run before it was
         finished (an interrupted run, resumed since); (its id, False) when it was already there as it is."""
+        with self._guard():
+            return self._record(run)
+
+    def _record(self, run: RunRecord) -> tuple[int, bool]:
         existing = self.find(run.run_id)
         if existing is not None:
             old = self.runs([existing])[0]
@@ -264,20 +344,36 @@ class History:
 
     def tag(self, run: str, tag: str) -> int:
         rid = self.resolve(run)
-        with self.engine.begin() as conn:
+        with self._guard(), self.engine.begin() as conn:
             conn.execute(tags_t.delete().where(tags_t.c.tag == tag))
             conn.execute(insert(tags_t).values(tag=tag, run=rid))
         return rid
 
+    def accept(self, run: str, by: str, reason: str) -> int:
+        """Record that a person accepts a night's change (who, when, why): a regressed night that passed its
+        spec may then join later `last:N` baselines. Accepting again replaces the earlier word."""
+        got = self.run(run)
+        if got.verdict != "pass":
+            raise HistoryError(f"run {got.id} did not pass its spec ({got.verdict}): only a night that passed "
+                               "can join a baseline, and acceptance is for drift, not for a failure")
+        if not reason.strip():
+            raise HistoryError("--reason: say why the change is accepted (it is shown on the trend page)")
+        assert got.id is not None  # read from the history
+        with self._guard(), self.engine.begin() as conn:
+            conn.execute(acceptances_t.delete().where(acceptances_t.c.run == got.id))
+            conn.execute(insert(acceptances_t).values(run=got.id, accepted_by=by, accepted_at=_now(),
+                                                      reason=reason.strip()))
+        return got.id
+
     # --- reading ------------------------------------------------------------------------
     def find(self, run_id: str) -> int | None:
-        with self.engine.connect() as conn:
+        with self._guard(), self.engine.connect() as conn:
             got = conn.execute(select(runs_t.c.id).where(runs_t.c.run_id == run_id)).scalar()
         return None if got is None else int(got)
 
     def resolve(self, ref: str) -> int:
         """A run named by its number in the history, its run id, or a tag."""
-        with self.engine.connect() as conn:
+        with self._guard(), self.engine.connect() as conn:
             if ref.isdigit():
                 got = conn.execute(select(runs_t.c.id).where(runs_t.c.id == int(ref))).scalar()
             else:
@@ -291,14 +387,21 @@ class History:
 
     def tags(self) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
-        with self.engine.connect() as conn:
+        with self._guard(), self.engine.connect() as conn:
             for tag, run in conn.execute(select(tags_t.c.tag, tags_t.c.run)):
                 out.setdefault(int(run), []).append(str(tag))
         return out
 
+    def acceptances(self) -> dict[int, Acceptance]:
+        """Each accepted run's acceptance, by the run's number."""
+        with self._guard(), self.engine.connect() as conn:
+            rows = conn.execute(select(acceptances_t)).mappings().all()
+        return {int(r["run"]): Acceptance(int(r["run"]), r["accepted_by"], r["accepted_at"], r["reason"])
+                for r in rows}
+
     def runs(self, ids: list[int] | None = None) -> list[RunRecord]:
         """Runs in the order they started (all, or those named), with their cameras, instruments and results."""
-        with self.engine.connect() as conn:
+        with self._guard(), self.engine.connect() as conn:
             q = select(runs_t).order_by(runs_t.c.started, runs_t.c.run_id)  # the same order on every backend
             if ids is not None:
                 q = q.where(runs_t.c.id.in_(ids))
@@ -332,20 +435,3 @@ class History:
 
     def run(self, ref: str) -> RunRecord:
         return self.runs([self.resolve(ref)])[0]
-
-    def baseline(self, ref: str, current: RunRecord) -> list[RunRecord]:
-        """The runs a night is compared with: one run (number, run id or tag), or `last:N`, the last N passing
-        runs of the same spec that started before it and share a camera model with it."""
-        if not ref.startswith("last:"):
-            return [self.run(ref)]
-        try:
-            n = int(ref[5:])
-        except ValueError:
-            n = 0
-        if n < 1:
-            raise HistoryError(f"--baseline {ref!r}: expected last:N with N >= 1")
-        models = {c.model for c in current.cameras}
-        got = [r for r in self.runs() if r.verdict == "pass" and r.spec_sha256 == current.spec_sha256
-               and r.run_id != current.run_id and r.started < current.started
-               and models & {c.model for c in r.cameras}]
-        return got[-n:]

@@ -1,7 +1,8 @@
 """`trends.html`: one self-contained page (plots inline as PNG data, no script, no network) of the history.
 
-Per requirement and camera: the value with its CI run by run, the limit, the baseline band, firmware
-changes marked, regressions flagged. Then last night against the baseline, and the bench's health.
+Per requirement and camera: the value with its CI run by run, the limit, the band of the baseline last night
+was actually judged against (a regressed night stays out of it until accepted), firmware changes marked,
+regressions flagged. Then last night against the baseline, the changes people accepted, and the bench's health.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from matplotlib.figure import Figure
 
 from bwclab.history.drift import Drift
 from bwclab.history.record import RunRecord
+from bwclab.history.store import Acceptance
 from bwclab.rig.certificate import atomic_write
 
 STYLE = """body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0}
@@ -32,6 +34,13 @@ def _png(fig: Figure) -> str:
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def band(runs: list[RunRecord], requirement: str, camera: str, baseline: set[str]) -> tuple[float, float] | None:
+    """The lowest and highest value the baseline's nights measured for a requirement on a camera."""
+    vals = [r.value for run in runs if run.run_id in baseline for r in run.results
+            if r.requirement == requirement and r.camera == camera and r.value is not None and math.isfinite(r.value)]
+    return (min(vals), max(vals)) if vals else None
 
 
 def plot(runs: list[RunRecord], requirement: str, camera: str, baseline: set[str],
@@ -64,9 +73,9 @@ def plot(runs: list[RunRecord], requirement: str, camera: str, baseline: set[str
     if not xs:
         plt.close(fig)
         return None
-    base_vals = [y for x, y in zip(xs, ys, strict=True) if runs[x].run_id in baseline]
-    if base_vals:
-        ax.axhspan(min(base_vals), max(base_vals), color="tab:green", alpha=0.15, label="baseline range")
+    got = band(runs, requirement, camera, baseline)
+    if got is not None:
+        ax.axhspan(*got, color="tab:green", alpha=0.15, label="baseline used, its range")
     ax.errorbar(xs, ys, yerr=[los, his], fmt="o-", ms=4, lw=1, capsize=2, color="tab:blue", label="value, 95% CI")
     for lim in (limit_min, limit_max):
         if lim is not None:
@@ -84,8 +93,9 @@ def plot(runs: list[RunRecord], requirement: str, camera: str, baseline: set[str
 
 
 def page(runs: list[RunRecord], baseline: list[RunRecord], drifts_by_run: dict[str, list[Drift]],
-         last: RunRecord | None) -> str:
-    """`drifts_by_run`: each run's comparison with its own baseline (flags where a regression happened)."""
+         last: RunRecord | None, accepted: dict[int, Acceptance] | None = None) -> str:
+    """`drifts_by_run`: each run's comparison with its own baseline (flags where a regression happened);
+    `baseline`: the runs last night was judged against; `accepted`: people's acceptances, by run number."""
     e = html.escape
     base_ids = {r.run_id for r in baseline}
     flagged: dict[tuple[str, str], dict[str, Drift]] = {}
@@ -103,20 +113,36 @@ def page(runs: list[RunRecord], baseline: list[RunRecord], drifts_by_run: dict[s
                 if drifts else "")
         parts.append(f"<h2>Last night against the baseline</h2>{rate}<table><tr><th>requirement</th><th>camera</th>"
                      "<th>firmware</th><th>drift</th><th>effect [95% CI]</th><th>p (Holm)</th><th>test</th>"
-                     "<th>note</th></tr>")
+                     "<th>between nights</th><th>note</th></tr>")
         for d in drifts:
             eff = "" if d.effect is None else f"{d.effect:+.4g} [{d.ci_low:+.4g}, {d.ci_high:+.4g}] {d.units}"
             p = "" if d.p_adjusted is None else f"{d.p_adjusted:.3g}"
             parts.append(f"<tr class='{d.verdict}'><td>{e(d.requirement)}</td><td>{e(d.camera)}</td>"
                          f"<td>{e(last.firmware(d.camera) or '')}</td><td>{d.verdict}</td><td>{e(eff)}</td>"
-                         f"<td>{p}</td><td>{e(d.test)}</td><td>{e(d.note)}</td></tr>")
+                         f"<td>{p}</td><td>{e(d.test)}</td><td>{e(d.between_nights)}</td><td>{e(d.note)}</td></tr>")
         parts.append("</table>")
     parts.append("<h2>Requirements over time</h2>")
+    shown = ", ".join(str(r.id) for r in baseline)
     for req, cam in pairs:
         png = plot(runs, req, cam, base_ids, flagged.get((req, cam), {}))
         if png is not None:
+            got = band(runs, req, cam, base_ids)
+            units = next((r.units for run in runs for r in run.results if (r.requirement, r.camera) == (req, cam)), "")
+            caption = (f"baseline band (runs {shown}): {got[0]:.4g} to {got[1]:.4g} {units}" if got is not None
+                       else "no baseline band: the baseline has no value here")
             parts.append(f"<h3>{e(req)} on {e(cam)}</h3><img alt='{e(req)} on {e(cam)}' "
-                         f"src='data:image/png;base64,{png}'>")
+                         f"src='data:image/png;base64,{png}'><p class='band'>{e(caption)}</p>")
+    if accepted and any(run.id in accepted for run in runs):
+        parts.append("<h2>Changes accepted</h2><p>A night that regressed joins later baselines only once a person "
+                     "accepts its change.</p><table><tr><th>run</th><th>started</th><th>accepted by</th><th>when</th>"
+                     "<th>reason</th></tr>")
+        started = {run.id: run.started for run in runs}
+        for rid, a in sorted(accepted.items()):
+            if rid not in started:
+                continue  # a run of another spec: not on this page
+            parts.append(f"<tr><td>{rid}</td><td>{e(started.get(rid, ''))}</td><td>{e(a.by)}</td><td>{e(a.at)}</td>"
+                         f"<td>{e(a.reason)}</td></tr>")
+        parts.append("</table>")
     parts.append("<h2>Bench health</h2><table><tr><th>run</th><th>started</th><th>verdict</th><th>trials</th>"
                  "<th>errored attempts</th><th>retried steps</th><th>errors by device</th><th>calibration overdue</th>"
                  "<th>bench lost</th></tr>")
@@ -131,7 +157,7 @@ def page(runs: list[RunRecord], baseline: list[RunRecord], drifts_by_run: dict[s
 
 
 def write_page(path: Path, runs: list[RunRecord], baseline: list[RunRecord], drifts_by_run: dict[str, list[Drift]],
-               last: RunRecord | None) -> Path:
+               last: RunRecord | None, accepted: dict[int, Acceptance] | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, page(runs, baseline, drifts_by_run, last))
+    atomic_write(path, page(runs, baseline, drifts_by_run, last, accepted))
     return path

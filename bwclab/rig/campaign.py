@@ -17,36 +17,28 @@ import getpass
 import hashlib
 import importlib.metadata
 import os
-import re
 import shlex
 import socket
 import subprocess
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 
 from bwclab.bench.description import Bench, load_bench
 from bwclab.core.config import ConfigError
-from bwclab.core.profile import (
-    PROFILE_FORMAT,
-    AudioMeasured,
-    BufferMeasured,
-    DeviceProfile,
-    Identity,
-    LatencySamples,
-    ProbitCurve,
-    Provenance,
-    dump_profile,
-)
+from bwclab.core.profile import PROFILE_FORMAT, DeviceProfile, Identity, Provenance, dump_profile
 from bwclab.rig.certificate import (
     BenchHealth,
     CameraIdentity,
     Certificate,
+    Grade,
     InstrumentIdentity,
     Observations,
     Result,
@@ -54,26 +46,58 @@ from bwclab.rig.certificate import (
     Unjudged,
     atomic_write,
     finite,
+    grade,
+    narrowing,
     overall,
+    reason,
     write_certificate,
 )
 from bwclab.rig.emulated import EmulatorProcess
-from bwclab.rig.interfaces import BenchLost, DriverError
+from bwclab.rig.interfaces import BenchLost, DriverError, InstrumentError
 from bwclab.rig.measurements import Measurement, NoData
-from bwclab.rig.procedures import buffer, coverage, latency
 from bwclab.rig.procedures.base import TRIAL_ERRORS, Context, GpioPath, Plan
+from bwclab.rig.procedures.declare import ProfilePart
 from bwclab.rig.requirements import (
     Requirement,
     Spec,
     Verdict,
     check_against_bench,
+    indicative,
     judged_value,
     load_spec,
     unmet,
     verdict,
 )
-from bwclab.rig.station import Station
-from bwclab.rig.trials import TRIALS_FORMAT, TrialStore, camera_causes, camera_rows, lost_steps
+from bwclab.rig.station import Identification, Station
+from bwclab.rig.trials import (
+    TRIALS_FORMAT,
+    ErrorRow,
+    Fault,
+    Trial,
+    TrialStore,
+    camera_causes,
+    camera_errors,
+    camera_rows,
+    lost_steps,
+)
+
+
+class Stop(Enum):
+    """Why a run ended before judging everything; exit codes are read from it, never from its wording."""
+
+    BENCH_LOST = "bench lost"  # the bench, not the camera, failed: no further trial could be made (exit 3)
+    INTERRUPTED = "interrupted"  # Ctrl-C (exit 130)
+    CRASHED = "crashed"  # bwclab itself failed
+    HALTED = "halted"  # pytest stopped the session for a reason of its own (-x, --maxfail)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    kind: Stop
+    reason: str  # what happened, in words for people
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 @dataclass
@@ -84,25 +108,25 @@ class Outcome:
     measurement: Measurement | None
     reason: str = ""
     observations: Observations | None = None
+    indicative: str = ""  # why the verdict is indicative only (requirements.indicative)
 
     def record(self, req: Requirement) -> Result:
+        """The result in the quantity's own units (what was judged), with the spec's limit and units beside."""
         m = self.measurement
         return Result(
             requirement=req.id, text=req.text, camera=self.camera, verdict=self.verdict, quantity=req.quantity,
-            judge=req.judge, limit=req.limit.model_dump(exclude_none=True), units=req.units,
+            judge=req.judge, limit=req.judged_limit.model_dump(exclude_none=True), units=req.quantity_units.name,
+            spec_limit=req.limit.model_dump(exclude_none=True), spec_units=req.units, optional=req.optional,
             value=None if m is None else finite(m.value),
             judged_value=None if m is None else finite(judged_value(req, m)),
             ci_low=None if m is None else finite(m.low), ci_high=None if m is None else finite(m.high),
             uncertainty="" if m is None else m.uncertainty, trials=0 if m is None else m.n,
             note=self.reason or ("" if m is None else m.note), observations=self.observations,
-            drift_max_change=req.drift.max_change)
+            drift_max_change=req.judged_max_change, indicative=self.indicative)
 
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-INSTRUMENT_CAUSE = re.compile(r"\b(attenuator|scope|psu) \(|no (GPIO|loopback) edge|numato", re.IGNORECASE)
 
 
 def git_commit() -> str:
@@ -132,16 +156,6 @@ def login() -> str:
 
 def now_text() -> str:
     return datetime.datetime.now().astimezone().isoformat(timespec="milliseconds")
-
-
-def observations(req: Requirement, rows: list[Any], m: Measurement) -> Observations:
-    """The raw data a later night-to-night comparison pools (bwclab/rig/certificate.py Observations)."""
-    if req.procedure == "latency":
-        got, misses = latency.samples(rows)
-        return Observations(samples=[round(x, 6) for x in got], misses=misses)
-    if req.procedure == "coverage":
-        return Observations(distance_ft=[round(r.distance_ft, 3) for r in rows], activated=[r.activated for r in rows])
-    return Observations(samples=[m.value] if m.value is not None and np.isfinite(m.value) else [])
 
 
 def check_selection(bench: Bench, bench_path: Path, camera: str | None, faults: Path | None, out: Path,
@@ -194,7 +208,7 @@ class Campaign:
         self.tick = tick
         self.camera_arg = camera
         self.operator = operator or login()
-        self.identities: dict[str, str] = {}
+        self.identities: dict[str, Identification] = {}
         self._idents: dict[str, Identity] = {}
         self._lock = lock_folder(out)
         self.store = TrialStore(out / "trials.sqlite")
@@ -219,20 +233,36 @@ class Campaign:
         self.ctx: Context | None = None
         self.ran: dict[str, str | None] = {}  # procedure key -> None when run, else why it could not run
         self.outcomes: dict[tuple[str, str], Outcome] = {}
-        self.stopped = ""  # why the run ended before judging everything
+        self.ended: Stopped | None = None  # why the run ended before judging everything
+        self.selection = ""  # how the run was narrowed to fewer requirements on purpose (pytest's -k), if it was
+        self.deselected: set[tuple[str, str]] = set()  # (requirement, camera) left out by that selection
 
     def _release(self) -> None:
         self.store.close()
         self._lock.close()
+
+    @property
+    def stopped(self) -> str:
+        """Why the run ended before judging everything, in words; "" while it has not."""
+        return self.ended.reason if self.ended is not None else ""
+
+    def stop(self, kind: Stop, reason: str, override: bool = False) -> None:
+        """Record why the run ends early; the first cause stands unless `override`."""
+        if self.ended is None or override:
+            self.ended = Stopped(kind, reason)
+
+    def _lose(self, why: str) -> BenchLost:
+        """The bench is lost: recorded, and the BenchLost to raise."""
+        self.stop(Stop.BENCH_LOST, f"the bench was lost: {why}")
+        return BenchLost(why)
 
     # --- bench --------------------------------------------------------------------------
     def open(self) -> None:
         """Bring the bench up; BenchLost (the run stops, incomplete, exit 3) when it cannot be reached."""
         try:
             self._open()
-        except DriverError as exc:
-            self.stopped = f"the bench was lost: it could not be opened: {exc}"
-            raise BenchLost(str(exc)) from None
+        except (DriverError, BenchLost) as exc:
+            raise self._lose(f"it could not be opened: {exc}") from None
 
     def _open(self) -> None:
         resources = None
@@ -243,10 +273,10 @@ class Campaign:
             resources = self.emulated.resources
         self.station = Station(self.bench, resources)
         self.identities = self.station.identities()
-        silent = {name: why[7:] for name, why in self.identities.items() if why.startswith("error: ")}
+        silent = {name: i.error for name, i in self.identities.items() if i.error}
         if silent:  # an instrument that does not answer its identity query will not answer a trial either
-            raise DriverError("; ".join(f"{name} does not answer: {why}" for name, why in silent.items()))
-        self._idents = {s: self.identity(s) for s in self.cameras}
+            raise InstrumentError("; ".join(f"{name} does not answer: {why}" for name, why in silent.items()))
+        self._idents = {s: self._console_identity(s) for s in self.cameras}
         rs = self.bench.rig
         self.ctx = Context(self.station, self.store, self.cameras, self.out, near_ft=rs.near_ft, settle_s=rs.settle_s,
                            boot_wait_s=rs.boot_wait_s, progress=self.progress, tick=self._tick,
@@ -306,8 +336,8 @@ class Campaign:
         """Judge one requirement on one camera; BenchLost when the bench is gone (the run stops, incomplete)."""
         if (req.id, camera) in self.outcomes:
             return self.outcomes[(req.id, camera)]
-        if self.stopped:
-            raise BenchLost(self.stopped)
+        if self.ended is not None and self.ended.kind is Stop.BENCH_LOST:
+            raise BenchLost(self.ended.reason)
         why = unmet(req, self.bench, camera)
         if why is not None:
             outcome = Outcome(req.id, camera, "not applicable", None, why)
@@ -315,8 +345,14 @@ class Campaign:
             try:
                 self.run_procedure(req)
             except BenchLost as exc:
-                self.stopped = f"the bench was lost: {exc}"
+                self.stop(Stop.BENCH_LOST, f"the bench was lost: {exc}")
                 raise
+            except InstrumentError as exc:  # outside the step loop (placing cameras, say): lost if the bench is gone
+                down = self.bench_down()
+                if down is None:
+                    raise
+                self.stop(Stop.BENCH_LOST, f"the bench was lost: {down} ({exc})")
+                raise BenchLost(down) from exc
             outcome = self._judge(req, camera)
         self.outcomes[(req.id, camera)] = outcome
         return outcome
@@ -327,11 +363,10 @@ class Campaign:
             rows = camera_rows(trials, camera, req.proc.row)
             if not rows:
                 causes = camera_causes(trials, camera)
-                bench = [c for c in causes if INSTRUMENT_CAUSE.search(c)]
-                if causes and len(bench) == len(causes):  # every attempt failed at an instrument, not the camera
-                    self.stopped = f"the bench was lost: every attempt of {req.procedure} failed at an instrument: " \
-                                   f"{_summary(bench)}"
-                    raise BenchLost(self.stopped)
+                failed = camera_errors(self.store.errors(req.key), camera)
+                if failed and all(f.fault is Fault.INSTRUMENT for f in failed):  # the bench failed, not the camera
+                    raise self._lose(f"every attempt of {req.procedure} failed at an instrument: "
+                                     f"{_summary([f.cause for f in failed])}")
                 raise NoData(f"no successful trial of {req.procedure} for {camera}"
                              + (f": {_summary(causes)}" if causes else ""))
             m = req.proc.measure(req.quantity, rows, req.options())
@@ -345,10 +380,10 @@ class Campaign:
             steps = len({t.seq for t in trials})
             return Outcome(req.id, camera, "error", m, f"{len(lost)} of {steps} steps gave this camera no result "
                            f"after their retries: {_summary(causes)}; --resume retries them")
-        obs = observations(req, rows, m)
+        obs = req.proc.observe(rows, m)  # the raw data a later night-to-night comparison pools
         if m.unsure:
             return Outcome(req.id, camera, "error", m, m.unsure, obs)
-        return Outcome(req.id, camera, verdict(req, m), m, observations=obs)
+        return Outcome(req.id, camera, verdict(req, m), m, observations=obs, indicative=indicative(req, m))
 
     # --- results ------------------------------------------------------------------------
     def resume_command(self) -> str:
@@ -363,21 +398,29 @@ class Campaign:
     def certificate(self) -> Certificate:
         by_id = {r.id: r for r in self.spec.requirements}
         results = [o.record(by_id[o.requirement]) for o in self.outcomes.values()]
-        unjudged = [Unjudged(requirement=r.id, camera=c) for r in self.spec.requirements for c in self.cameras
+        unjudged = [Unjudged(requirement=r.id, camera=c, why="deselected" if (r.id, c) in self.deselected else
+                             "not run") for r in self.spec.requirements for c in self.cameras
                     if (r.id, c) not in self.outcomes]
-        trials = self.store.trials()
+        left_out = [c for c in self.bench.cameras if c not in self.cameras]
+        unjudged += [Unjudged(requirement=r.id, camera=c, why="camera left out") for r in self.spec.requirements
+                     for c in left_out]
+        narrowed = narrowing(self.selection, unjudged, self.camera_arg, left_out)
+        trials, errors = self.store.trials(), self.store.errors()
         verdict_ = overall(results, unjudged)
+        graded, graded_why = grade(self.spec.grade, self.spec.name, results)
         counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "fail", "error", "not applicable")}
         counts["unjudged"] = len(unjudged)
         cert = Certificate(
             bench=self.bench.name, spec=self.spec.name, cameras=self.cameras, verdict=verdict_,
-            reason=(self.stopped or "the run ended before judging every requirement") if unjudged else "",
-            unjudged=unjudged, resume=self.resume_command() if unjudged or verdict_ == "error" else "",
-            counts=counts, trials=len(trials), errored_attempts=sum(t.status == "error" for t in trials),
+            reason=reason(results, unjudged, self.stopped, narrowed), grade=graded, grade_reasons=graded_why,
+            narrowed=narrowed, unjudged=unjudged,
+            resume=self.resume_command() if verdict_ == "error" or any(u.camera in self.cameras for u in unjudged)
+            else "",
+            counts=counts, trials=len(trials), errored_attempts=len(errors),
             dropped_camera_attempts=sum(len(t.result.dropped) for t in trials), sessions=self.session,
             results=results)
         cert.identity = self.run_identity()
-        cert.health = self.health(trials)
+        cert.health = self.health(trials, errors)
         if self.ctx is not None and self.ctx.gpio.samples:
             cert.gpio_loopback_ms = {"median": self.ctx.gpio.lag_median_ns / 1e6,
                                      "u95": self.ctx.gpio.lag_spread_ns / 1e6}
@@ -387,7 +430,7 @@ class Campaign:
         cert = self.certificate()
         write_certificate(self.out / "measurements.json", cert)
         for s in self.cameras:
-            profile = self.profile(s)
+            profile = self.profile(s, cert.grade)
             if profile is not None:
                 (self.out / s).mkdir(exist_ok=True)
                 atomic_write(self.out / s / "profile.yaml", dump_profile(profile))
@@ -401,11 +444,10 @@ class Campaign:
         names = list(dict.fromkeys([*self.identities, *(k for k, v in cal.items() if v is not None)]))
         instruments = []
         for name in names:
-            idn = self.identities.get(name, "")
+            answer = self.identities.get(name, Identification())
             c = cal.get(name)
-            bad = idn.startswith("error: ")
             instruments.append(InstrumentIdentity(
-                name=name, idn="" if bad else idn, error=idn[7:] if bad else "",
+                name=name, idn=answer.idn, error=answer.error,
                 calibrated=str(c.calibrated) if c is not None and c.calibrated else None,
                 calibration_due=str(c.calibration_due) if c is not None and c.calibration_due else None,
                 overdue=c is not None and c.overdue(today)))
@@ -427,15 +469,21 @@ class Campaign:
             host=socket.gethostname(), operator=self.operator, started=meta.get("started", ""), ended=now_text(),
             cameras=cameras, instruments=instruments)
 
-    def health(self, trials: list[Any]) -> BenchHealth:
-        errored = [t for t in trials if t.status == "error"]
-        by_device: dict[str, int] = {}
-        for t in errored:
-            device = t.cause.split(":", 1)[0].strip()[:40] or "unknown"
-            by_device[device] = by_device.get(device, 0) + 1
-        retried = len({(t.key, t.seq) for t in trials if t.attempt > 1})
-        return BenchHealth(errored_attempts=len(errored), retried_steps=retried, errors_by_device=by_device,
-                           lost=self.stopped if self.stopped.startswith("the bench was lost") else "")
+    def health(self, trials: list[Trial], errors: list[ErrorRow]) -> BenchHealth:
+        lost = self.ended.reason if self.ended is not None and self.ended.kind is Stop.BENCH_LOST else ""
+        return bench_health(trials, errors, lost)
+
+    def _console_identity(self, serial: str) -> Identity:
+        """A camera as its console names it, once the console is known to be this camera's (else it is closed,
+        and each later use tries again: Station.verify_console)."""
+        if self.station is None or self.station.consoles.get(serial) is None:
+            return Identity(serial=serial)
+        try:
+            ident = self.station.verify_console(serial)
+        except TRIAL_ERRORS as exc:
+            self.progress(f"camera {serial}: console not in use: {exc}")
+            return Identity(serial=serial)
+        return Identity(serial=serial, model=ident.get("model"), firmware=ident.get("firmware"))
 
     def identity(self, serial: str) -> Identity:
         if serial in self._idents:
@@ -447,38 +495,32 @@ class Campaign:
                 return Identity(serial=serial, model=ident.get("model"), firmware=ident.get("firmware"))
         return Identity(serial=serial)
 
-    def profile(self, serial: str) -> DeviceProfile | None:
-        """The camera as the fleet simulator models it (bwclab/core/profile.py): device properties only."""
-        detection: dict[str, ProbitCurve] = {}
-        lat: dict[str, LatencySamples] = {}
-        buf: BufferMeasured | None = None
-        audio: AudioMeasured | None = None
+    def profile(self, serial: str, graded: Grade) -> DeviceProfile | None:
+        """The camera as the fleet simulator models it (bwclab/core/profile.py): device properties only, each
+        from the procedure that measures it (its declared `profile`), with the certificate's grade."""
+        part, seen = ProfilePart(), set()
         for req in self.spec.requirements:
+            if req.proc.profile is None or req.key in seen:
+                continue
+            seen.add(req.key)
             kind = getattr(req.settings(), "trigger", None) or next(iter(self.bench.emitters.values())).kind
-            trials = self.store.trials(req.key)
-            if req.procedure == "latency" and kind not in lat:
-                got, misses = latency.samples(camera_rows(trials, serial, latency.LatencyRow))
-                if got:
-                    lat[kind] = LatencySamples(samples_s=[round(x, 4) for x in sorted(got)], misses=misses)
-            elif req.procedure == "coverage" and kind not in detection:
-                with contextlib.suppress(NoData):
-                    f = coverage.fit(camera_rows(trials, serial, coverage.CoverageRow))
-                    c = f.cov.tolist()
-                    detection[kind] = ProbitCurve(a=f.a, b=f.b, cov=((c[0][0], c[0][1]), (c[1][0], c[1][1])),
-                                                  broadcasts=f.n)
-            elif req.procedure == "buffer" and buf is None:
-                got_buffer = buffer.buffered(camera_rows(trials, serial, buffer.BufferRow))
-                if got_buffer is not None:
-                    configured, reach, found = got_buffer
-                    buf = BufferMeasured(configured_s=configured, measured_s=[round(x, 4) for x in reach])
-                    cfg = next((r for r in camera_rows(trials, serial, buffer.BufferRow) if r.activated), None)
-                    audio = AudioMeasured(configured_in_buffer=bool(cfg and cfg.audio_in_buffer), found_in_buffer=found)
-        if not (detection or lat or buf):
+            part = part.then(req.proc.profile(camera_rows(self.store.trials(req.key), serial, req.proc.row), kind))
+        if part.empty:
             return None
-        return DeviceProfile(format=PROFILE_FORMAT, device=self.identity(serial), detection=detection, latency=lat,
-                             buffer=buf, audio=audio,
+        return DeviceProfile(format=PROFILE_FORMAT, device=self.identity(serial), detection=part.detection,
+                             latency=part.latency, buffer=part.buffer, audio=part.audio,
                              measured=Provenance(bench=self.bench.name, spec=self.spec.name, run=str(self.out),
-                                                 measured_at=time.strftime("%Y-%m-%dT%H:%M:%S%z")))
+                                                 measured_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), grade=graded))
+
+
+def bench_health(trials: list[Trial], errors: list[ErrorRow], lost: str = "") -> BenchHealth:
+    """The bench's record, counted from the stored rows: every errored attempt (a whole step's, or one camera's
+    part of a step), the steps tried more than once (in any session), and the errored attempts by the device
+    that failed (an instrument's role or a camera's serial where the error named it, else whose fault it was)."""
+    by_device = Counter(e.failure.device or e.failure.fault.value for e in errors)
+    tries = Counter((t.key, t.seq) for t in trials)
+    return BenchHealth(errored_attempts=len(errors), retried_steps=sum(n > 1 for n in tries.values()),
+                       errors_by_device=dict(sorted(by_device.items())), lost=lost)
 
 
 def _summary(causes: list[str]) -> str:

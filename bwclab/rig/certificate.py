@@ -1,14 +1,20 @@
 """`measurements.json`: the certificate of one run, one typed schema for its writer (the campaign) and its
 readers (the CLI's table, the history). It says pass only when every requirement was judged on every
-camera and none failed or erred; a run that stopped early says `incomplete`, lists what it did not
-judge, and how to resume."""
+camera and none failed or erred (an optional requirement a camera cannot serve excepted); a run that
+stopped early, or was narrowed on purpose (`-k`, `--camera` on a bench with other cameras), says
+`incomplete`, lists what it did not judge and why, and how to finish. Its grade says whether the verdict
+is one to procure on (`procurement`) or a quick look (`indicative`: the spec says so, or a requirement
+was judged on an estimate its trials cannot bound), with the reasons.
+
+Figures are in each quantity's own units (what was judged: a limit the spec gave in `ms` is here in
+`s`); `spec_limit` and `spec_units` repeat the spec's own words."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 CERTIFICATE_FORMAT = 2
 Overall = Literal["pass", "fail", "error", "incomplete"]
+Grade = Literal["procurement", "indicative"]
 Number = float | Literal["inf", "-inf"] | None
 
 
@@ -49,6 +56,9 @@ class Result(Model):
     judge: str
     limit: dict[str, float]
     units: str
+    spec_limit: dict[str, float] = Field(default_factory=dict, description="the limit as the spec gave it")
+    spec_units: str = ""
+    optional: bool = False
     value: Number = None
     judged_value: Number = None
     ci_low: Number = None
@@ -58,11 +68,14 @@ class Result(Model):
     note: str = ""
     observations: Observations | None = None
     drift_max_change: float = 0.0
+    indicative: str = Field(default="", description="why this verdict is indicative only (an unbounded estimate)")
 
 
 class Unjudged(Model):
     requirement: str
     camera: str
+    why: Literal["not run", "deselected", "camera left out"] = Field(
+        default="not run", description="the run stopped before it, or it was left out on purpose (-k, --camera)")
 
 
 class CameraIdentity(Model):
@@ -103,12 +116,14 @@ class RunIdentity(Model):
 
 
 class BenchHealth(Model):
-    """The bench, not the camera: attempts that errored and were retried, and where the time-outs were."""
+    """How the run went on the bench, counted from trials.sqlite's rows: attempts that errored (a whole step's or
+    one camera's part), steps tried again, and which devices failed."""
 
     errored_attempts: int = 0
-    retried_steps: int = 0
+    retried_steps: int = Field(default=0, description="steps tried more than once, in any session")
     errors_by_device: dict[str, int] = Field(default_factory=dict, description="errored attempts by the device "
-                                             "their cause names (the text before the first colon)")
+                                             "that failed (an instrument's role, a camera's serial), else by whose "
+                                             "fault it was ('instrument', 'camera')")
     lost: str = ""
 
 
@@ -119,6 +134,9 @@ class Certificate(Model):
     cameras: list[str]
     verdict: Overall
     reason: str = ""
+    grade: Grade = "procurement"
+    grade_reasons: list[str] = Field(default_factory=list)
+    narrowed: str = Field(default="", description="how the run was narrowed on purpose (-k, --camera), if it was")
     unjudged: list[Unjudged] = Field(default_factory=list)
     resume: str = ""
     counts: dict[str, int] = Field(default_factory=dict)
@@ -136,10 +154,23 @@ class Certificate(Model):
         return len(self.results)
 
 
+def _unserved(results: list[Result]) -> list[Result]:
+    """Requirements not applicable that the spec did not make optional: not judged, whatever the cause."""
+    return [r for r in results if r.verdict == "not applicable" and not r.optional]
+
+
+def _idle(results: list[Result]) -> list[str]:
+    """Cameras on which nothing at all was judged (every requirement not applicable)."""
+    cameras = dict.fromkeys(r.camera for r in results)
+    return [c for c in cameras if all(r.verdict == "not applicable" for r in results if r.camera == c)]
+
+
 def overall(results: list[Result], unjudged: list[Unjudged]) -> Overall:
-    """incomplete if anything was not judged, else fail on any failure, error on any error, else pass."""
+    """incomplete if anything was not judged (a requirement not applicable that the spec did not make optional
+    was not judged either, nor was a camera on which every requirement was not applicable), else fail on any
+    failure, error on any error, else pass."""
     verdicts = {r.verdict for r in results}
-    if unjudged or not results:
+    if unjudged or not results or _unserved(results) or _idle(results):
         return "incomplete"
     if "fail" in verdicts:
         return "fail"
@@ -148,12 +179,51 @@ def overall(results: list[Result], unjudged: list[Unjudged]) -> Overall:
     return "pass"
 
 
+def narrowing(selection: str, unjudged: list[Unjudged], camera: str | None, left_out: list[str]) -> str:
+    """What a run narrowed on purpose left out, or "" when it was not narrowed."""
+    parts = []
+    skipped = list(dict.fromkeys(u.requirement for u in unjudged if u.why == "deselected"))
+    if skipped:
+        parts.append(f"{selection} left out {len(skipped)} requirement(s): {', '.join(skipped)}")
+    if left_out:
+        parts.append(f"--camera {camera} left out the bench's other camera(s) {', '.join(left_out)}")
+    return ("narrowed on purpose: " + "; ".join(parts)) if parts else ""
+
+
+def reason(results: list[Result], unjudged: list[Unjudged], stopped: str, narrowed: str) -> str:
+    """Why a certificate is not final (every cause), or "" when it is."""
+    parts = [(stopped or "the run ended before judging every requirement")] if any(
+        u.why == "not run" for u in unjudged) else []
+    if narrowed:
+        parts.append(narrowed)
+    unserved = _unserved(results)
+    if unserved:
+        parts.append("not applicable, and the spec does not make it optional: " + ", ".join(
+            f"{r.requirement} on {r.camera} ({r.note})" for r in unserved[:10]))
+    idle = _idle(results)
+    if idle:
+        parts.append(f"nothing was judged on {', '.join(idle)}: every requirement was not applicable")
+    return "; ".join(parts)
+
+
+def grade(spec_grade: Grade, spec_name: str, results: list[Result]) -> tuple[Grade, list[str]]:
+    """The certificate's grade and why it is indicative: the spec says so, or a verdict rests on an estimate
+    whose trials cannot bound it (each named)."""
+    reasons = [f"the spec ({spec_name}) is graded indicative"] if spec_grade == "indicative" else []
+    reasons += [f"{r.requirement} on {r.camera}: {r.indicative}" for r in results
+                if r.indicative and r.verdict in ("pass", "fail")]
+    return ("indicative" if reasons else "procurement"), reasons
+
+
 def read_certificate(path: Path) -> Certificate:
     return Certificate.model_validate(json.loads(path.read_text(encoding="utf-8")))
 
 
 def atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    """Write through a temporary file beside `path`, fsynced, then renamed over it. The file is created with the
+    user's umask, as open() would (mkstemp's is 0600: others on the lab machine could not read the results)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()

@@ -9,7 +9,12 @@ from typing import Protocol, runtime_checkable
 class DriverError(Exception):
     """A device did not answer as its protocol says: the message names the device and what happened.
 
-    Raise one of the two subclasses: whose fault it was is decided by the type, never by the message's wording."""
+    Raise one of the two subclasses: whose fault it was is decided by the type, never by the message's wording.
+    `device` names the device that failed (an instrument's role, a camera's serial) when the raiser knows it."""
+
+    def __init__(self, message: str, device: str = "") -> None:
+        super().__init__(message)
+        self.device = device
 
 
 class InstrumentError(DriverError):
@@ -22,10 +27,6 @@ class CameraError(DriverError):
 
 class BenchLost(Exception):
     """The bench itself is gone (an emulated bench's process died): no further trial can be made this session."""
-
-
-class NotApplicable(Exception):
-    """The camera or bench lacks what a check needs (a console, a supply channel, a dock)."""
 
 
 @runtime_checkable

@@ -28,17 +28,23 @@ def _fmt(x: Any, units: str = "") -> str:
 
 
 def summary(cert: Certificate) -> str:
-    """The verdict first, then what it rests on: counts (not applicable included), what was not judged."""
+    """The verdict and its grade first, then what it rests on: counts (not applicable included), what was not
+    judged and why (narrowed on purpose, or the run stopped), why it is only indicative."""
     colour = COLOURS.get(cert.verdict, "#000")
     counts = ", ".join(f"{n} {v}" for v, n in cert.counts.items() if n)
-    parts = [f"<h2>Verdict: <span style='color:{colour}'>{html.escape(cert.verdict.upper())}</span></h2>",
+    grade = "" if cert.grade == "procurement" else f" <span style='color:{COLOURS['incomplete']}'>(INDICATIVE)</span>"
+    parts = [f"<h2>Verdict: <span style='color:{colour}'>{html.escape(cert.verdict.upper())}</span>{grade}</h2>",
              f"<p>{html.escape(counts)} (requirement x camera); {cert.trials} trials, {cert.errored_attempts} "
              f"errored attempts, {cert.sessions} session(s).</p>"]
+    if cert.grade_reasons:
+        parts.append("<p><b>Indicative, not a procurement verdict:</b> " + html.escape("; ".join(cert.grade_reasons))
+                     + "</p>")
     if cert.reason:
         parts.append(f"<p><b>Not final:</b> {html.escape(cert.reason)}</p>")
     if cert.unjudged:
-        listed = ", ".join(f"{u.requirement} on {u.camera}" for u in cert.unjudged[:40])
-        parts.append(f"<p>Not judged: {html.escape(listed)}</p>")
+        listed = ", ".join(f"{u.requirement} on {u.camera} ({u.why})" for u in cert.unjudged[:40])
+        more = f" and {len(cert.unjudged) - 40} more" if len(cert.unjudged) > 40 else ""
+        parts.append(f"<p>Not judged: {html.escape(listed + more)}</p>")
     if cert.resume:
         parts.append(f"<p>To finish it: <code>{html.escape(cert.resume)}</code></p>")
     parts.append(identity(cert))
@@ -85,8 +91,10 @@ def traceability(rows: list[tuple[Requirement, Outcome]]) -> str:
         m = o.measurement
         judged = "the estimate" if req.judge == "estimate" else f"its one-sided 95% {req.judge} bound"
         if m is not None and req.judge != "estimate":
-            judged += f" ({_fmt(judged_value(req, m), req.units)})"
-        cells = [req.id, o.camera, req.text, _fmt(m.value, req.units) if m else "-",
+            judged += f" ({_fmt(req.shown(judged_value(req, m)), req.units)})"
+        if o.indicative:
+            judged += f" (indicative: {o.indicative})"
+        cells = [req.id, o.camera, req.text, _fmt(req.shown(m.value), req.units) if m else "-",
                  m.uncertainty if m else "-", req.limit.text(req.units), judged, o.verdict,
                  o.reason or (m.note if m else "")]
         style = f"color:{COLOURS[o.verdict]};font-weight:bold"

@@ -7,22 +7,20 @@ from the emulator's `resources.json` on an emulated one.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from bwclab.bench.description import Bench, split_line
+from bwclab.bench.drivers import driver_class
 from bwclab.core.resources import Resources
-from bwclab.rig.drivers.console import CameraConsole
-from bwclab.rig.drivers.e36300 import E36300Supply
-from bwclab.rig.drivers.gpiod_lines import GpiodLines
-from bwclab.rig.drivers.infiniivision import InfiniiVisionScope
-from bwclab.rig.drivers.numato import NumatoGpio
-from bwclab.rig.drivers.rcdat import RcdatAttenuator
 from bwclab.rig.interfaces import (
+    CameraError,
     ConsoleLink,
     DelayMeter,
     DigitalOutput,
@@ -30,10 +28,25 @@ from bwclab.rig.interfaces import (
     EdgeListener,
     EdgeReporter,
     Identified,
+    InstrumentError,
     PathLossSetter,
     PowerSwitch,
 )
 from bwclab.rig.on_air import OnAir
+
+log = logging.getLogger(__name__)
+
+DriverLookup = Callable[[str, str], type[Any]]  # (role, name) -> the driver class: the bwclab.drivers group
+
+
+def _close(what: str, dev: Any) -> None:
+    """Close one device; a device that fails to close is logged, and the others are closed all the same."""
+    try:
+        dev.close()
+    except Exception as exc:  # any driver's close, a lab's too: the station must close the rest
+        log.warning("%s: closing failed (%s: %s)", what, type(exc).__name__, exc)
+    else:
+        log.info("%s: closed", what)
 
 
 @dataclass
@@ -65,33 +78,71 @@ class Edges:
             return t
 
 
+@dataclass(frozen=True)
+class Identification:
+    """How a device named itself (`idn`: an instrument's `*IDN?`), or why it did not (`error`)."""
+
+    idn: str = ""
+    error: str = ""
+
+
+def pty_holder_differs(pid: int, port: str) -> bool:
+    """Whether a pseudo-terminal `/dev/pts/N` is known to be held by a process other than `pid`: true when `pid`
+    holds no terminal master of that number (Linux `fdinfo`: `tty-index`). Anything that cannot be told (not a
+    pty, no /proc) is no objection: the device's own identity is checked besides."""
+    name = Path(port)
+    if name.parent != Path("/dev/pts") or not name.name.isdigit():
+        return False
+    try:
+        infos = list(Path(f"/proc/{pid}/fdinfo").iterdir())
+    except OSError:
+        return False
+    for info in infos:
+        with contextlib.suppress(OSError):
+            if f"tty-index:\t{name.name}\n" in info.read_text() + "\n":
+                return False
+    return True
+
+
 class Station:
-    def __init__(self, bench: Bench, resources: Resources | None = None) -> None:
+    """Every device a station opens is closed when it closes, last opened first, however the opening ended: a
+    station that fails to open closes what it had opened before it raises. Use it as a context manager, or call
+    `close`. `drivers` finds a driver class by role and name (tests give their own)."""
+
+    def __init__(self, bench: Bench, resources: Resources | None = None, drivers: DriverLookup = driver_class) -> None:
         self.bench = bench
         self.res = resources
         self.edges = Edges()
         self.outputs: dict[str, DigitalOutput] = {}
-        self._closers: list[Any] = []
+        self._drivers = drivers
+        self._stack = contextlib.ExitStack()
         self.consoles: dict[str, ConsoleLink | None] = {}
         self.on_air = OnAir({e: bench.broadcast_s(e) for e in bench.emitters},
                             {e: bench.restarts(e) for e in bench.emitters}, bench.rig.settle_s)
+        inst = bench.instruments
         try:
             self._open_gpio()
-            self.attenuator: PathLossSetter = RcdatAttenuator(self._resource("attenuator", required=True),
-                                                              bench.instruments.attenuator.step_db)
-            self._closers.append(self.attenuator)
+            att = self._resource("attenuator", required=True)
+            assert att is not None  # required: unset, _resource raised
+            self.attenuator: PathLossSetter = self._open("attenuator", inst.attenuator.driver, "attenuator", att,
+                                                         step_db=inst.attenuator.step_db)
             scope = self._resource("scope")
-            self.scope: DelayMeter | None = InfiniiVisionScope(scope) if scope else None
+            self.scope: DelayMeter | None = (self._open("scope", inst.scope.driver, "scope", scope)
+                                             if scope and inst.scope else None)
             psu = self._resource("psu")
-            self.psu: PowerSwitch | None = E36300Supply(psu) if psu else None
-            for extra in (self.scope, self.psu):
-                if extra is not None:
-                    self._closers.append(extra)
+            self.psu: PowerSwitch | None = self._open("psu", inst.psu.driver, "psu", psu) if psu and inst.psu else None
             for serial in bench.cameras:
                 self.consoles[serial] = self._open_console(serial)
-        except DriverError:
+        except BaseException:
             self.close()
             raise
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
     # --- opening ------------------------------------------------------------------------
     def _resource(self, name: str, required: bool = False) -> str | None:
@@ -100,7 +151,7 @@ class Station:
         inst = getattr(self.bench.instruments, name)
         resource = published or (inst.resource if inst is not None else None)
         if required and not resource:
-            raise DriverError(f"bench {self.bench.name!r}: instruments.{name}.resource is not set")
+            raise InstrumentError(f"bench {self.bench.name!r}: instruments.{name}.resource is not set")
         if inst is None:
             return None
         return str(resource) if resource else None
@@ -123,26 +174,37 @@ class Station:
                 ins.append(split_line(in_ref)[1])
         return outs, ins
 
+    def _open(self, role: str, driver: str, device: str, where: str, **options: Any) -> Any:
+        """Open the driver named `driver` for `role` on `where` (a port or resource) the one way the role says
+        (docs/drivers.md), and hold it to be closed with the station. `device` is the instrument's role, the
+        adapter (`gpio NAME`) or the camera's serial. A driver that fails in a way of its own fails as a
+        DriverError: the camera's for a console, else the bench's."""
+        fault = CameraError if role == "console" else InstrumentError
+        what = f"camera {device} console" if role == "console" else device
+        try:
+            cls = self._drivers(role, driver)
+        except ValueError as exc:  # installed when the bench file was read, gone since
+            raise fault(f"{what}: {exc}", device=device) from None
+        try:
+            dev = cls(where, **options)
+        except DriverError:
+            raise
+        except Exception as exc:  # a driver's own failure, a lab's too: one of the two kinds of DriverError
+            raise fault(f"{what}: driver {driver!r} could not open {where} ({type(exc).__name__}: {exc})",
+                        device=device) from exc
+        self._stack.callback(_close, what, dev)
+        log.info("%s: driver %s on %s", what, driver, where)
+        return dev
+
     def _open_gpio(self) -> None:
         for name, adapter in self.bench.gpio.items():
             published = self.res.gpio.get(name) if self.res is not None else None
             port = (published.port if published is not None else None) or adapter.port
             if not port:
-                raise DriverError(f"bench {self.bench.name!r}: gpio.{name}.port is not set")
+                raise InstrumentError(f"bench {self.bench.name!r}: gpio.{name}.port is not set")
             outs, ins = self._lines(name)
-            dev: Any
-            if adapter.driver == "numato":
-                dev = NumatoGpio(port, adapter.ports)
-                self._closers.append(dev)
-                mask = (1 << adapter.ports) - 1
-                for pin in outs:
-                    mask &= ~(1 << pin)
-                dev.set_directions(mask)
-                for pin in outs:
-                    dev.set(pin, False)
-            else:
-                dev = GpiodLines(port, outs, ins)
-                self._closers.append(dev)
+            dev = self._open("gpio", adapter.driver, f"gpio {name}", port, outputs=outs, inputs=ins,
+                             ports=adapter.ports)
             reporter: EdgeReporter = dev
             reporter.watch(self._listener(name))
             self.outputs[name] = dev
@@ -164,39 +226,70 @@ class Station:
         port = self.console_port(serial)
         if not port:
             return None
-        con = CameraConsole(port)
-        self._closers.append(con)
+        con: ConsoleLink = self._open("console", self.bench.cameras[serial].driver, serial, port)
         return con
 
     def reopen_console(self, serial: str) -> ConsoleLink | None:
+        """Close a camera's console and open its port again, to be used only once the device there answers as
+        this camera: a freed port may have gone to another device since (the next process to ask for a pty gets
+        a freed number). None: the camera has no console. CameraError: the port cannot be opened, or what is
+        there is not this camera, or does not answer; the console stays closed until a reopen succeeds."""
         old = self.consoles.get(serial)
+        self.consoles[serial] = None
         if old is not None:
             with contextlib.suppress(Exception):
                 old.close()
-        try:
-            self.consoles[serial] = self._open_console(serial)
-        except DriverError:
-            self.consoles[serial] = None
+        self.consoles[serial] = self._open_console(serial)
+        if self.consoles[serial] is None:
+            return None
+        self.verify_console(serial)
         return self.consoles[serial]
 
-    def close(self) -> None:
-        for dev in reversed(self._closers):
+    def verify_console(self, serial: str) -> dict[str, str]:
+        """That the device on a camera's open console is this camera: it answers `IDN?` with this serial, and on
+        an emulated bench its port is still the emulator's own terminal (another bench's emulated camera may bear
+        the same serial). Returns its `IDN?` fields. CameraError when it is not this camera, or does not answer:
+        the console is closed then, until a reopen finds the camera there."""
+        con = self.consoles.get(serial)
+        port = self.console_port(serial) or "?"
+        if con is None:
+            raise CameraError(f"camera {serial}: console {port} is not open", device=serial)
+        try:
+            if self.res is not None and pty_holder_differs(self.res.pid, port):
+                raise CameraError(f"camera {serial}: console {port} is no longer the emulated bench's terminal "
+                                  f"(pid {self.res.pid}): another process has it", device=serial)
+            try:
+                fields = con.identity()
+            except DriverError as exc:
+                raise CameraError(f"camera {serial}: the device on console {port} does not answer IDN? ({exc}), so "
+                                  "it is not known to be this camera", device=serial) from None
+            if fields.get("serial") != serial:
+                raise CameraError(f"camera {serial}: the device on console {port} answers as serial "
+                                  f"{fields.get('serial')!r}: another device", device=serial)
+        except CameraError:
+            self.consoles[serial] = None
             with contextlib.suppress(Exception):
-                dev.close()
-        self._closers.clear()
+                con.close()
+            raise
+        return fields
 
-    def identities(self) -> dict[str, str]:
-        """Each instrument and GPIO adapter as it names itself; one that does not answer: 'error: why'."""
+    def close(self) -> None:
+        """Close every device opened, last first (a console reopened since: each one it had); never raises, and
+        closing twice does nothing."""
+        self._stack.close()
+
+    def identities(self) -> dict[str, Identification]:
+        """Each instrument and GPIO adapter as it names itself, or why it did not."""
         devices: dict[str, object] = {"attenuator": self.attenuator, "scope": self.scope, "psu": self.psu,
                                       **{f"gpio {name}": dev for name, dev in self.outputs.items()}}
-        out: dict[str, str] = {}
+        out: dict[str, Identification] = {}
         for name, dev in devices.items():
             if dev is None:
                 continue
             try:
-                out[name] = dev.identity() if isinstance(dev, Identified) else ""
+                out[name] = Identification(idn=dev.identity() if isinstance(dev, Identified) else "")
             except DriverError as exc:
-                out[name] = f"error: {exc}"
+                out[name] = Identification(error=str(exc))
         return out
 
     # --- verbs --------------------------------------------------------------------------
@@ -255,7 +348,7 @@ class Station:
     def power(self, serial: str, on: bool) -> int:
         ch = self.bench.cameras[serial].psu_channel
         if self.psu is None or ch is None:
-            raise DriverError(f"camera {serial}: no supply channel on this bench")
+            raise InstrumentError(f"camera {serial}: no supply channel on this bench", device="psu")
         t = time.monotonic_ns()
         self.psu.power(ch, on)
         return t
@@ -287,6 +380,7 @@ class Station:
             self.drive(out_ref, False)
             self.edges.wait(in_ref, False, t0, 1.0)
             if t1 is None:
-                raise DriverError(f"loopback {out_ref} -> {in_ref}: no edge within 1 s")
+                raise InstrumentError(f"loopback {out_ref} -> {in_ref}: no edge within 1 s",
+                                      device=f"gpio {split_line(out_ref)[0]}")
             lags.append(t1 - t0)
         return lags

@@ -1,6 +1,10 @@
 """The certification as a pytest session: one test item per requirement and camera, the campaign behind
 them, and the reports pytest writes (junit.xml, pytest-html). Registered by `bwclab/rig/plugin.py` only when
-`--bench` is given."""
+`--bench` is given.
+
+The session's exit status follows the certificate, not only the tests that ran: a run that judged less than
+its spec (pytest's `-k`, `--camera` on a bench with other cameras, a run that stopped) is `incomplete` and
+never exits 0, and the terminal's last lines say the certificate's verdict, its grade and what it left out."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ import pytest
 from bwclab.core.builtin import resolve
 from bwclab.core.config import ConfigError
 from bwclab.rig import report
-from bwclab.rig.campaign import Campaign, Outcome
+from bwclab.rig.campaign import Campaign, Outcome, Stop
 from bwclab.rig.certificate import Certificate
 from bwclab.rig.interfaces import BenchLost
 from bwclab.rig.requirements import Requirement
@@ -54,7 +58,8 @@ class RequirementItem(pytest.Item):
         req, m = self.requirement, o.measurement
         if m is None or o.verdict == "error":
             return f"{req.id} on {self.camera}: error: {o.reason}"
-        return (f"{req.id} on {self.camera}: {req.text}\n  measured {req.quantity} = {m.value:.4g} {req.units} "
+        shown = req.shown(m.value)
+        return (f"{req.id} on {self.camera}: {req.text}\n  measured {req.quantity} = {shown:.4g} {req.units} "
                 f"({m.uncertainty}); judged on the {req.judge}; limit {req.limit.text(req.units)}: {o.verdict}"
                 + (f"\n  {m.note}" if m.note else ""))
 
@@ -101,7 +106,12 @@ class Certification:
             RequirementItem.from_parent(session, name=f"{req.id}[{camera}]", requirement=req, camera=camera,
                                         cert=self, nodeid=f"{camera}::{req.id}")
             for req in self.campaign.spec.requirements for camera in self.campaign.cameras]
+        everything = {(i.requirement.id, i.camera) for i in items if isinstance(i, RequirementItem)}
         self.config.hook.pytest_collection_modifyitems(session=session, config=self.config, items=items)
+        kept = {(i.requirement.id, i.camera) for i in items if isinstance(i, RequirementItem)}
+        if kept != everything:  # narrowed on purpose: the certificate says so, and is incomplete
+            self.campaign.deselected = everything - kept
+            self.campaign.selection = self._selection()
         session.items = items
         session.testscollected = len(items)
         self.config.hook.pytest_collection_finish(session=session)
@@ -120,25 +130,50 @@ class Certification:
 
             rep.extras = [*getattr(rep, "extras", []), extras.png(png, item.requirement.id)]
 
+    def _selection(self) -> str:
+        """The options that narrowed the session, as the user gave them."""
+        words = [f"{flag} {value}" for flag, value in (("-k", self.config.getoption("keyword", "")),
+                                                         ("-m", self.config.getoption("markexpr", ""))) if value]
+        return " ".join(words) or "pytest's selection (--deselect)"
+
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        if not self.campaign.stopped:  # pytest stops a session it was told to stop the same way as on Ctrl-C
-            self.campaign.stopped = "interrupted (Ctrl-C) before every requirement was judged"
+        # pytest stops a session it was told to stop the same way as on Ctrl-C: a cause already known stands
+        self.campaign.stop(Stop.INTERRUPTED, "interrupted (Ctrl-C) before every requirement was judged")
 
     def pytest_internalerror(self, excrepr: Any, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        self.campaign.stopped = f"the run crashed: {excinfo.typename}: {str(excinfo.value)[:200]}"
+        self.campaign.stop(Stop.CRASHED, f"the run crashed: {excinfo.typename}: {str(excinfo.value)[:200]}",
+                           override=True)
 
     certificate: Certificate | None = None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.campaign.stopped.startswith("the bench was lost") and self.sink is not None:
-            self.sink.bwclab_lost = self.campaign.stopped
+        if self.sink is not None:
+            self.sink.bwclab_stopped = self.campaign.ended
         try:
-            if session.shouldstop and not self.campaign.stopped:
-                self.campaign.stopped = f"pytest stopped the session: {session.shouldstop}"
+            if session.shouldstop:
+                self.campaign.stop(Stop.HALTED, f"pytest stopped the session: {session.shouldstop}")
             self.certificate = self.campaign.write_results()
+            if self.certificate.verdict != "pass" and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED  # judged less than its spec: never exit 0
         finally:
             self.campaign.close()
             self.log.close()
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        cert = self.certificate
+        if cert is None:
+            return
+        tr = terminalreporter
+        graded = "" if cert.grade == "procurement" else " (indicative)"
+        tr.write_sep("=", f"certificate: {cert.verdict.upper()}{graded}: {self.campaign.out / 'measurements.json'}",
+                     green=cert.verdict == "pass", red=cert.verdict != "pass", bold=True)
+        if cert.grade_reasons:
+            more = f" (+{len(cert.grade_reasons) - 4} more)" if len(cert.grade_reasons) > 4 else ""
+            tr.write_line("indicative, not a procurement verdict: " + "; ".join(cert.grade_reasons[:4]) + more)
+        if cert.reason:
+            tr.write_line(f"not final: {cert.reason}")
+        if cert.resume:
+            tr.write_line(f"to finish: {cert.resume}")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: Any) -> None:

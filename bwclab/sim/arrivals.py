@@ -6,10 +6,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 
-def hourly_rate_at(per_hour: list[float], start_hour: float, t_s: float) -> float:
-    return per_hour[int((start_hour + t_s / 3600.0) % 24)]
-
-
 def arrival_times(
     per_hour: list[float], start_hour: float, duration_s: float, rng: np.random.Generator
 ) -> NDArray[np.float64]:

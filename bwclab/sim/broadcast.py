@@ -20,13 +20,16 @@ import simpy
 from bwclab.camera.ble import DiscoveryModel
 from bwclab.camera.detection import DetectionCurve
 from bwclab.core.triggers import TriggerKind
-from bwclab.sim.motion import Motion
+from bwclab.sim.component import Component, Connection
+from bwclab.sim.motion import Motion, offset_to_box
 from bwclab.sim.scenario import MeasuredLatency
-from bwclab.sim.streams import KeyedRandom, Streams, keyed_prefix, keyed_uniform, keyed_uniform_at
+from bwclab.sim.streams import KeyedRandom, Streams, keyed_prefix, keyed_uniform_at
 
 
 @dataclass(eq=False)
-class Broadcast:
+class ShiftBroadcast:
+    """A trigger's broadcast in the shift: when it lasts, and where each camera stands with it."""
+
     number: int
     emitter_body: int
     emitter_id: str
@@ -40,13 +43,12 @@ class Broadcast:
     draws: tuple[int, int] = (0, 0)  # keyed_prefix of its reception radii and its discovery draws (Airwaves.start)
 
 
-SCALAR_BELOW = 24
-Deliver = Callable[[Broadcast, int, float, float], None]
+Deliver = Callable[[ShiftBroadcast, int, float, float], None]
 """deliver(broadcast, camera, entry_time, distance_at_entry) at the reception time."""
 
 
 @dataclass(frozen=True)
-class Kind:
+class EmitterKind:
     """One emitter kind on the air: its detection curve and how long it broadcasts."""
 
     curve: DetectionCurve
@@ -58,9 +60,14 @@ class Kind:
         return self.curve.max_radius_ft
 
 
-class Airwaves:
-    def __init__(self, env: simpy.Environment, motion: Motion, cameras: np.ndarray, kinds: Mapping[str, Kind],
-                 ble: DiscoveryModel, streams: Streams, deliver: Deliver, max_speed_ftps: float,
+class Airwaves(Component):
+    """The broadcasts on the air and the cameras that hear them; each reception is delivered (`deliver`: to the
+    hardware the shift fields) when it happens."""
+
+    deliver = Connection[Deliver]()
+
+    def __init__(self, env: simpy.Environment, motion: Motion, cameras: np.ndarray, kinds: Mapping[str, EmitterKind],
+                 ble: DiscoveryModel, streams: Streams, max_speed_ftps: float,
                  measured_latency: Mapping[TriggerKind, MeasuredLatency] | None = None,
                  wired: np.ndarray | None = None, teleports: bool = False) -> None:
         """`wired`: the bodies whose camera is wired to their own emitter (a cruiser's dash camera to its light
@@ -86,9 +93,8 @@ class Airwaves:
             is_wired[np.asarray(wired, dtype=np.int64)] = True
         self.wired: list[bool] = is_wired.tolist()
         self.measured: dict[str, MeasuredLatency] = {str(k): v for k, v in (measured_latency or {}).items()}
-        self.deliver = deliver
-        self.active: list[Broadcast] = []
-        self.log: list[Broadcast] = []
+        self.active: list[ShiftBroadcast] = []
+        self.log: list[ShiftBroadcast] = []
         self.undiscovered: set[tuple[int, int]] = set()  # (broadcast, camera): in range, not heard in time
         self._entry_unheard: dict[tuple[int, int], float] = {}  # when each of those came (or was to come) in range
         self._reception_key = streams.key("reception")
@@ -100,16 +106,16 @@ class Airwaves:
         self.reach = {k: v.max_radius_ft + 2.0 * max_speed_ftps * v.broadcast_s for k, v in self.kinds.items()}
         self.patrol_reach = {k: v.max_radius_ft + max_speed_ftps * v.broadcast_s for k, v in self.kinds.items()}
         self.cell = max(max(self.reach.values(), default=1.0), 1.0)
-        self.grid: dict[tuple[int, int], list[Broadcast]] = {}
+        self.grid: dict[tuple[int, int], list[ShiftBroadcast]] = {}
         self.teleports = teleports
         self.boxes: dict[int, tuple[float, float, float, float]] = {}  # where an active broadcast can matter
 
-    def start(self, emitter_body: int, emitter_id: str, kind: str, incident: int | None) -> Broadcast:
+    def start(self, emitter_body: int, emitter_id: str, kind: str, incident: int | None) -> ShiftBroadcast:
         now = float(self.env.now)
         k = self.kinds[kind]
         n = len(self.log)
-        b = Broadcast(n, emitter_body, emitter_id, kind, now, now + k.broadcast_s, incident,
-                      draws=(keyed_prefix(self._reception_key, n), keyed_prefix(self._discovery_key, n)))
+        b = ShiftBroadcast(n, emitter_body, emitter_id, kind, now, now + k.broadcast_s, incident,
+                           draws=(keyed_prefix(self._reception_key, n), keyed_prefix(self._discovery_key, n)))
         self.log.append(b)
         self.active.append(b)
         cx, cy = self.motion.position(emitter_body, now)
@@ -125,10 +131,10 @@ class Airwaves:
         self._solve(b, self._reachable(b, cx, cy, now), now)
         return b
 
-    def _reachable(self, b: Broadcast, x: float, y: float, now: float) -> list[int]:
-        """The cameras that could come within the kind's largest radius before the broadcast ends, on their
-        present course (a later course change is re-solved when it happens). A few are all returned, for
-        `_solve_one` to check as it solves them."""
+    def _reachable(self, b: ShiftBroadcast, x: float, y: float, now: float) -> list[int]:
+        """The cameras a broadcast's start or its emitter's course change has to solve, in increasing order: every
+        camera but the patrols whose region the emitter cannot come within range of on its present course (a later
+        course change is re-solved when it happens). `_solve_one` checks each one's own reach."""
         m = self.motion
         left = b.end - now
         emitter_speed = m.speed(b.emitter_body, now)
@@ -137,31 +143,16 @@ class Airwaves:
         # A patrol keeps to its region (until a call makes its course events again, each re-solved): one whose
         # region the emitter cannot come within range of on its present course need not be worked out.
         patrol_reach = max_r + emitter_speed * left
-        near = []
-        hypot = math.hypot
         if m.gridded:  # every body near: the cameras among them
             cams = [c for c in sorted(m.near(x, y, max_r + (self.max_speed + emitter_speed) * left)) if is_camera[c]]
         else:
             cams = self.camera_list
+        near = []
         for c in cams:
             r = region[c]
-            if r is not None:  # offset_to_box, inline (this loop runs over every camera nearby)
-                rx0, ry0, rx1, ry1 = r
-                gx = rx0 - x if x < rx0 else (x - rx1 if x > rx1 else 0.0)
-                gy = ry0 - y if y < ry0 else (y - ry1 if y > ry1 else 0.0)
-                if hypot(gx, gy) > patrol_reach:
-                    continue
-            near.append(c)
-        if len(near) <= SCALAR_BELOW:
-            return near
-        out = []
-        position, vx, vy, t1 = m.position, m.vx, m.vy, m.t1
-        for c in near:
-            px, py = position(c, now)  # caught up to now: its speed, as `Motion.speed` gives it, follows
-            speed = hypot(vx[c], vy[c]) if now < t1[c] else 0.0
-            if hypot(px - x, py - y) - max_r <= (speed + emitter_speed) * left:
-                out.append(c)
-        return out
+            if r is None or math.hypot(*offset_to_box(r, x, y)) <= patrol_reach:
+                near.append(c)
+        return near
 
     def air_until(self, region: tuple[float, float, float, float]) -> float:
         """The latest end of a broadcast on the air that can matter in `region` (its box meets it; -inf if none)."""
@@ -183,7 +174,7 @@ class Airwaves:
         return [(i, j) for i in range(math.floor((x - r) / c), math.floor((x + r) / c) + 1)
                 for j in range(math.floor((y - r) / c), math.floor((y + r) / c) + 1)]
 
-    def _expire(self, b: Broadcast, cells: list[tuple[int, int]]) -> None:
+    def _expire(self, b: ShiftBroadcast, cells: list[tuple[int, int]]) -> None:
         self.active.remove(b)
         del self.boxes[b.number]
         for c in cells:
@@ -210,26 +201,17 @@ class Airwaves:
                 if body != b.emitter_body and body not in b.done:
                     self._solve_one(b, body, now)
 
-    def _solve(self, b: Broadcast, cams: list[int], now: float) -> None:
+    def _solve(self, b: ShiftBroadcast, cams: list[int], now: float) -> None:
         """Solve these cameras' entries (in increasing order), but for those already done and a wired emitter's own."""
         e, done = b.emitter_body, b.done
         if self.wired[e] or done:
             cams = [c for c in cams if c not in done and not (c == e and self.wired[e])]
-        if len(cams) <= SCALAR_BELOW:  # a few cameras: plain floats beat numpy's per-call overhead
-            if cams:
-                at = self._emitter_at(b, now)
-                for cam in cams:
-                    self._solve_one(b, cam, now, at)
-            return
-        idx = np.asarray(cams, dtype=np.int64)
-        radii = self.kinds[b.kind].curve.radius_for(keyed_uniform(self._reception_key, b.number, idx))
-        keep = radii >= 0
-        idx, radii = idx[keep], radii[keep]
-        t_entry = self.motion.entry_times(idx, e, now, b.end, radii)
-        for cam, t in zip(idx.tolist(), t_entry.tolist(), strict=True):
-            self._settle(b, cam, t, now)
+        if cams:
+            at = self._emitter_at(b, now)
+            for cam in cams:
+                self._solve_one(b, cam, now, at)
 
-    def _solve_one(self, b: Broadcast, cam: int, now: float,
+    def _solve_one(self, b: ShiftBroadcast, cam: int, now: float,
                    emitter_at: tuple[float, float, float] | None = None) -> None:
         """One camera's entry; `emitter_at`: where the emitter is now and its speed, if the caller has them."""
         m, e = self.motion, b.emitter_body
@@ -237,22 +219,28 @@ class Airwaves:
             return  # a dash camera under its own light bar is wired to it, not listening
         cx, cy = m.position(cam, now)
         ex, ey, es = self._emitter_at(b, now) if emitter_at is None else emitter_at
-        closing = m.speed(cam, now) + es
-        gap = math.hypot(cx - ex, cy - ey) - self.kinds[b.kind].max_radius_ft
-        if gap > 0 and gap > closing * (b.end - now):
-            self._settle(b, cam, math.inf, now)  # out of reach on this course: any pending reception is stale
+        closing, left = m.speed(cam, now) + es, b.end - now
+        d = math.hypot(cx - ex, cy - ey)
+        gap = d - self.kinds[b.kind].max_radius_ft
+        if gap > 0 and gap > closing * left:  # out of reach on this course
+            if cam in b.pending or (b.number, cam) in self.undiscovered:  # a reception foreseen is stale
+                self._settle(b, cam, math.inf, now)
             return
         radius = self.kinds[b.kind].curve.radius_of(keyed_uniform_at(b.draws[0], cam))
         if radius < 0:
             return
-        self._settle(b, cam, m.entry_time_from(cam, e, now, b.end, radius, cx, cy, ex, ey, closing), now)
+        gap = d - radius
+        if gap > 0 and gap > closing * left:  # too far to close the gap before it ends, even head on
+            self._settle(b, cam, math.inf, now)
+            return
+        self._settle(b, cam, m.entry_time(cam, e, now, b.end, radius), now)
 
-    def _emitter_at(self, b: Broadcast, now: float) -> tuple[float, float, float]:
+    def _emitter_at(self, b: ShiftBroadcast, now: float) -> tuple[float, float, float]:
         m = self.motion
         ex, ey = m.position(b.emitter_body, now)
         return ex, ey, m.speed(b.emitter_body, now)
 
-    def _settle(self, b: Broadcast, cam: int, t: float, now: float) -> None:
+    def _settle(self, b: ShiftBroadcast, cam: int, t: float, now: float) -> None:
         earlier = b.entered.get(cam)
         if earlier is not None and earlier < now and t == now:
             return  # still in range: discovery already under way
@@ -263,7 +251,7 @@ class Airwaves:
             return
         self._schedule(b, cam, t)
 
-    def _unpredict(self, b: Broadcast, cam: int, now: float) -> None:
+    def _unpredict(self, b: ShiftBroadcast, cam: int, now: float) -> None:
         """A camera foreseen to come into range too late to be heard has changed course before it got there: it
         is not recorded as in range after all (unless it did come into range, before now)."""
         key = (b.number, cam)
@@ -284,7 +272,7 @@ class Airwaves:
         discovery = self.ble.sample_discovery(rng, limit_s=limit_s)
         return discovery + self.ble.sample_processing(rng)
 
-    def _schedule(self, b: Broadcast, cam: int, t_entry: float) -> None:
+    def _schedule(self, b: ShiftBroadcast, cam: int, t_entry: float) -> None:
         rng = KeyedRandom.at(b.draws[1], cam)
         latency = self._latency(rng, b.kind, b.end - t_entry)
         if math.isinf(latency):

@@ -4,12 +4,16 @@ their difference with its 95% CI.
 Both profiles see the same calls, scenes and draws (common random numbers). Each replication also
 draws each profile's detection curve from its fit's own uncertainty (a, b from the normal with the
 fit's covariance, the same standard normal draw for both profiles), so the CI includes what the
-certification could not pin down, not only the shifts' variability."""
+certification could not pin down, not only the shifts' variability.
+
+Each device is named by its profile's model, serial and firmware (`device_names`), in the terminal's table,
+compare.json and the plot; compare.json also records each profile's file and grade."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +21,7 @@ import numpy as np
 from bwclab.core.profile import DeviceProfile
 from bwclab.sim.profile import apply_profile
 from bwclab.sim.replicate import HEADLINE, aggregate, one, paired, rep_seeds
+from bwclab.sim.runfolder import device_name, device_record
 from bwclab.sim.scenario import ProbitSpec, Scenario
 from bwclab.sim.streams import Stream, Streams
 
@@ -40,8 +45,15 @@ def drawn(sc: Scenario, prof: DeviceProfile, seed: int, rep: int) -> Scenario:
     return applied.model_copy(update={"signal": applied.signal.model_copy(update={"detection": det})})
 
 
+def device_names(profiles: list[tuple[Path, DeviceProfile]]) -> list[str]:
+    """Each profile's device as `MODEL SERIAL (firmware F)`; the same device given twice is told apart by
+    its place (#1, #2), and a profile naming no model or serial by its file."""
+    names = [device_name(device_record(prof)) or str(path) for path, prof in profiles]
+    return [f"{n} #{i + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)]
+
+
 def compare(sc: Scenario, profiles: list[tuple[str, DeviceProfile]], seed: int, reps: int,
-            progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+            progress: Callable[[float], None] | None = None, sources: list[Path] | None = None) -> dict[str, Any]:
     seeds = rep_seeds(seed, reps)
     runs: dict[str, list[dict[str, Any]]] = {}
     total, done = len(profiles) * reps, 0
@@ -54,7 +66,9 @@ def compare(sc: Scenario, profiles: list[tuple[str, DeviceProfile]], seed: int, 
                 progress(done / total)
     names = [n for n, _ in profiles]
     base = names[0]
-    measured = {n: {"device": p.device.model_dump(), **aggregate(runs[n])} for n, p in profiles}
+    files: list[Path | None] = list(sources) if sources is not None else [None] * len(profiles)
+    measured = {n: {"device": device_record(p, f), **aggregate(runs[n])}
+                for (n, p), f in zip(profiles, files, strict=True)}
     out: dict[str, Any] = {"scenario": sc.name, "variant": sc.variant, "seed": seed, "reps": reps,
                            "profiles": measured, "differences": {}}
     for other in names[1:]:

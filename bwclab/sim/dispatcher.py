@@ -1,8 +1,9 @@
 """The dispatcher: after the call is processed, sends the nearest free units; calls wait, by priority then
-age, for units. Officers are also away from calls for part of the shift (reports, breaks: duties).
+age, for units. Officers are also away from calls for part of the shift (reports, breaks: duties), each officer
+its own.
 
 It knows units only as what it dispatches (`Unit`), their positions through the world's motion, the
-clock, and its own random stream."""
+clock, and its own random streams."""
 
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ from typing import Protocol
 import numpy as np
 import simpy
 
+from bwclab.sim.component import Component, Connection
 from bwclab.sim.dists import Dist, Draws
 from bwclab.sim.incident import Incident
 from bwclab.sim.motion import Motion, offset_to_box
+from bwclab.sim.scenario import DutiesSpec
+from bwclab.sim.streams import Stream
 
 DIRECT_BELOW = 512  # up to this many units, the nearest are found among all of them (cheaper than the grid)
 SCALAR_BELOW = 64  # up to this many candidates, distances in plain floats (cheaper than numpy's per-call cost)
@@ -32,21 +36,20 @@ class Unit(Protocol):
     def duty(self, on: bool) -> None: ...
 
 
-class Dispatcher:
+class Dispatcher(Component):
+    units = Connection[Sequence[Unit]]()  # unit i is `units[i]`
+
     def __init__(self, env: simpy.Environment, motion: Motion, n_units: int,
                  processing: Dist | None = None, rng: Callable[[int], Draws] | None = None) -> None:
+        """`processing`: call received to first unit sent, drawn from `rng(incident number)`."""
         self.env, self.motion = env, motion
         self.free = np.ones(n_units, dtype=bool)
-        self.units: Sequence[Unit] = ()
         self.queue: list[Incident] = []
         self.waits: list[float] = []  # call to first unit dispatched, per call
         self.processing, self.rng = processing, rng
         self.on_duty: dict[int, float] = {}  # unit -> duty length owed, waiting for the unit to be free
         self.busy_s = 0.0  # unit-seconds on calls
         self._since: dict[int, float] = {}
-
-    def connect(self, units: Sequence[Unit]) -> None:
-        self.units = units
 
     def call(self, inc: Incident, first: int | None = None) -> None:
         """A new call; `first` is an officer who starts it (an officer-initiated stop, no dispatch delay)."""
@@ -169,8 +172,25 @@ class Dispatcher:
                 self.queue.remove(inc)
             return
 
+    def start_duties(self, duties: DutiesSpec, key: int) -> None:
+        """Every unit's duties, each unit on its own stream (`key`, its index): blocks of `length_min` falling due at
+        random, `share` / mean length of them a minute, so that each unit spends `share` of a long shift on them; a
+        block that falls due while the unit is busy (on a call, or another block) waits for it."""
+        if duties.share <= 0:
+            return
+        mean_gap_s = duties.length_min.expected() * 60.0 / duties.share
+        for unit in self.units:
+            self._next_duty(unit, Stream(key, unit.index), duties, mean_gap_s)
+
+    def _next_duty(self, unit: Unit, rng: Stream, duties: DutiesSpec, mean_gap_s: float) -> None:
+        def due(_e: simpy.Event) -> None:
+            self.duty_due(unit, duties.length_min.sample(rng) * 60.0)
+            self._next_duty(unit, rng, duties, mean_gap_s)
+
+        self.env.timeout(rng.exponential(mean_gap_s)).callbacks.append(due)
+
     def duty_due(self, unit: Unit, length_s: float) -> None:
-        """A duty falls due: at once for a free unit, else when its call ends."""
+        """A duty falls due: at once for a free unit, else when it is next free (its call, or its duty, over)."""
         if self.free[unit.index]:
             self._duty(unit, length_s)
         else:

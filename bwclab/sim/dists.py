@@ -141,6 +141,6 @@ def _never_negative(d: Dist) -> Dist:
     return d
 
 
-Duration = Annotated[Dist, BeforeValidator(_coerce), AfterValidator(_never_negative)]
+NonNegative = Annotated[Dist, BeforeValidator(_coerce), AfterValidator(_never_negative)]
 """A DistSpec that can never draw a negative value: every duration and distance."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,20 @@ class OfficerOnScene:
     audio_covered: bool
     in_frame: bool  # covered, and the subject in its field of view
     cause: str
+
+
+@dataclass(frozen=True)
+class OfficerShift:
+    """One officer's shift (officers.csv): its time by status, the incidents it attended, the critical moments it
+    was present at and those its body camera captured (on video, with the context before)."""
+
+    officer: int
+    patrol_s: float
+    on_call_s: float  # responding and on scene
+    on_duty_s: float
+    incidents_attended: int
+    moments_present: int
+    moments_captured: int
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,18 @@ def incident_outcomes(res: ShiftResult, rows: list[OfficerOnScene]) -> list[Inci
     return out
 
 
+def officer_shifts(res: ShiftResult, rows: list[OfficerOnScene]) -> list[OfficerShift]:
+    n = res.scenario.fleet.officers
+    time = {status: [0.0] * n for status in ("patrol", "responding", "on_scene", "duty")}
+    for span in res.statuses:
+        time[span.status][span.officer] += span.end_s - span.start_s
+    attended = Counter(o for inc in res.incidents for o in inc.arrivals)
+    present = Counter(r.officer for r in rows if r.present_at_critical)
+    captured = Counter(r.officer for r in rows if r.present_at_critical and r.covered)
+    return [OfficerShift(o, time["patrol"][o], time["responding"][o] + time["on_scene"][o], time["duty"][o],
+                         attended[o], present[o], captured[o]) for o in range(n)]
+
+
 def _rates(outcomes: list[IncidentOutcome]) -> dict[str, Any]:
     n = len(outcomes)
     return {"incidents": n,
@@ -245,6 +271,7 @@ def summarize(res: ShiftResult, rows: list[OfficerOnScene]) -> dict[str, Any]:
         "storage_gb_body": round(body_gb, 4),
         "storage_tb_per_year": round(per_year_tb, 4),
         "storage_tb_held": round(per_year_tb * sc.camera.retention_days / 365.0, 4),
+        "by_officer": [asdict(x) for x in officer_shifts(res, rows)],
         "settings": {
             "triggers": list(sc.signal.triggers),
             "buffer_s": sc.camera.buffer_s,

@@ -1,11 +1,11 @@
 """Where every officer, cruiser and fixed emitter is: piecewise-linear, changed only by events.
 
 Each body holds one segment: it leaves (x0, y0) at t0 with velocity (vx, vy) and stops at t1.
-Positions between events are computed, never stepped. `entry_times` solves when a camera
+Positions between events are computed, never stepped (`at`). `entry_time` solves when a camera
 first comes within a radius of an emitter, both possibly moving. Segments are kept in plain Python
-lists (cheap one at a time); a vector query (the nearest of many units, many cameras near a broadcast)
-gathers the few it needs into numpy arrays (`segments`). Each body also keeps the direction it last
-moved in: its heading when it is not facing anything in particular.
+lists (cheap one at a time); a vector query (the nearest of many units) gathers the few it needs into numpy
+arrays (`segments`). Each body also keeps the direction it last moved in: its heading when it is not facing
+anything in particular.
 
 A body may be driven lazily (an officer on patrol: `Lazy`): its course changes are worked out only when
 something asks where it is, up to the clock's present, and the grid holds the whole region it keeps to
@@ -132,13 +132,20 @@ class Motion:
 
     # --- where bodies are ----------------------------------------------------------------
     def position(self, i: int, t: float) -> tuple[float, float]:
+        """Where body i is at t, a lazy body caught up to the clock's present first."""
         if (due := self.due[i]) < _NEVER and due <= self.clock.now:  # an eager body: no clock read
             self.catch_up(i)
+        return self.at(i, t)
+
+    def at(self, i: int, t: float) -> tuple[float, float]:
+        """Where body i's present segment has it at t (before t0 at its start, after t1 at its end), as it stands:
+        a lazy body is not caught up."""
         t0, t1 = self.t0[i], self.t1[i]
         dt = (t1 - t0 if t >= t1 else t - t0) if t > t0 else 0.0  # min(max(t, t0), t1) - t0, without two calls
         return self.x0[i] + self.vx[i] * dt, self.y0[i] + self.vy[i] * dt
 
-    def positions(self, idx: IntArray, t: float | FloatArray) -> tuple[FloatArray, FloatArray]:
+    def positions(self, idx: IntArray, t: float) -> tuple[FloatArray, FloatArray]:
+        """`position` for many bodies at once (`at`'s arithmetic on arrays)."""
         self.catch_up_all(idx)
         x0, y0, vx, vy, t0, t1 = self.segments(idx)
         dt = np.clip(t, t0, t1) - t0
@@ -196,17 +203,6 @@ class Motion:
         vx, vy = (self.vx[leader], self.vy[leader]) if moving else (0.0, 0.0)
         self.hx[i], self.hy[i] = self.hx[leader], self.hy[leader]
         self._set(i, t, lx, ly, vx, vy, max(self.t1[leader], t))
-
-    def face(self, i: int, x: float, y: float, t: float) -> None:
-        """Turn a still body toward a point (an officer toward the subject)."""
-        px, py = self.position(i, t)
-        d = math.hypot(x - px, y - py)
-        if d > 0:
-            self.hx[i], self.hy[i] = (x - px) / d, (y - py) / d
-
-    def place_segment(self, i: int, t: float, x: float, y: float, vx: float, vy: float, t1: float) -> None:
-        """Body i's present segment, set outright (a lazy course's last leg): told and indexed as any other."""
-        self._set(i, t, x, y, vx, vy, t1)
 
     def _set(self, i: int, t: float, x: float, y: float, vx: float, vy: float, t1: float) -> None:
         self.x0[i], self.y0[i], self.vx[i], self.vy[i], self.t0[i], self.t1[i] = x, y, vx, vy, t, t1
@@ -276,78 +272,30 @@ class Motion:
                     found |= members
         return found
 
-    def entry_times(
-        self, cams: IntArray, emitter: int, t_from: float, t_to: float, radius: FloatArray
-    ) -> FloatArray:
-        """Earliest t in [t_from, t_to] with |cam(t) - emitter(t)| <= radius; inf if none.
-
-        Relative motion is linear between the segment ends of the camera and the emitter,
-        so the window splits into at most three pieces, each solved as a quadratic.
-        """
-        n = len(cams)
-        out = np.full(n, np.inf)
-        if n == 0 or t_to < t_from:
-            return out
-        self.catch_up_all(np.append(cams, emitter))
-        et1 = self.t1[emitter]
-        e1 = np.full(n, min(max(et1, t_from), t_to))
-        _, _, cam_vx, cam_vy, _, cam_t1 = self.segments(cams)
-        c1 = np.clip(cam_t1, t_from, t_to)
-        bounds = [np.full(n, t_from), np.minimum(c1, e1), np.maximum(c1, e1), np.full(n, t_to)]
-        emitters = np.full(n, emitter)
-        for k in range(3):
-            start, end = bounds[k], bounds[k + 1]
-            todo = np.isinf(out) & (end >= start)
-            if not todo.any():
-                break
-            cx, cy = self.positions(cams, start)
-            ex, ey = self.positions(emitters, start)
-            cvx = np.where(start < cam_t1, cam_vx, 0.0)
-            cvy = np.where(start < cam_t1, cam_vy, 0.0)
-            moving_e = start < et1
-            evx = np.where(moving_e, self.vx[emitter], 0.0)
-            evy = np.where(moving_e, self.vy[emitter], 0.0)
-            tau = _first_inside(cx - ex, cy - ey, cvx - evx, cvy - evy, end - start, radius)
-            hit = todo & np.isfinite(tau)
-            out[hit] = start[hit] + tau[hit]
-        return out
-
     def speed(self, i: int, t: float) -> float:
         if (due := self.due[i]) < _NEVER and due <= self.clock.now:
             self.catch_up(i)
         return math.hypot(self.vx[i], self.vy[i]) if t < self.t1[i] else 0.0
 
     def entry_time(self, cam: int, emitter: int, t_from: float, t_to: float, radius: float) -> float:
-        """`entry_times` for one camera, in plain floats (the common case, kept cheap)."""
-        if radius < 0 or t_to < t_from:
-            return math.inf
-        cx, cy = self.position(cam, t_from)
-        ex, ey = self.position(emitter, t_from)
-        return self.entry_time_from(cam, emitter, t_from, t_to, radius, cx, cy, ex, ey,
-                                    self.speed(cam, t_from) + self.speed(emitter, t_from))
+        """Earliest t in [t_from, t_to] with |cam(t) - emitter(t)| <= radius; inf if none (a negative radius: never
+        heard). Both bodies as they stand: caught up to t_from by the caller.
 
-    def entry_time_from(self, cam: int, emitter: int, t_from: float, t_to: float, radius: float,
-                        cx: float, cy: float, ex: float, ey: float, closing: float) -> float:
-        """`entry_time`, given where both are at `t_from` and their speeds' sum then (both caught up to it):
-        a broadcast's solver has them already."""
+        Relative motion is linear between the segment ends of the camera and the emitter, so the window splits into
+        at most three pieces, each solved as a quadratic."""
         if radius < 0 or t_to < t_from:
             return math.inf
-        gap = math.hypot(cx - ex, cy - ey) - radius
-        if gap > 0 and gap > closing * (t_to - t_from):
-            return math.inf  # too far to close the gap before t_to, even heading straight for each other
-        x0, y0, vx, vy, t0, t1 = self.x0, self.y0, self.vx, self.vy, self.t0, self.t1
-        ct0, ct1, et0, et1 = t0[cam], t1[cam], t0[emitter], t1[emitter]
+        vx, vy, t1 = self.vx, self.vy, self.t1
+        ct1, et1 = t1[cam], t1[emitter]
         c1 = min(max(ct1, t_from), t_to)
         e1 = min(max(et1, t_from), t_to)
         r2 = radius * radius
         for start, end in ((t_from, min(c1, e1)), (min(c1, e1), max(c1, e1)), (max(c1, e1), t_to)):
             if end < start:
                 continue
-            # both positions at `start`, as `position` works them out (no catching up: both are, to t_from)
-            dt = (ct1 - ct0 if start >= ct1 else start - ct0) if start > ct0 else 0.0
-            px, py = x0[cam] + vx[cam] * dt, y0[cam] + vy[cam] * dt
-            dt = (et1 - et0 if start >= et1 else start - et0) if start > et0 else 0.0
-            rx, ry = px - (x0[emitter] + vx[emitter] * dt), py - (y0[emitter] + vy[emitter] * dt)
+            px, py = self.at(cam, start)
+            qx, qy = self.at(emitter, start)
+            rx, ry = px - qx, py - qy
             c = rx * rx + ry * ry - r2
             if c <= 0:
                 return start
@@ -375,19 +323,3 @@ def _cells_of(span: tuple[int, int, int, int]) -> list[int]:
     if i0 == i1 and j0 == j1:
         return [i0 * _STRIDE + j0]
     return [p * _STRIDE + q for p in range(i0, i1 + 1) for q in range(j0, j1 + 1)]
-
-
-def _first_inside(
-    rx: FloatArray, ry: FloatArray, wx: FloatArray, wy: FloatArray, dur: FloatArray, r: FloatArray
-) -> FloatArray:
-    """Earliest tau in [0, dur] with |(rx, ry) + tau (wx, wy)| <= r, else inf."""
-    c = rx * rx + ry * ry - r * r
-    a = wx * wx + wy * wy
-    b = 2.0 * (rx * wx + ry * wy)
-    disc = b * b - 4.0 * a * c
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tau = (-b - np.sqrt(np.maximum(disc, 0.0))) / (2.0 * a)
-    ok = (a > 0) & (disc >= 0) & (b < 0) & (tau <= dur)
-    tau = np.where(ok, np.maximum(tau, 0.0), np.inf)
-    inside = (c <= 0) & (r >= 0)
-    return np.where(inside, 0.0, tau)

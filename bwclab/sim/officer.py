@@ -100,18 +100,21 @@ class Officer:
     def _patrol_leg(self, token: int) -> None:
         if token != self._leg or self.assignment is not None:
             return
-        env, motion, now = self.env, self.motion, float(self.env.now)
+        self._later(self._leg_from(float(self.env.now)), self._patrol_leg)
+
+    def _leg_from(self, at: float) -> float:
+        """The patrol's leg from `at`: to a uniform point of the beat (or back to the car first, if the officer is
+        out of it); returns how long until the next one falls due (its drive and the park after it). The one form
+        of a leg: the eager chain, and a lazy patrol heard or quiet, each take theirs from here."""
         if not self.in_car and self.cruiser is not None:
-            arrive = self._walk_back(now)
-            self._later(arrive - now, self._patrol_leg)
-            return
+            return max(self._walk_back(at) - at, 0.0)
         x0, y0, x1, y1 = self.beat
         x, y = self.rng.uniform(x0, x1), self.rng.uniform(y0, y1)
         if self.cruiser is not None:
-            arrive = motion.drive(self.cruiser.body, self.body, now, x, y, self.patrol_speed)
+            arrive = self.motion.drive(self.cruiser.body, self.body, at, x, y, self.patrol_speed)
         else:
-            arrive = motion.move_to(self.body, now, x, y, self.patrol_speed)
-        self._later(arrive - env.now + self.patrol_spec.park_s.sample(self.rng), self._patrol_leg)
+            arrive = self.motion.move_to(self.body, at, x, y, self.patrol_speed)
+        return max(arrive - at + self.patrol_spec.park_s.sample(self.rng), 0.0)
 
     # --- patrol, lazily: legs drawn when asked for --------------------------------------
     def _start_lazy(self, now: float) -> None:
@@ -136,20 +139,13 @@ class Officer:
             self.motion.set_due(b, self._change_at)
 
     def _leg_change(self, at: float) -> float:
-        """The patrol's course changes at `at`: the next leg (or the walk back to the car); returns when the
-        one after falls due, computed as the eager chain's timeouts compute it."""
-        if not self.in_car and self.cruiser is not None:
-            return at + max(self._walk_back(at) - at, 0.0)
-        x0, y0, x1, y1 = self.beat
-        x, y = self.rng.uniform(x0, x1), self.rng.uniform(y0, y1)
-        if self.cruiser is not None:
-            arrive = self.motion.drive(self.cruiser.body, self.body, at, x, y, self.patrol_speed)
-        else:
-            arrive = self.motion.move_to(self.body, at, x, y, self.patrol_speed)
-        return at + max(arrive - at + self.patrol_spec.park_s.sample(self.rng), 0.0)
+        """The patrol's course changes at `at`; returns when the next change falls due, as the eager chain's
+        timeout would (`at` plus the delay)."""
+        return at + self._leg_from(at)
 
     def catch_up(self, t: float) -> None:
-        """Every leg due by t, drawn now; quietly, unless a broadcast nearby was listening then."""
+        """Every leg due by t, drawn now; quietly (nothing listening told, the legs not indexed), unless a broadcast
+        nearby was listening then."""
         if not self.patrolling or self._change_at > t:
             return
         m = self.motion
@@ -160,44 +156,10 @@ class Officer:
                 self._change_at = self._leg_change(self._change_at)
             m.quiet = True
             while self._change_at <= t:
-                if self.in_car or self.cruiser is None:
-                    self._change_at = self._quiet_legs(t)
-                else:  # the walk back to the car
-                    self._change_at = self._leg_change(self._change_at)
+                self._change_at = self._leg_change(self._change_at)
         finally:
             m.quiet = False
         self._set_due()
-
-    def _quiet_legs(self, t: float) -> float:
-        """The legs due by t that nothing heard, worked out in plain floats with `_leg_change`'s arithmetic and
-        draws, step for step; only the last is written to the motion (each overwrites the one before). Returns
-        when the next falls due."""
-        m, i = self.motion, self.mover
-        x0, y0, vx, vy, t0, t1, hx, hy = m.x0[i], m.y0[i], m.vx[i], m.vy[i], m.t0[i], m.t1[i], m.hx[i], m.hy[i]
-        bx0, by0, bx1, by1 = self.beat
-        bw, bh = bx1 - bx0, by1 - by0
-        rng, speed, park = self.rng, self.patrol_speed, self.patrol_spec.park_s
-        rnd = rng.random  # uniform(low, high) is low + (high - low) * random(), for every stream the model has
-        kind, lo, hi = park.params
-        uniform_park = kind == "uniform"  # drawn here as `Dist.sample` draws it (the shipped scenarios' case)
-        at = self._change_at
-        while at <= t:
-            x, y = bx0 + bw * rnd(), by0 + bh * rnd()
-            dt = (t1 - t0 if at >= t1 else at - t0) if at > t0 else 0.0  # min(max(at, t0), t1) - t0
-            px, py = x0 + vx * dt, y0 + vy * dt
-            dist = math.hypot(x - px, y - py)
-            if dist == 0.0:
-                x0, y0, vx, vy, t0, t1 = x, y, 0.0, 0.0, at, at
-            else:
-                hx, hy = (x - px) / dist, (y - py) / dist
-                dur = dist / speed
-                x0, y0, vx, vy, t0, t1 = px, py, (x - px) / dur, (y - py) / dur, at, at + dur
-            wait = t1 - at + (lo + (hi - lo) * rnd() if uniform_park else park.sample(rng))
-            at = at + (wait if wait > 0.0 else 0.0)
-        for b in self.bodies:
-            m.hx[b], m.hy[b] = hx, hy
-            m.place_segment(b, t0, x0, y0, vx, vy, t1)
-        return at
 
     def watch(self, until: float) -> None:
         """A broadcast near the beat lasts until `until`: the legs until then are events again."""
@@ -284,6 +246,7 @@ class Officer:
             motion.follow(self.body, self.cruiser.body, env.now)
             if lights:  # on as the car sets off: the broadcast is solved once, on the course it has
                 self.cruiser.light_bar_on(inc.number)
+                self.cruiser.siren_on(inc.number)
         if arrive > env.now:
             yield env.timeout(arrive - env.now)
         if inc.is_over:
@@ -306,6 +269,8 @@ class Officer:
             yield env.timeout(wait)
             if inc.is_over or inc.pursuit_from <= env.now:
                 break  # a foot pursuit took over
+            if self.in_car and self.cruiser is not None:
+                self.cruiser.door_opens(inc.number)
             self.in_car = False
             inc.out_of_car.setdefault(self.index, float(env.now))
             px, py = around(inc.x, inc.y, stand, rng.uniform())

@@ -35,7 +35,7 @@ class Reception:
 @dataclass(frozen=True, slots=True)
 class StatusSpan:
     officer: int
-    status: str  # patrol | responding | on_scene
+    status: str  # patrol | responding | on_scene | duty
     start_s: float
     end_s: float
 

@@ -1,4 +1,7 @@
-"""A run folder: summary.json, reps.csv, incidents.csv, activations.csv and the plots."""
+"""A run folder: summary.json, reps.csv, officers.csv, incidents.csv, activations.csv and the plots.
+
+summary.json's `wall_s` is the wall-clock time of all the replications, and its `device` the camera a
+measured profile modelled (model, serial, firmware, the certificate's grade, the profile file), or null."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bwclab.core.config import ConfigError
-from bwclab.sim.metrics import CAUSES, OfficerOnScene, officers_on_scene
+from bwclab.core.profile import DeviceProfile
+from bwclab.sim.metrics import CAUSES, OfficerOnScene, OfficerShift, officers_on_scene
 from bwclab.sim.model import ShiftResult
 from bwclab.sim.records import ActivationRow
 from bwclab.sim.replicate import HEADLINE, aggregate
@@ -44,7 +48,26 @@ def write_json(path: Path, data: Any) -> None:
 
 
 RUN_FILES = ("summary.json", "reps.csv", "incidents.csv", "activations.csv", "scenario.json", "timeline.png",
-             "coverage.png", "compare.json", "compare.png")
+             "coverage.png", "compare.json", "compare.png", "run.log", "officers.csv")
+
+
+def device_record(prof: DeviceProfile, source: Path | None = None) -> dict[str, Any]:
+    """The device a profile models, as a run folder records it: model, serial, firmware, the grade of the
+    certificate that measured it (when the profile says), and the profile file."""
+    d = prof.device
+    record: dict[str, Any] = {"model": d.model, "serial": d.serial, "firmware": d.firmware}
+    grade = getattr(prof.measured, "grade", None)
+    if grade not in (None, "unknown"):
+        record["grade"] = grade
+    if source is not None:
+        record["profile"] = str(source)
+    return record
+
+
+def device_name(record: dict[str, Any]) -> str:
+    """`MODEL SERIAL (firmware F)`: what a table, a legend or compare.json calls the device."""
+    name = " ".join(str(record[k]) for k in ("model", "serial") if record.get(k))
+    return name + (f" (firmware {record['firmware']})" if record.get("firmware") else "")
 
 
 def prepare_run_folder(out: Path, overwrite: bool) -> None:
@@ -60,23 +83,28 @@ def prepare_run_folder(out: Path, overwrite: bool) -> None:
 
 
 def write_run(first: ShiftResult, summaries: list[dict[str, Any]], out: Path, seed: int, plots: bool = True,
-              wall_s: float | None = None) -> dict[str, Any]:
+              wall_s: float | None = None, device: dict[str, Any] | None = None) -> dict[str, Any]:
     """The run folder of `len(summaries)` replications: summary.json (every figure with its 95% CI over the
-    replications), reps.csv (a row per replication), and the first replication's incidents, activations
-    and timeline."""
+    replications), reps.csv (a row per replication), officers.csv (a row per replication and officer: time by
+    status, incidents attended, moments captured), and the first replication's incidents, activations
+    and timeline. `wall_s`: the replications' wall-clock time as the caller measured it (workers in
+    parallel), else the sum of each one's; `device`: `device_record` of the profile applied, if any."""
     out.mkdir(parents=True, exist_ok=True)
     rows = officers_on_scene(first)
     sc = first.scenario
-    first_rep = {k: v for k, v in summaries[0].items() if k != "wall_s"}
+    first_rep = {k: v for k, v in summaries[0].items() if k not in ("wall_s", "by_officer")}  # by_officer: officers.csv
     summary = {"scenario": sc.name, "variant": sc.variant, "seed": seed,
                "reps": len(summaries), "rep_seeds": [s["seed"] for s in summaries],
-               "events": first.events, "wall_s": round(wall_s if wall_s is not None else first.wall_s, 4),
-               **aggregate(summaries), "first_rep": first_rep, "settings": summaries[0]["settings"]}
+               "events": first.events,
+               "wall_s": round(wall_s if wall_s is not None else sum(s["wall_s"] for s in summaries), 4),
+               "device": device, **aggregate(summaries), "first_rep": first_rep, "settings": summaries[0]["settings"]}
     write_json(out / "summary.json", summary)
     header = ["rep", "seed", *HEADLINE, *(f"missed_{c}" for c in CAUSES)]
     write_csv(out / "reps.csv", header, [
         {"rep": r, "seed": s["seed"], **{k: s[k] for k in HEADLINE},
          **{f"missed_{c}": s["missed"][c] for c in CAUSES}} for r, s in enumerate(summaries)])
+    write_csv(out / "officers.csv", ["rep", "seed", *(f.name for f in fields(OfficerShift))], [
+        {"rep": r, "seed": s["seed"], **o} for r, s in enumerate(summaries) for o in s["by_officer"]])
     write_csv(out / "incidents.csv", [f.name for f in fields(OfficerOnScene)], [asdict(r) for r in rows])
     write_csv(out / "activations.csv", [f.name for f in fields(ActivationRow)],
               [asdict(a) for a in first.activations])

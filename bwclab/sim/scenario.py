@@ -15,11 +15,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from bwclab.camera.ble import DiscoveryModel
-from bwclab.camera.detection import DetectionCurve, LogisticCurve, ProbitCurve, StepCurve, TableCurve
+from bwclab.camera.detection import DetectionCurve, LogisticCurve, LogNormalCurve, StepCurve, TableCurve
 from bwclab.core.config import ConfigError, apply_overrides, read_yaml, set_dotted, validate
 from bwclab.core.strict import Probability, Strict
-from bwclab.core.triggers import TRIGGER_KINDS, TriggerKind
-from bwclab.sim.dists import Dist, DistSpec, Duration, Share
+from bwclab.core.triggers import DEFAULT_FIELDED, VEHICLE_TRIGGERS, TriggerKind
+from bwclab.sim.dists import Dist, DistSpec, NonNegative, Share
 
 Point = tuple[float, float]
 
@@ -64,7 +64,7 @@ class PatrolSpec(Strict):
     emergency_speed_mph: float = Field(default=45.0, gt=0)
     foot_speed_mph: float = Field(default=8.0, gt=0, description="officers on foot or bicycle")
     detour_factor: float = Field(default=1.3, ge=1.0, description="road distance / straight line")
-    park_s: Duration = Field(default_factory=lambda: Dist(dist="uniform", low=300, high=1200))
+    park_s: NonNegative = Field(default_factory=lambda: Dist(dist="uniform", low=300, high=1200))
     walk_speed_ftps: float = Field(default=4.5, gt=0)
     run_speed_ftps: float = Field(default=15.0, gt=0, description="a foot pursuit")
     instant_travel: bool = Field(default=False, description="units reach scenes at once (validation)")
@@ -74,11 +74,11 @@ class DutiesSpec(Strict):
     """Time away from calls (reports, breaks, court): an officer is unavailable for `share` of the shift."""
 
     share: Probability = 0.0
-    length_min: Duration = Field(default_factory=lambda: Dist(dist="exponential", mean=30))
+    length_min: NonNegative = Field(default_factory=lambda: Dist(dist="exponential", mean=30))
 
 
 class DispatchSpec(Strict):
-    processing_s: Duration = Field(default_factory=lambda: Dist(dist="constant", value=0),
+    processing_s: NonNegative = Field(default_factory=lambda: Dist(dist="constant", value=0),
                                    description="call received to first unit dispatched, when one is free")
     duties: DutiesSpec = Field(default_factory=DutiesSpec)
 
@@ -103,8 +103,8 @@ class CallsSpec(Strict):
 
 
 class MoveSpec(Strict):
-    after_s: Duration
-    stand_ft: Duration
+    after_s: NonNegative
+    stand_ft: NonNegative
 
 
 class LightsSpec(Strict):
@@ -112,7 +112,7 @@ class LightsSpec(Strict):
     0 while the officer is still in the car, later once the officer has walked away from it."""
 
     probability: Probability = 0.0
-    after_s: Duration = Field(default_factory=lambda: Dist(dist="constant", value=0))
+    after_s: NonNegative = Field(default_factory=lambda: Dist(dist="constant", value=0))
     who: Literal["all", "first"] = Field(default="all", description="every unit, or only the first on scene")
 
 
@@ -121,13 +121,13 @@ class PursuitSpec(Strict):
     present run after, at `patrol.run_speed_ftps`, from where they stand."""
 
     probability: Probability = 0.0
-    distance_ft: Duration = Field(default_factory=lambda: Dist(dist="uniform", low=100, high=600))
+    distance_ft: NonNegative = Field(default_factory=lambda: Dist(dist="uniform", low=100, high=600))
 
 
 class SceneSpec(Strict):
-    cruiser_stop_ft: Duration = Field(default_factory=lambda: Dist(dist="uniform", low=10, high=30))
-    exit_s: Duration = Field(default_factory=lambda: Dist(dist="uniform", low=5, high=20))
-    stand_ft: Duration = Field(
+    cruiser_stop_ft: NonNegative = Field(default_factory=lambda: Dist(dist="uniform", low=10, high=30))
+    exit_s: NonNegative = Field(default_factory=lambda: Dist(dist="uniform", low=5, high=20))
+    stand_ft: NonNegative = Field(
         default_factory=lambda: Dist(dist="uniform", low=0, high=10),
         description="where each officer stands: distance from the subject",
     )
@@ -137,7 +137,7 @@ class SceneSpec(Strict):
     struggle: Probability = Field(default=0.0, description="a struggle at the critical moment (it may block the view)")
     wait_for_cover: Probability = Field(default=0.0, description="contact (the critical moment) waits until every "
                                         "unit sent is on scene, at most cover_wait_max_s")
-    cover_wait_max_s: Duration = Field(default_factory=lambda: Dist(dist="constant", value=600))
+    cover_wait_max_s: NonNegative = Field(default_factory=lambda: Dist(dist="constant", value=600))
 
 
 class TriggerUse(Strict):
@@ -154,8 +154,8 @@ class CallTypeSpec(Strict):
     priority: Probability = Field(default=0.0, description="P(emergency response: faster, light bar on)")
     severity: Literal["in_progress", "report"] = Field(
         default="report", description="in_progress: the event is under way; use of force is decided per incident")
-    time_on_scene_min: Duration = Field(default_factory=lambda: Dist(dist="lognormal", mean=30.8, cv=0.8))
-    critical_after_arrival_s: Duration = Field(default_factory=lambda: Dist(dist="uniform", low=30, high=300))
+    time_on_scene_min: NonNegative = Field(default_factory=lambda: Dist(dist="lognormal", mean=30.8, cv=0.8))
+    critical_after_arrival_s: NonNegative = Field(default_factory=lambda: Dist(dist="uniform", low=30, high=300))
     taser: TriggerUse = Field(default_factory=TriggerUse)
     holster: TriggerUse = Field(default_factory=TriggerUse, description="a firearm drawn from a sensing holster")
     scene: SceneSpec = Field(default_factory=SceneSpec)
@@ -174,17 +174,12 @@ class CallTypeSpec(Strict):
             raise ValueError("expected {units: weight} with units >= 1 and positive weights")
         return v
 
-    @property
-    def mean_units(self) -> float:
-        total = sum(self.units.values())
-        return sum(k * w for k, w in self.units.items()) / total
-
 
 class ManualSpec(Strict):
     expected: bool = Field(default=True, description="policy: an officer starts the camera on every call")
     compliance: Share = Field(default_factory=lambda: Dist(dist="constant", value=0.5),
                               description="P(an officer starts it by hand), drawn once per officer per shift")
-    delay_s: Duration = Field(default_factory=lambda: Dist(dist="lognormal", mean=30, cv=1.0))
+    delay_s: NonNegative = Field(default_factory=lambda: Dist(dist="lognormal", mean=30, cv=1.0))
 
 
 class CameraSpec(Strict):
@@ -193,7 +188,7 @@ class CameraSpec(Strict):
     sleep_probability: Probability = 0.05
     storage_gb_per_hour: float = Field(default=1.5, ge=0)
     retention_days: float = Field(default=90.0, ge=0, description="how long video is kept")
-    stop_unassigned_after_s: Duration = Field(default_factory=lambda: Dist(dist="uniform", low=30, high=180))
+    stop_unassigned_after_s: NonNegative = Field(default_factory=lambda: Dist(dist="uniform", low=30, high=180))
     fov_deg: float = Field(default=146.0, gt=0, le=360)
     mount: Literal["chest", "head"] = "chest"
     occlusion: dict[str, Probability] = Field(
@@ -230,7 +225,7 @@ class ShadowedSpec(Strict):
     exponent: float = Field(default=2.0, gt=0.5, le=6)
 
     def curve(self) -> DetectionCurve:
-        return ProbitCurve.shadowed(self.r50_ft, self.shadowing_db, self.exponent)
+        return LogNormalCurve.shadowed(self.r50_ft, self.shadowing_db, self.exponent)
 
 
 class StepSpec(Strict):
@@ -266,7 +261,7 @@ class ProbitSpec(Strict):
     b: float = Field(lt=0)
 
     def curve(self) -> DetectionCurve:
-        return ProbitCurve(self.a, self.b)
+        return LogNormalCurve(self.a, self.b)
 
 
 DetectionSpec = Annotated[LogisticSpec | ShadowedSpec | StepSpec | TableSpec | ProbitSpec,
@@ -305,13 +300,26 @@ class EmitterSpec(Strict):
     broadcast_s: float | None = Field(default=None, gt=0, description="default: signal.broadcast_s")
 
 
+class VehicleSpec(Strict):
+    """A cruiser's inputs besides its light bar: when its speed and crash triggers go off (its door opens when the
+    officer first gets out at a scene; its siren sounds as it sets off on an emergency response)."""
+
+    speed_mph: float = Field(default=60.0, gt=0, description="the GNSS speed threshold")
+    speed_after_s: NonNegative = Field(
+        default_factory=lambda: Dist(dist="constant", value=10),
+        description="from setting off on an emergency response to passing the threshold, when the response's "
+                    "speed is above it")
+    crash_per_hour: float = Field(default=0.0, ge=0, le=1, description="crashes per cruiser-hour on patrol or a call")
+
+
 class SignalSpec(Strict):
-    triggers: list[TriggerKind] = Field(default_factory=lambda: list(TRIGGER_KINDS),
+    triggers: list[TriggerKind] = Field(default_factory=lambda: list(DEFAULT_FIELDED),
                                         description="the auto-activation switch: the emitter kinds fielded")
     broadcast_s: float = Field(default=30.0, gt=0)
     detection: DetectionSpec = Field(default_factory=LogisticSpec)
     path_loss_exponent: float = Field(default=2.0, gt=0.5, le=6, description="turns an emitter's loss_db into range")
     emitters: dict[TriggerKind, EmitterSpec] = Field(default_factory=dict)
+    vehicle: VehicleSpec = Field(default_factory=VehicleSpec)
     ble: BleSpec = Field(default_factory=BleSpec)
     measured_latency: dict[TriggerKind, MeasuredLatency] = Field(
         default_factory=dict, description="per trigger kind, from a device profile")
@@ -340,6 +348,8 @@ class ScriptTrigger(Strict):
         given = [x is not None for x in (self.officer, self.cruiser, self.at_ft)]
         if sum(given) != 1:
             raise ValueError("name exactly one holder: officer, cruiser or at_ft")
+        if self.cruiser is not None and self.kind not in VEHICLE_TRIGGERS:
+            raise ValueError(f"a cruiser holds only vehicle triggers ({', '.join(VEHICLE_TRIGGERS)}), not {self.kind}")
         return self
 
 
@@ -440,11 +450,6 @@ def with_variant(data: dict[str, Any], path: Path | str, variant: str | None,
     if overrides:
         apply_overrides(data, overrides, path)
     return data
-
-
-def variants_of(path: Path) -> list[str]:
-    data = read_yaml(path)
-    return list((data or {}).get("variants") or {}) if isinstance(data, dict) else []
 
 
 def load_scenario(path: Path, overrides: list[str] | None = None, variant: str | None = None) -> Scenario:

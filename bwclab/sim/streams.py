@@ -16,8 +16,6 @@ from statistics import NormalDist
 import numpy as np
 from numpy.typing import NDArray
 
-_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
-
 
 def _name_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
@@ -38,32 +36,27 @@ class Streams:
         return int(self.seq(name).generate_state(1, dtype=np.uint64)[0])
 
 
-def _splitmix64(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    # array arithmetic on uint64 wraps silently (only numpy scalars warn), as splitmix64 wants
-    z = x + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
-
-
-def keyed_uniform(key: int, a: int, b: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Uniforms in (0, 1) addressed by (key, a, b): random access, the same for every run."""
-    bb = np.atleast_1d(np.asarray(b, dtype=np.uint64))
-    x = _splitmix64(np.full(bb.shape, np.uint64(key), dtype=np.uint64) ^ _splitmix64(
-        np.full(bb.shape, np.uint64(a), dtype=np.uint64)))
-    x = _splitmix64(x ^ (bb * np.uint64(0xD1B54A32D192ED03)))
-    return np.asarray(((x >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53, dtype=float)
-
-
 _M64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15  # splitmix64's increment
+_SPREAD = 0xD1B54A32D192ED03  # spreads the last part of an address over 64 bits before it is mixed in
 
 
 def _mix(x: int) -> int:
-    """splitmix64 on Python ints: the same function as `_splitmix64`, for one value."""
-    z = (x + 0x9E3779B97F4A7C15) & _M64
+    """splitmix64's output function of state x + increment: the one hash every keyed draw is made of."""
+    z = (x + _GOLDEN) & _M64
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
     return z ^ (z >> 31)
+
+
+def _at(prefix: int, b: int) -> int:
+    """The hash of address (key, a, b) given `keyed_prefix(key, a)`."""
+    return _mix(prefix ^ ((b * _SPREAD) & _M64))
+
+
+def _unit(x: int) -> float:
+    """A 64-bit hash as a uniform in (0, 1): its top 53 bits, centred in their interval."""
+    return ((x >> 11) + 0.5) / 2.0**53
 
 
 def keyed_prefix(key: int, a: int) -> int:
@@ -73,9 +66,15 @@ def keyed_prefix(key: int, a: int) -> int:
 
 
 def keyed_uniform_at(prefix: int, b: int) -> float:
-    """`keyed_uniform(key, a, b)` for a single b, given `keyed_prefix(key, a)`, without numpy (identical value)."""
-    x = _mix(prefix ^ ((b * 0xD1B54A32D192ED03) & _M64))
-    return ((x >> 11) + 0.5) / 2.0**53
+    """The uniform in (0, 1) addressed by (key, a, b), given `keyed_prefix(key, a)`: random access, the same in
+    every run."""
+    return _unit(_at(prefix, b))
+
+
+def keyed_uniform(key: int, a: int, b: NDArray[np.int64]) -> NDArray[np.float64]:
+    """`keyed_uniform_at` for many b at once."""
+    prefix = keyed_prefix(key, a)
+    return np.array([_unit(_at(prefix, v)) for v in np.atleast_1d(b).tolist()], dtype=float)
 
 
 class KeyedRandom:
@@ -87,21 +86,20 @@ class KeyedRandom:
     __slots__ = ("_base", "_k")
 
     def __init__(self, key: int, a: int, b: int = 0) -> None:
-        self._base = _mix(keyed_prefix(key, a) ^ ((b * 0xD1B54A32D192ED03) & _M64))
+        self._base = _at(keyed_prefix(key, a), b)
         self._k = 0
 
     @classmethod
     def at(cls, prefix: int, b: int) -> KeyedRandom:
         """`KeyedRandom(key, a, b)` given `keyed_prefix(key, a)`: the same draws."""
         rng = cls.__new__(cls)
-        rng._base = _mix(prefix ^ ((b * 0xD1B54A32D192ED03) & _M64))
+        rng._base = _at(prefix, b)
         rng._k = 0
         return rng
 
     def _next(self) -> float:
         self._k += 1
-        x = _mix(self._base ^ ((self._k * 0x9E3779B97F4A7C15) & _M64))
-        return ((x >> 11) + 0.5) / 2.0**53
+        return _unit(_mix(self._base ^ ((self._k * _GOLDEN) & _M64)))
 
     def random(self) -> float:
         return self._next()
@@ -151,7 +149,7 @@ class Stream(random.Random):
     def __init__(self, key: int, a: int, b: int = 0) -> None:
         # what random.Random(seed) does for an int seed, without its Python-level type checks (a third of the
         # cost: the model seeds a few hundred streams a shift); the same state, so the same draws
-        _random.Random.seed(self, _mix(_mix(key ^ _mix(a)) ^ ((b * 0xD1B54A32D192ED03) & _M64)))
+        _random.Random.seed(self, _at(keyed_prefix(key, a), b))
         self.gauss_next = None
 
     def uniform(self, low: float = 0.0, high: float = 1.0) -> float:

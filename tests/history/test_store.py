@@ -11,8 +11,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from bwclab.history.record import HistoryError
 from bwclab.history.store import History
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,8 +121,6 @@ def test_require_calibration_refuses_an_overdue_bench_naming_the_instrument(tmp_
 
 
 def test_a_resumed_run_replaces_its_unfinished_record_and_keeps_its_number_and_tags(tmp_path: Path) -> None:
-    import numpy as np
-
     from tests.history.test_drift import lat, run
 
     db = str(tmp_path / "h.sqlite")
@@ -137,3 +137,90 @@ def test_a_resumed_run_replaces_its_unfinished_record_and_keeps_its_number_and_t
         assert h.record(unfinished) == (rid, False)  # an older, lesser certificate never replaces a richer one
         got = h.run("first")
     assert got.id == rid and got.verdict == "pass" and len(got.results) == 1
+
+
+READ_ONLY = {
+    "list": ["list"],
+    "compare": ["compare", "--run", "1"],
+    "report": ["report", "--out", "{tmp}/trends.html"],
+    "tag": ["tag", "1", "golden"],
+    "accept": ["accept", "1", "--reason", "intended"],
+}
+
+
+@pytest.mark.parametrize("command", list(READ_ONLY))
+def test_a_command_that_only_reads_refuses_a_history_that_does_not_exist_and_creates_nothing(
+        command: str, tmp_path: Path) -> None:
+    typo = tmp_path / "results" / "typo.sqlite"
+    args = [a.replace("{tmp}", str(tmp_path / "out")) for a in READ_ONLY[command]]
+    r = bwclab("history", *args, "--history", typo)
+    assert r.returncode == 2 and str(typo) in r.stderr and "no such history" in r.stderr, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "results").exists() and not (tmp_path / "out").exists()
+
+
+def test_a_command_that_only_reads_refuses_an_empty_postgresql_database_and_creates_no_table(
+        new_postgres_db: Callable[[], str]) -> None:
+    from sqlalchemy import create_engine, inspect
+
+    url = new_postgres_db()
+    r = bwclab("history", "list", "--history", url)
+    assert r.returncode == 2 and "holds no bwclab history" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            assert inspect(conn).get_table_names() == []
+    finally:
+        engine.dispose()
+
+
+def a_real_history(path: Path) -> bytes:
+    """A history of 30 runs, its write-ahead log folded in: the bytes of a healthy database file."""
+    from tests.history.test_drift import lat, run
+
+    with History(str(path)) as h:
+        for i in range(30):
+            h.record(run(f"2026-01-{i + 1:02d}", [lat(np.random.default_rng(i).uniform(0.2, 0.4, 200))]))
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["truncated", "random bytes", "text"])
+def test_a_history_file_that_is_not_a_database_is_refused_at_once_naming_it_and_left_as_it_was(
+        kind: str, tmp_path: Path) -> None:
+    bad = tmp_path / f"{kind.replace(' ', '-')}.sqlite"
+    if kind == "truncated":
+        whole = a_real_history(tmp_path / "whole.sqlite")
+        bad.write_bytes(whole[:len(whole) // 2])
+    elif kind == "random bytes":
+        bad.write_bytes(np.random.default_rng(3).bytes(5000))
+    else:
+        bad.write_text("run,started,verdict\n1,2026-01-01,pass\n" * 20)
+    before = bad.read_bytes()
+    nightly = ["nightly", "--bench", BENCH, "--out-root", tmp_path / "nights"]  # a writer, refused before the bench
+    for args in (["history", "list"], ["history", "compare", "--run", "1"], nightly):
+        r = bwclab(*args, "--history", bad)
+        assert r.returncode == 2 and str(bad) in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+        assert "not a SQLite database" in r.stderr or "not a usable database" in r.stderr, r.stderr
+    with pytest.raises(HistoryError, match=r"not a (SQLite|usable) database"):
+        History(str(bad))  # a writer too: nothing is written over it
+    assert bad.read_bytes() == before and not (tmp_path / "nights").exists()
+
+
+def test_a_history_of_schema_1_is_upgraded_with_its_runs_kept(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, insert
+
+    from bwclab.history.store import V1, schema_t
+    from tests.history.test_drift import run
+
+    db = tmp_path / "old.sqlite"
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        for t in V1:
+            t.create(conn)
+        conn.execute(insert(schema_t).values(version=1))
+    engine.dispose()
+    with History(str(db)) as h:  # the old database, upgraded on opening
+        rid, _ = h.record(run("2026-02-01", []))
+    with History(str(db), create=False) as h:
+        assert h.version() == 2 and h.acceptances() == {} and [r.id for r in h.runs()] == [rid]

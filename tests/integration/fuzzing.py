@@ -31,7 +31,8 @@ HEADS = {
 NUMBERS = st.one_of(st.integers(-10**6, 10**6).map(str), st.floats(allow_nan=True, allow_infinity=True).map(repr),
                     st.integers(1, 5000).map(lambda n: "9" * n), st.sampled_from(
                         ["MIN", "MAX", "ON", "OFF", "(@1:1000000000)", "(@1,2,3)", "(@0:3)", "(@" + "1," * 500 + "1)",
-                         "CHAN1,CHAN2", "1e400", "-0", "0x10", "*", "buffer_s=nan", "allow=*", "audio_in_buffer=2"]))
+                         "CHAN1,CHAN2", "1e400", "-0", "0x10", "*", "buffer_s=nan", "allow=*", "audio_in_buffer=2"]),
+                    st.sampled_from([1, 4, 4301, 5000]).map(lambda n: "CHAN" + "9" * n))
 ASCII = st.characters(min_codepoint=32, max_codepoint=126)
 
 

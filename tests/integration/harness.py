@@ -10,13 +10,33 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyvisa
 import serial
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "fixtures" / "emulated.yaml"
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T], timeout_s: float, what: str, poll_s: float = 0.05) -> T:
+    """Poll `predicate` until it gives something true and return that; fail, naming `what`, after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout_s:g} s for {what}: it never came")
+        time.sleep(poll_s)
+
+
+def sleep_until_ns(t_ns: int) -> None:
+    """Sleep until host CLOCK_MONOTONIC, the clock the emulator stamps its truth log in, reaches `t_ns`."""
+    left = t_ns - time.monotonic_ns()
+    if left > 0:
+        time.sleep(left / 1e9)
 
 
 class Emulator:
@@ -50,6 +70,16 @@ class Emulator:
             if len(rows) >= count or time.monotonic() > deadline:
                 return rows
             time.sleep(0.05)
+
+    def wait_past(self, t_ns: int, ask: Callable[[], object]) -> None:
+        """Return once the emulator has run everything it had due by host time `t_ns` (the clock its truth log is
+        stamped in): the truth log, and every reply from then on, show it. `ask` is one round trip that gives a
+        reply, e.g. the GPIO adapter's `ver`. The emulator's one loop serves the commands that have come in, then
+        runs the timers due by then: the turn that serves an `ask` sent at `t_ns` or later runs every timer due by
+        `t_ns` after replying, and a second `ask` is served in a later turn, after them."""
+        sleep_until_ns(t_ns)
+        for _ in range(2):
+            assert ask(), "the emulator did not answer"
 
     def instrument(self, name: str) -> Any:
         term = "\r\n" if name == "attenuator" else "\n"
@@ -85,11 +115,12 @@ class Numato:
         self.ser.reset_input_buffer()
         self.notes: list[tuple[float, str]] = []
 
-    def raw(self, data: bytes, wait: float = 1.0) -> bytes:
+    def raw(self, data: bytes, wait: float = 1.0, prompts: int = 1) -> bytes:
+        """Send `data`; what comes back up to the `prompts`-th prompt (one a command line), or after `wait`."""
         self.ser.write(data)
         out = b""
         deadline = time.monotonic() + wait
-        while not out.endswith(b">") and time.monotonic() < deadline:
+        while not (out.endswith(b">") and out.count(b">") >= prompts) and time.monotonic() < deadline:
             out += self.ser.read_until(b">")
         return out
 

@@ -39,6 +39,9 @@ def test_a_clean_bench_passes_everything_and_the_run_folder_is_complete(tmp_path
     # judged on the one-sided 95% lower bound, which lies inside the two-sided 95% CI
     assert cov["ci_low"] <= cov["judged_value"] <= cov["value"] and cov["judged_value"] >= 0.95
     assert cov["uncertainty"].startswith("95% CI")
+    # the quick spec is a quick look: the certificate says so, with why, and a pass stays a pass
+    assert data["verdict"] == "pass" and data["grade"] == "indicative"
+    assert "the spec (bwclab quick spec (fewer trials)) is graded indicative" in data["grade_reasons"]
     # report.html is self-contained: the traceability table and the plots are inside it
     page = (out / "report.html").read_text()
     assert "Traceability" in page and page.count("data:image/png;base64") >= 3 * 5
@@ -53,6 +56,7 @@ def test_a_clean_bench_passes_everything_and_the_run_folder_is_complete(tmp_path
     assert prof.buffer is not None and prof.buffer.configured_s == 1.5 and prof.buffer.shortfall_s <= 0.1
     assert prof.device.serial == "CAM001" and prof.device.firmware == "1.0.0"
     assert prof.audio is not None and not prof.audio.found_in_buffer
+    assert prof.measured.grade == "indicative"
     shift = subprocess.run([sys.executable, "-m", "bwclab", "sim", "shift", "--scenario", "hartford-patrol-shift",
                             "--out", str(tmp_path / "shift"), "--profile", str(out / "CAM001" / "profile.yaml"),
                             "--reps", "3", "--no-plots"], capture_output=True, text=True, timeout=300, cwd=ROOT)
@@ -64,36 +68,50 @@ def test_a_clean_bench_passes_everything_and_the_run_folder_is_complete(tmp_path
                          capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert cmp.returncode == 0, cmp.stderr
     result = json.loads((tmp_path / "cmp" / "compare.json").read_text())
-    assert set(result["profiles"]) == {"CAM001/profile", "CAM002/profile"} and result["reps"] == 4
-    diff = result["differences"]["CAM002/profile - CAM001/profile"]["capture_rate"]
+    one, two = "BWC-EMU-1 CAM001 (firmware 1.0.0)", "BWC-EMU-1 CAM002 (firmware 1.0.0)"  # named from the profiles
+    assert set(result["profiles"]) == {one, two} and result["reps"] == 4
+    diff = result["differences"][f"{two} - {one}"]["capture_rate"]
     assert diff["n"] == 4 and diff["ci_low"] <= diff["mean"] <= diff["ci_high"]
     assert (tmp_path / "cmp" / "compare.png").stat().st_size > 0
 
 
-def test_the_plugin_runs_the_suite_under_plain_pytest(tmp_path: Path) -> None:
+def test_the_plugin_runs_the_suite_under_plain_pytest_and_a_narrowed_run_never_exits_0(tmp_path: Path) -> None:
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--bench", str(fast_bench(tmp_path)),
            "--requirements", str(spec(tmp_path, ["GROUP", "SLEEP"])), "--rig-out", str(out), "--camera", "CAM002",
            f"--junitxml={tmp_path / 'j.xml'}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 passed" in proc.stdout
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # every test passed; the certificate is incomplete
+    assert "2 passed" in proc.stdout and "certificate: INCOMPLETE" in proc.stdout
     assert verdicts(out) == {("GROUP", "CAM002"): "pass", ("SLEEP", "CAM002"): "pass"}
+    cert = json.loads((out / "measurements.json").read_text())
+    assert cert["verdict"] == "incomplete" and cert["narrowed"] == (
+        "narrowed on purpose: --camera CAM002 left out the bench's other camera(s) CAM001, CAM003")
+    assert {(u["camera"], u["why"]) for u in cert["unjudged"]} == {("CAM001", "camera left out"),
+                                                                   ("CAM003", "camera left out")}
+    assert cert["resume"] == ""  # --resume with --camera CAM002 could not judge the others
 
 
-def test_a_camera_without_console_gets_not_applicable_never_a_silent_pass(tmp_path: Path) -> None:
+def test_a_camera_without_console_is_refused_unless_the_spec_makes_what_needs_one_optional(tmp_path: Path) -> None:
     bench = fast_bench(tmp_path)
     data = yaml.safe_load(bench.read_text())
     data["cameras"]["CAM003"]["has_console"] = False
     bench.write_text(yaml.safe_dump(data))
+    ids = ["LAT-TASER", "SLEEP", "ALLOW-LIST", "BUF-METADATA", "BUF-HASH"]
+    rc, output = certify(tmp_path / "refused", bench, spec(tmp_path, ids, **{"LAT-TASER": {"trials": 3}}))
+    assert rc == 2 and "Traceback" not in output, output
+    for req in ("SLEEP", "ALLOW-LIST", "BUF-METADATA"):
+        assert f"({req}): camera CAM003 cannot be judged: the camera has no console" in output
+    optional = {"optional": True}
     out = tmp_path / "run"
-    rc, output = certify(out, bench, spec(tmp_path, ["LAT-TASER", "SLEEP", "ALLOW-LIST", "BUF-METADATA", "BUF-HASH"],
-                                          **{"LAT-TASER": {"trials": 3}}), "--camera", "CAM003", "-v")
+    rc, output = certify(out, bench, spec(tmp_path, ids, **{"LAT-TASER": {"trials": 3}, "SLEEP": optional,
+                                                            "ALLOW-LIST": optional, "BUF-METADATA": optional}), "-v")
     assert rc == 0, output
     got = verdicts(out)
     assert got[("SLEEP", "CAM003")] == got[("ALLOW-LIST", "CAM003")] == "not applicable"
     assert got[("BUF-METADATA", "CAM003")] == "not applicable"
     assert got[("LAT-TASER", "CAM003")] == got[("BUF-HASH", "CAM003")] == "pass"
+    assert {v for (_, cam), v in got.items() if cam != "CAM003"} == {"pass"}
     assert "SKIPPED" in output and "not applicable: the camera has no console" in output
 
 

@@ -23,6 +23,7 @@ from bwclab.rig.procedures.buffer import BufferRow
 from bwclab.rig.trials import TrialStore, camera_rows
 from tests.integration.certify_helpers import verdicts
 from tests.integration.harness import ROOT
+from tests.integration.processes import descendants, running, wait_gone
 
 CAMERAS = ("CAM001", "CAM002", "CAM003")
 SPEC: dict[str, Any] = {"name": "crash spec", "requirements": [
@@ -63,42 +64,6 @@ MOMENTS: dict[str, Callable[[Path], bool]] = {
     "coverage": lambda db: ok_trials(db, "coverage") >= 6,
     "buffer": lambda db: ok_trials(db, "buffer") >= 1,  # one clip taken, the second step under way
 }
-
-
-def children(pid: int) -> set[int]:
-    """Every live descendant of a process (the emulator, its clip renderer)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            parents[int(stat.parent.name)] = int(fields[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {c for c, p in parents.items() if p in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pids: set[int]) -> set[int]:
-    out = set()
-    for p in pids:
-        try:
-            state = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            out.add(p)
-    return out
-
-
-def wait_gone(pids: set[int], timeout: float = 15.0) -> set[int]:
-    deadline = time.monotonic() + timeout
-    while alive(pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return alive(pids)
 
 
 def ok_rows(db: Path) -> list[tuple[Any, ...]]:
@@ -154,7 +119,7 @@ def kill_at(out: Path, proc: subprocess.Popen[bytes], moment: str, victim: str) 
     while not MOMENTS[moment](out / "trials.sqlite"):
         assert proc.poll() is None and time.monotonic() < deadline, f"never reached {moment}"
         time.sleep(0.05)
-    tree = children(proc.pid)
+    tree = descendants(proc.pid)
     session = newest_session(out)
     emulator = json.loads((out / "bench" / f"session-{session}" / "resources.json").read_text())["pid"]
     assert emulator in tree and len(tree) >= 2, (moment, tree)  # the emulator and its clip renderer
@@ -204,7 +169,7 @@ def mentioning(path: Path) -> list[int]:
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            if str(path) in cmdline.read_bytes().decode(errors="replace") and alive({int(cmdline.parent.name)}):
+            if str(path) in cmdline.read_bytes().decode(errors="replace") and running({int(cmdline.parent.name)}):
                 found.append(int(cmdline.parent.name))
         except OSError:
             continue

@@ -5,12 +5,14 @@ catches share a run, on two cameras)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from bwclab.history.record import read_run
 from tests.integration.certify_helpers import certify, fast_bench, spec, verdicts
 
 FAULTY = "CAM002"
@@ -72,3 +74,29 @@ def test_a_camera_that_loses_its_console_costs_the_others_no_trial(tmp_path: Pat
         assert rows[clean]["verdict"] == "pass" and rows[clean]["trials"] == 6, (rows[clean], output)
         assert "errored" not in rows[clean]["note"], rows[clean]
     assert rows[FAULTY]["verdict"] == "error" and "console" in rows[FAULTY]["note"].lower(), rows[FAULTY]
+
+
+def test_every_errored_attempt_is_counted_from_its_row(tmp_path: Path) -> None:
+    """CAM002's console goes three seconds in, and its part of each later step errs, retried: each such attempt is a
+    row of trials.sqlite's `errors` (the camera's fault), and the certificate's count, its bench health, the
+    report's summary and the history's record all say as many."""
+    faults = tmp_path / "faults.yaml"
+    faults.write_text(yaml.safe_dump({FAULTY: {"console_disconnect_after_s": 3}}))
+    run = tmp_path / "run"
+    rc, output = certify(run, fast_bench(tmp_path), spec(tmp_path, ["LAT-LIGHTBAR"],
+                                                         **{"LAT-LIGHTBAR": {"trials": 4, "retries": 1}}),
+                         "--faults", str(faults))
+    assert rc == 1, output
+    with sqlite3.connect(run / "trials.sqlite") as con:
+        errors = con.execute("SELECT camera, fault FROM errors").fetchall()
+        retried = con.execute("SELECT COUNT(*) FROM (SELECT key, seq FROM trials GROUP BY key, seq "
+                              "HAVING COUNT(*) > 1)").fetchone()[0]
+    assert errors and set(errors) == {(FAULTY, "camera")}, errors
+    cert = json.loads((run / "measurements.json").read_text())
+    health = cert["health"]
+    assert cert["errored_attempts"] == health["errored_attempts"] == len(errors), (cert, errors)
+    assert health["retried_steps"] == retried >= 1 and health["errors_by_device"] == {FAULTY: len(errors)}, health
+    assert (run / "report.html").is_file(), output
+    assert f"{len(errors)} errored attempts" in (run / "report.html").read_text()
+    record = read_run(run)
+    assert (record.errored_attempts, record.retried_steps) == (len(errors), retried)

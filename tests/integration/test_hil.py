@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,6 +26,10 @@ from bwclab.commands.hil import hil_plan
 from bwclab.core.config import ConfigError
 from bwclab.hil.replay import ReplayShift
 from bwclab.hil.run import plan, replay
+from bwclab.hil.window import LEAD_S
+from tests.integration.benches import real_bench
+from tests.integration.harness import Emulator
+from tests.integration.processes import descendants, running, wait_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = ROOT / "fixtures" / "profiles" / "emulated.yaml"
@@ -49,10 +55,16 @@ def start(out: Path, *args: str, scenario: str = "traffic-stop", bench: str = "e
 
 
 def finish(proc: subprocess.Popen[str], out: Path) -> tuple[int, dict[str, Any]]:
-    _stdout, stderr = proc.communicate(timeout=240)
+    rc, hil, _stdout = finish_said(proc, out)
+    return rc, hil
+
+
+def finish_said(proc: subprocess.Popen[str], out: Path) -> tuple[int, dict[str, Any], str]:
+    """Exit code, hil.json and what the terminal said."""
+    stdout, stderr = proc.communicate(timeout=240)
     assert "Traceback" not in stderr, stderr
     hil = json.loads((out / "hil.json").read_text())
-    return proc.returncode, hil
+    return proc.returncode, hil, stdout
 
 
 def truth(out: Path, event: str) -> list[dict[str, Any]]:
@@ -114,6 +126,7 @@ def check_clean_stop(out: Path, rc: int, hil: dict[str, Any]) -> None:
     truth says, and the footage deciding what was captured."""
     assert hil["valid"], hil["reason"]
     assert rc == 0 and all(c["consistent_with_model"] for c in hil["cameras"].values()), hil["cameras"]
+    assert hil["prediction"]["from"] == "profile" and hil["fidelity"] == []
     # attenuation: every change on the bench, as the simulated distance says
     assert check_attenuation(hil, out, QUICK) > 40
     parked = [r for r in truth(out, "attenuation") if r["channel"] == 2]  # CAM002 stands for nobody
@@ -221,8 +234,10 @@ def test_a_blocked_event_loop_marks_the_run_invalid(tmp_path: Path) -> None:
 
 def test_a_matrix_bench_gives_two_broadcasts_at_two_distances_to_one_camera(tmp_path: Path) -> None:
     out = tmp_path / "matrix"
-    _rc, hil = finish(start(out, scenario="two-cruisers", bench="matrix"), out)
+    _rc, hil, said = finish_said(start(out, scenario="two-cruisers", bench="matrix"), out)
     assert hil["valid"], hil["reason"]
+    # without --profile the prediction is the scenario's camera, and both the terminal and hil.json say so
+    assert hil["prediction"]["from"] == "scenario" and "not the bench device's measured one" in said
     assert sorted(b["emitter"] for b in hil["broadcasts"]) == ["light_bar", "light_bar_2"]
     assert check_attenuation(hil, out, MATRIX) > 20
     starts = {r["emitter"]: r for r in truth(out, "broadcast_start")}
@@ -248,6 +263,20 @@ def test_a_matrix_bench_gives_two_broadcasts_at_two_distances_to_one_camera(tmp_
     ("traffic-stop", "emulated", {"window": 7}, "--window 7"),
     ("traffic-stop", "emulated", {"speed": 0.0}, "--speed"),
     ("hartford-patrol-shift", "emulated", {}, "--window INCIDENT_ID"),
+    # the quick bench's 3 s broadcasts and buffer stand for the scenario's 30 s at speed 10 only
+    ("traffic-stop", "emulated", {"speed": 1.0}, "--speed 10 fits"),
+    ("traffic-stop", "emulated", {"speed": 12.0}, "the emulated cameras buffer (emulate.camera.buffer_s of"),
+    ("two-cruisers", "matrix", {"speed": 20.0}, "the scenario's light_bar broadcasts (signal.broadcast_s) 30 s"),
+    ("traffic-stop", "emulated", {"overrides": ["camera.buffer_s=10"]}, "no speed from 0.05 to 100 fits"),
+    # a number option that is not a finite number in its range is refused naming it
+    ("traffic-stop", "emulated", {"until": math.nan}, "--until is not valid"),
+    ("traffic-stop", "emulated", {"until": math.inf}, "--until is not valid"),
+    ("traffic-stop", "emulated", {"until": -5.0}, "--until is not valid"),
+    ("traffic-stop", "emulated", {"until": 5.0}, "--until is not valid:\n  - 5: the replay starts at"),
+    ("traffic-stop", "emulated", {"speed": math.nan}, "--speed is not valid"),
+    ("traffic-stop", "emulated", {"speed": math.inf}, "--speed is not valid"),
+    ("traffic-stop", "emulated", {"tolerance_ms": math.nan}, "--tolerance-ms is not valid"),
+    ("traffic-stop", "emulated", {"tolerance_ms": -1.0}, "--tolerance-ms is not valid"),
 ])
 def test_a_replay_the_bench_cannot_play_is_refused_with_what_is_missing(tmp_path: Path, scenario: str, bench: str,
                                                                         kw: dict[str, Any], names: str) -> None:
@@ -287,3 +316,120 @@ def test_the_taser_scene_and_a_window_cut_from_a_hartford_shift_replay_as_shippe
     incident = [r for r in rows(window, "incidents.csv") if r["incident"] == "8"]
     assert sorted(int(r["officer"]) for r in incident) == sorted(c["officer"] for c in h["cameras"].values())
     assert all(c["activations"][0]["observed_s"] is not None for c in h["cameras"].values())
+
+
+def bwclab_hil(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bwclab", "hil", "run", "--scenario", "traffic-stop", "--bench",
+                           "emulated", "--out", str(out), *args], cwd=ROOT, capture_output=True, text=True, timeout=240)
+
+
+def test_a_bench_that_does_not_fit_the_speed_is_refused_before_it_starts_with_the_speed_that_fits(
+        tmp_path: Path) -> None:
+    """The quick bench at the default speed 1: 3 s broadcasts and buffer for the scenario's 30 s."""
+    done = bwclab_hil(tmp_path / "x")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    for said in ("--speed 1 is not valid", "emulate.emitters.broadcast_s of", "signal.broadcast_s",
+                 "emulate.camera.buffer_s of", "camera.buffer_s", "--speed 10 fits", "--allow-mismatch"):
+        assert said in done.stderr, (said, done.stderr)
+    assert not (tmp_path / "x").exists()  # no bench started, no folder made
+
+
+def test_a_number_option_that_is_not_a_finite_number_is_refused_before_the_bench_starts(tmp_path: Path) -> None:
+    done = bwclab_hil(tmp_path / "x", "--speed", "10", "--until", "nan")
+    assert done.returncode == 2 and "--until" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_mismatch_allowed_replays_and_is_marked_invalid_with_the_reason(tmp_path: Path) -> None:
+    """Speed 20 on the quick bench: its 3 s stand for 60 simulated s where the scenario has 30 s."""
+    out = tmp_path / "fast"
+    rc, hil, said = finish_said(start(out, "--allow-mismatch", "--until", "45", "--speed", "20"), out)  # the last wins
+    assert hil["speed"] == 20
+    assert not hil["valid"] and "does not stand for the scenario at speed 20" in hil["reason"], hil["reason"]
+    assert "--speed 10 fits" in hil["reason"]
+    assert any("emitter light_bar" in x for x in hil["fidelity"]) and any("buffer" in x for x in hil["fidelity"])
+    assert rc == 1 and "INVALID" in said
+    assert truth(out, "ready")  # it did run on the bench
+
+
+def default_ctrl_c() -> None:
+    """A terminal's Ctrl-C, whatever this test process's disposition (an ignored or blocked SIGINT is inherited)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def wait_for(what: str, ready: Any, proc: subprocess.Popen[str] | None = None, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        assert proc is None or proc.poll() is None, f"the replay ended before {what}"
+        assert time.monotonic() < deadline, f"never {what}"
+        time.sleep(0.02)
+
+
+def test_ctrl_c_in_the_window_ends_the_replay_with_exit_130_an_invalid_hil_json_and_no_emulator_left(
+        tmp_path: Path) -> None:
+    """SIGINT to the whole process group, as a terminal's Ctrl-C: the emulator, in a session of its own, is not
+    in it, so the replay ends on a bench still there (lines low, paths parked), then stops it."""
+    out = tmp_path / "ctrl-c"
+    cmd = [sys.executable, "-m", "bwclab", "hil", "run", "--scenario", "traffic-stop", "--bench", "emulated",
+           "--out", str(out), "--speed", "10", "--map", MAP, "--tolerance-ms", LOADED_TOLERANCE_MS]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=default_ctrl_c)
+    log = out / "bench" / "truth.jsonl"
+    wait_for("the light bar fired", lambda: log.exists() and truth(out, "broadcast_start"), proc)
+    tree = descendants(proc.pid)
+    emulator = json.loads((out / "bench" / "resources.json").read_text())["pid"]
+    assert emulator in tree
+    os.killpg(proc.pid, signal.SIGINT)
+    _stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    hil = json.loads((out / "hil.json").read_text())
+    assert not hil["valid"] and "interrupted (Ctrl-C) at" in hil["reason"], hil["reason"]
+    assert hil["window"]["start_s"] < hil["reached_s"] < hil["window"]["end_s"]
+    assert all(c["consistent_with_model"] is None for c in hil["cameras"].values())  # part of a window: not judged
+    # the bench took the window's end: every mapped camera's channel parked, then the rig stopped the emulator
+    top = QUICK.instruments.attenuator.max_db
+    for ch in (1, 3):
+        assert [r for r in truth(out, "attenuation") if r["channel"] == ch][-1]["db"] == top, ch
+    assert truth(out, "stop") and not truth(out, "parent_gone")
+    assert wait_gone(tree) == set()  # the emulator and its clip renderer are gone
+
+
+def test_a_ctrl_c_that_finds_the_bench_already_gone_still_ends_with_exit_130_and_hil_json(tmp_path: Path) -> None:
+    """The bench dies during the window (kill -9 of the emulator, with the light bar's line high and the paths
+    set), and Ctrl-C comes: the window's end cannot reach the bench, and the replay says so instead of failing."""
+    p = plan(ROOT / "scenarios" / "traffic-stop.yaml", ROOT / "fixtures" / "emulated.yaml", tmp_path / "gone",
+             {0: "CAM001", 1: "CAM003"}, 10.0, None, PROFILE, None, None, None, tolerance_ms=250.0)
+    fired = p.window.start_s + LEAD_S  # the traffic stop's light bar: its line high for 2 simulated s
+
+    def bench_dies(shift: ReplayShift) -> None:
+        def die() -> Any:
+            yield shift.clock.timeout(fired + 0.5)
+            emulator = json.loads((p.out / "bench" / "resources.json").read_text())["pid"]
+            shift.clock.interrupt()  # what Ctrl-C does: taken between this instant and the next
+            os.kill(emulator, signal.SIGKILL)
+            wait_for("the emulator died", lambda: not running({emulator}), timeout_s=10)
+
+        shift.clock.process(die())
+
+    outcome = replay(p, on_clock=bench_dies)
+    hil = json.loads((tmp_path / "gone" / "hil.json").read_text())
+    assert outcome.exit_code == 130 and not hil["valid"]
+    assert "interrupted (Ctrl-C) at" in hil["reason"] and "did not take the window's end" in hil["reason"]
+    assert hil["broadcasts"] and hil["reached_s"] < hil["window"]["end_s"]
+
+
+def test_a_real_cameras_own_buffer_that_does_not_fit_is_refused_once_the_bench_is_up(tmp_path: Path,
+                                                                                     emu: Emulator) -> None:
+    """A lab's bench file says nothing of a camera's buffer: its CONFIG? does (3 s, 30 simulated s at speed 10),
+    and the scenario set to 10 s is refused before the window, naming the camera."""
+    bench = real_bench(emu, ROOT / "fixtures" / "emulated.yaml", tmp_path / "lab.yaml")
+    out = tmp_path / "lab"
+    p = plan(ROOT / "scenarios" / "traffic-stop.yaml", bench, out, {0: "CAM001", 1: "CAM003"}, 10.0, None, None,
+             None, None, None, overrides=["camera.buffer_s=10"])
+    with pytest.raises(ConfigError) as err:
+        replay(p)
+    said = err.value.render()
+    assert "camera CAM001 buffers (its CONFIG?) 3 s = 30 simulated s at speed 10" in said, said
+    assert "the scenario's cameras buffer (camera.buffer_s) 10 s" in said and "--allow-mismatch" in said
+    assert not (out / "hil.json").exists() and not emu.truth("broadcast_start")  # the replay never started

@@ -10,7 +10,7 @@ import simpy
 
 from bwclab.camera.ble import DiscoveryModel
 from bwclab.camera.detection import StepCurve
-from bwclab.sim.broadcast import Airwaves, Kind
+from bwclab.sim.broadcast import Airwaves, EmitterKind
 from bwclab.sim.motion import Motion
 from bwclab.sim.streams import Streams
 from tests.unit.courses import Parked
@@ -18,24 +18,30 @@ from tests.unit.courses import Parked
 RADIUS_FT, SPEED_FTPS, CAMERA_X = 30.0, 50.0, 1000.0
 
 
-def _airwaves(broadcast_s: float = 30.0) -> tuple[simpy.Environment, Motion, Airwaves, list[tuple[int, float]]]:
-    """Two bodies, a light bar (body 0) and a camera (body 1), on the air; (camera, entry time) of every reception."""
+def _airwaves(broadcast_s: float = 30.0, far_cameras: int = 0
+              ) -> tuple[simpy.Environment, Motion, Airwaves, list[tuple[int, float]]]:
+    """A light bar (body 0) and a camera (body 1) on the air, and `far_cameras` more cameras (bodies 2, ...) parked
+    10 miles west; (camera, entry time) of every reception."""
     env = simpy.Environment()
-    motion = Motion(2)
+    motion = Motion(2 + far_cameras)
     motion.clock = env
+    for c in range(2, 2 + far_cameras):
+        motion.place(c, 0.0, -52_800.0, float(c))
     heard: list[tuple[int, float]] = []
-    air = Airwaves(env, motion, np.array([1]), {"light_bar": Kind(StepCurve(RADIUS_FT), broadcast_s)}, DiscoveryModel(),
-                   Streams(1), lambda _b, cam, t_entry, _d: heard.append((cam, t_entry)), max_speed_ftps=60.0)
+    air = Airwaves(env, motion, np.arange(1, 2 + far_cameras), {"light_bar": EmitterKind(StepCurve(RADIUS_FT),
+                                                                                         broadcast_s)},
+                   DiscoveryModel(), Streams(1), max_speed_ftps=60.0)
+    air.deliver = lambda _b, cam, t_entry, _d: heard.append((cam, t_entry))
     motion.listener = air.course_changed
     return env, motion, air, heard
 
 
-def _heard(stop_at_x: float | None, broadcast_s: float = 30.0, air_out: list[Airwaves] | None = None
-           ) -> tuple[list[tuple[int, float]], float]:
+def _heard(stop_at_x: float | None, broadcast_s: float = 30.0, air_out: list[Airwaves] | None = None,
+           far_cameras: int = 0) -> tuple[list[tuple[int, float]], float]:
     """A camera stands 1,000 ft east; a light bar drives east at 50 ft/s, broadcasting from t = 0. At t = 5 s
     it stops dead at `stop_at_x` (None: it drives on). Returns (camera, entry time) for every reception, and
     the entry time the drive on would give; `air_out` is given the airwaves."""
-    env, motion, air, heard = _airwaves(broadcast_s)
+    env, motion, air, heard = _airwaves(broadcast_s, far_cameras)
     if air_out is not None:
         air_out.append(air)
     motion.place(1, 0.0, CAMERA_X, 0.0)
@@ -66,14 +72,17 @@ def test_a_light_bar_that_stops_short_of_a_camera_is_not_heard_by_it(stop_at_x: 
     assert heard == []
 
 
+@pytest.mark.parametrize("far_cameras", [0, 30])  # how many other cameras the emitter's course change looks at
 @pytest.mark.parametrize(("stop_at_x", "in_range"), [(None, True), (250.0, False), (CAMERA_X - 10.0, False)])
 def test_only_a_camera_that_came_into_range_is_recorded_as_in_range_unheard(stop_at_x: float | None,
-                                                                            in_range: bool) -> None:
+                                                                            in_range: bool, far_cameras: int) -> None:
     # the broadcast ends 1 ms after the drive on would bring the camera within range (at 19.4 s): too soon
     # for discovery. Stopped short at 5 s, the camera never comes within range: foreseen at the start, that
-    # entry must not stay on record as "in range, not heard". Stopped within range at 5 s, it is heard.
+    # entry must not stay on record as "in range, not heard". Stopped within range at 5 s, it is heard. However many
+    # other cameras the course change has to look at.
     air: list[Airwaves] = []
-    heard, _ = _heard(stop_at_x, broadcast_s=(CAMERA_X - RADIUS_FT) / SPEED_FTPS + 0.001, air_out=air)
+    heard, _ = _heard(stop_at_x, broadcast_s=(CAMERA_X - RADIUS_FT) / SPEED_FTPS + 0.001, air_out=air,
+                      far_cameras=far_cameras)
     assert ((0, 1) in air[0].undiscovered) is in_range
     assert (heard == []) is (stop_at_x is None or stop_at_x < CAMERA_X - RADIUS_FT)
 

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,7 @@ def brute_entry(m: Motion, cam: int, em: int, t0: float, t1: float, r: float) ->
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_solved_entry_time_matches_dense_polling(seed):
+def test_solved_entry_time_matches_dense_polling(seed: int) -> None:
     rng = np.random.default_rng(seed)
     m = Motion(2)
     for body in (0, 1):
@@ -23,23 +25,37 @@ def test_solved_entry_time_matches_dense_polling(seed):
             x, y = rng.uniform(-150, 150, 2)
             m.move_to(body, rng.uniform(0, 5), x, y, speed=rng.uniform(2, 60))
     r = float(rng.uniform(10, 60))
-    got = m.entry_times(np.array([0]), 1, 5.0, 35.0, np.array([r]))[0]
+    got = m.entry_time(0, 1, 5.0, 35.0, r)
     want = brute_entry(m, 0, 1, 5.0, 35.0, r)
-    if np.isinf(want):
-        assert np.isinf(got) or got == pytest.approx(want, abs=2e-3)
+    if math.isinf(want):
+        assert math.isinf(got) or got == pytest.approx(want, abs=2e-3)
     else:
         assert got == pytest.approx(want, abs=2e-3)
 
 
-def test_a_camera_walking_in_is_found_at_its_entry_time():
+def test_a_camera_walking_in_is_found_at_its_entry_time() -> None:
     m = Motion(2)
     m.place(1, 0.0, 0.0, 0.0)
     m.place(0, 0.0, 100.0, 0.0)
     m.move_to(0, 0.0, 0.0, 0.0, speed=5.0)  # reaches 40 ft from the emitter at t = 12 s
-    assert m.entry_times(np.array([0]), 1, 0.0, 30.0, np.array([40.0]))[0] == pytest.approx(12.0)
-    assert np.isinf(m.entry_times(np.array([0]), 1, 0.0, 11.0, np.array([40.0]))[0])
+    assert m.entry_time(0, 1, 0.0, 30.0, 40.0) == pytest.approx(12.0)
+    assert math.isinf(m.entry_time(0, 1, 0.0, 11.0, 40.0))
 
 
-def test_negative_radius_is_never_heard():
+def test_negative_radius_is_never_heard() -> None:
     m = Motion(2)
-    assert np.isinf(m.entry_times(np.array([0]), 1, 0.0, 10.0, np.array([-1.0]))[0])
+    assert math.isinf(m.entry_time(0, 1, 0.0, 10.0, -1.0))
+
+
+def test_many_positions_at_once_are_each_bodys_position() -> None:
+    rng = np.random.default_rng(3)
+    m = Motion(50)
+    for i in range(50):
+        m.place(i, 0.0, *rng.uniform(0, 1000, 2))
+        if i % 3:
+            x, y = rng.uniform(0, 1000, 2)
+            m.move_to(i, float(rng.uniform(0, 10)), float(x), float(y), speed=float(rng.uniform(1, 60)))
+    idx = np.arange(50)
+    for t in (0.0, 4.0, 17.5, 1e4):
+        xs, ys = m.positions(idx, t)
+        assert list(zip(xs.tolist(), ys.tolist(), strict=True)) == [m.position(i, t) for i in range(50)]

@@ -36,11 +36,17 @@ def test_default_spec_loads_and_names_every_procedure() -> None:
 
 def test_verdict_judges_the_chosen_side_of_the_uncertainty() -> None:
     m = Measurement("p_at", 0.97, "", 40, low=0.93, high=0.99)
-    assert verdict(req(procedure="coverage", quantity="p_at", limit={"min": 0.95}), m) == "pass"
-    assert verdict(req(procedure="coverage", quantity="p_at", limit={"min": 0.95}, judge="lower"), m) == "fail"
+    p_at: dict[str, Any] = {"procedure": "coverage", "quantity": "p_at", "units": "", "params": {"at_ft": 30},
+                            "measure": {"at_ft": 30}, "limit": {"min": 0.95}}
+    assert verdict(req(**p_at), m) == "pass"
+    assert verdict(req(**p_at, judge="lower"), m) == "fail"
     assert verdict(req(judge="upper"), Measurement("p95", 0.5, "s", 5, low=0.3, high=None)) == "fail"
     assert verdict(req(), Measurement("p95", math.inf, "s", 5)) == "fail"  # misses count as infinitely late
     assert verdict(req(), Measurement("p95", 0.999, "s", 5)) == "pass"
+
+
+LAT_IN = "requirements: [{id: LAT, text: t, procedure: latency, quantity: p95, limit: {max: 250}%s}]"
+HASH_IN = "requirements: [{id: HASH, text: t, procedure: buffer, quantity: hash_mismatches, limit: {max: 0}%s}]"
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -53,6 +59,15 @@ def test_verdict_judges_the_chosen_side_of_the_uncertainty() -> None:
     ("requirements: [{id: A, text: t, procedure: latency, quantity: p95, limit: {max: 1}, trials: 0}]",
      "requirements.0.trials: Input should be greater than or equal to 1"),
     ("requirements: []", "requirements: List should have at least 1 item"),
+    # units that are missing, or do not convert exactly to the quantity's
+    (LAT_IN % ", units: ft", "requirements.0 (LAT).units: 'ft' does not convert exactly to 's': p95 of latency is "
+                             "measured in s; expected one of 's', 'ms', 'us', 'min'"),
+    (LAT_IN % "", "requirements.0 (LAT).units: missing: p95 of latency is measured in s"),
+    (LAT_IN % ", units: '%'", "requirements.0 (LAT).units: '%' does not convert exactly to 's'"),
+    (HASH_IN % ", units: '%'", "requirements.0 (HASH).units: '%' given: hash_mismatches of buffer is measured in no "
+                               "units; expected one of '' (none)"),
+    ("requirements: [{id: BUF, text: t, procedure: buffer, quantity: buffer_error_frames, limit: {max: 1}, "
+     "units: s}]", "requirements.0 (BUF).units: 's' does not convert exactly to 'frames'"),
 ])
 def test_bad_requirements_name_the_file_and_the_field(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "spec.yaml"
@@ -278,17 +293,48 @@ def test_an_optional_requirement_the_bench_cannot_serve_is_not_applicable_and_sa
     assert "no taser emitter on this bench (optional requirement)" in str(unmet(spec.requirements[0], bench, "CAM001"))
 
 
-def test_a_camera_the_bench_file_declares_without_a_capability_is_not_applicable_unless_the_spec_forbids_it(
+def test_a_camera_the_bench_file_declares_without_a_capability_refuses_the_run_unless_the_requirement_is_optional(
         tmp_path: Path) -> None:
     bench = bench_without_taser(tmp_path)
     path = write_spec(tmp_path, [POWER])
-    spec = load_spec(path)
-    check_against_bench(spec, path, bench, list(bench.cameras))
+    with pytest.raises(ConfigError) as err:
+        check_against_bench(load_spec(path), path, bench, list(bench.cameras))
+    assert str(path) in err.value.render()
+    assert err.value.problems == ["requirements.0 (POWER): camera CAM003 cannot be judged: the camera has no supply "
+                                  "channel on this bench (powercut needs its psu); wire it in bench 'emulated bench "
+                                  "(demo)' or mark the requirement optional: true"]
+    check_against_bench(load_spec(path), path, bench, ["CAM001"])  # the cameras to be judged are all wired
+    optional = write_spec(tmp_path, [POWER | {"optional": True}])
+    spec = load_spec(optional)
+    check_against_bench(spec, optional, bench, list(bench.cameras))
     assert unmet(spec.requirements[0], bench, "CAM003") == "the camera has no supply channel on this bench"
     assert unmet(spec.requirements[0], bench, "CAM001") is None
-    strict = write_spec(tmp_path, [POWER], not_applicable="forbid")
-    with pytest.raises(ConfigError, match=r"requirements.0 \(POWER\): not applicable to camera CAM003"):
-        check_against_bench(load_spec(strict), strict, bench, list(bench.cameras))
+
+
+def test_a_spec_cannot_allow_not_applicable_requirements_wholesale(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, [POWER], not_applicable="allow")
+    with pytest.raises(ConfigError, match=r"not_applicable: Input should be 'forbid'"):
+        load_spec(path)
+    assert load_spec(write_spec(tmp_path, [POWER], not_applicable="forbid")).requirements[0].id == "POWER"
+
+
+def test_the_demo_spec_refuses_a_camera_whose_indicator_is_not_wired(tmp_path: Path) -> None:
+    from bwclab.bench.description import load_bench
+
+    data = yaml.safe_load((ROOT / "fixtures" / "demo.yaml").read_text())
+    data["cameras"]["CAM003"].pop("indicator")
+    data["instruments"]["scope"]["channels"][2] = {"indicator": "CAM001"}
+    bench_path = tmp_path / "bench.yaml"
+    bench_path.write_text(yaml.safe_dump(data))
+    bench = load_bench(bench_path)
+    spec_path = ROOT / "fixtures" / "requirements" / "demo.yaml"
+    spec = load_spec(spec_path)
+    with pytest.raises(ConfigError) as err:
+        check_against_bench(spec, spec_path, bench, list(bench.cameras))
+    unwired = [p for p in err.value.problems
+               if "camera CAM003 cannot be judged: the camera's indicator is not wired" in p]
+    needing = [r.id for r in spec.requirements if "indicator" in r.proc.needs_for(r.quantity)]
+    assert len(unwired) == len(needing) >= 10 and all("CAM001" not in p and "CAM002" not in p for p in unwired)
 
 
 def test_a_failed_control_is_never_judged_a_pass() -> None:
@@ -312,3 +358,129 @@ def test_a_certificate_that_judged_less_never_replaces_one_that_judged_more(tmp_
     kept = write_certificate(path, poor)
     assert kept.name == "measurements.incomplete.json" and read_certificate(path).verdict == "fail"
     assert read_certificate(kept).verdict == "incomplete"
+
+
+# --- units: a limit is judged in its quantity's units, whatever units the spec wrote it in -----------------
+
+def test_a_limit_in_milliseconds_is_judged_against_a_latency_in_seconds() -> None:
+    at_most_250_ms = req(limit={"max": 250}, units="ms")
+    assert verdict(at_most_250_ms, Measurement("p95", 0.491, "s", 60)) == "fail"
+    assert verdict(at_most_250_ms, Measurement("p95", 0.25, "s", 60)) == "pass"  # 250 ms is exactly 0.25 s
+    assert verdict(at_most_250_ms, Measurement("p95", 0.2500001, "s", 60)) == "fail"
+    assert at_most_250_ms.judged_limit == Limit(max=0.25)
+
+
+def test_a_limit_in_percent_is_judged_against_a_fraction() -> None:
+    at_least_95_pct = req(procedure="coverage", quantity="p_at", params={"at_ft": 30}, measure={"at_ft": 30},
+                          limit={"min": 95}, units="%")
+    assert verdict(at_least_95_pct, Measurement("p_at", 1.0, "", 60, low=0.94, high=1.0)) == "pass"
+    assert verdict(at_least_95_pct, Measurement("p_at", 0.9, "", 60, low=0.8, high=0.95)) == "fail"
+
+
+def test_a_reach_in_metres_is_judged_against_a_distance_in_feet() -> None:
+    at_least_10_m = req(procedure="coverage", quantity="r95", params={"at_ft": 30}, limit={"min": 10}, units="m")
+    assert at_least_10_m.judged_limit.min == pytest.approx(32.8084, abs=1e-4)
+    assert verdict(at_least_10_m, Measurement("r95", 32.0, "ft", 60)) == "fail"
+    assert verdict(at_least_10_m, Measurement("r95", 33.0, "ft", 60)) == "pass"
+
+
+def test_a_result_is_recorded_in_the_quantitys_units_with_the_specs_limit_beside_it() -> None:
+    from bwclab.rig.campaign import Outcome
+
+    r = req(limit={"max": 250}, units="ms", drift={"max_change": 50})
+    m = Measurement("p95", 0.491, "s", 60, low=0.4, high=0.6)
+    got = Outcome("R1", "CAM001", verdict(r, m), m).record(r)
+    assert (got.verdict, got.limit, got.units, got.value) == ("fail", {"max": 0.25}, "s", 0.491)
+    assert (got.spec_limit, got.spec_units) == ({"max": 250.0}, "ms")
+    assert got.drift_max_change == 0.05  # a comparison of nights reads latencies in seconds
+
+
+def test_the_report_shows_figures_in_the_specs_units() -> None:
+    from bwclab.rig import report
+    from bwclab.rig.campaign import Outcome
+
+    r = req(limit={"max": 250}, units="ms", judge="upper")
+    m = Measurement("p95", 0.491, "s", 60, low=0.4, high=0.6, upper95=0.55)
+    page = report.traceability([(r, Outcome("R1", "CAM001", verdict(r, m), m))])
+    assert "<td style='border:1px solid #ccc;padding:2px 6px'>491 ms</td>" in page
+    assert "&lt;= 250 ms" in page and "bound (550 ms)" in page
+
+
+# --- what a certificate says when it judged less than its spec -----------------------------------------------
+
+def result(verdict_: str, camera: str = "C1", requirement: str = "A", **kw: Any) -> Any:
+    from bwclab.rig.certificate import Result
+
+    return Result(requirement=requirement, text="t", camera=camera, verdict=verdict_, quantity="p95",
+                  judge="estimate", limit={"max": 1.0}, units="s", **kw)
+
+
+def test_not_applicable_counts_as_judged_only_where_the_spec_made_the_requirement_optional() -> None:
+    from bwclab.rig.certificate import overall
+
+    passed = result("pass", requirement="B")
+    assert overall([passed, result("not applicable", optional=True)], []) == "pass"
+    assert overall([passed, result("not applicable")], []) == "incomplete"
+    # a camera on which every requirement was not applicable was not certified on anything
+    assert overall([passed, result("not applicable", camera="C2", optional=True)], []) == "incomplete"
+
+
+def test_a_narrowed_run_is_incomplete_and_says_what_it_left_out_on_purpose() -> None:
+    from bwclab.rig.certificate import Unjudged, narrowing, overall, reason
+
+    results = [result("pass", requirement="LAT")]
+    unjudged = [Unjudged(requirement="COV", camera="C1", why="deselected"),
+                Unjudged(requirement="LAT", camera="C2", why="camera left out"),
+                Unjudged(requirement="COV", camera="C2", why="camera left out")]
+    narrowed = narrowing("-k LAT", unjudged, "C1", ["C2"])
+    assert narrowed == ("narrowed on purpose: -k LAT left out 1 requirement(s): COV; --camera C1 left out the "
+                        "bench's other camera(s) C2")
+    assert overall(results, unjudged) == "incomplete"
+    assert reason(results, unjudged, "", narrowed) == narrowed  # nothing stopped: only the narrowing is said
+    stopped = [*unjudged, Unjudged(requirement="WIN", camera="C1")]
+    assert reason(results, stopped, "interrupted (Ctrl-C)", narrowed) == f"interrupted (Ctrl-C); {narrowed}"
+
+
+# --- indicative: said wherever a verdict rests on an estimate its trials cannot bound ------------------------
+
+def test_a_verdict_on_an_estimate_its_trials_cannot_bound_is_indicative() -> None:
+    from bwclab.rig.measurements import count
+    from bwclab.rig.procedures.latency import LatencyRow, measure
+    from bwclab.rig.requirements import indicative
+
+    def p95(n: int) -> Measurement:
+        return measure("p95", [LatencyRow(gpio_s=0.2 + i / 1000, gpio_u_s=0.0) for i in range(n)], Options())
+
+    assert indicative(req(), p95(5)) == "judged on its estimate: 5 trials do not bound p95 from above at 95%"
+    assert indicative(req(), p95(60)) == ""  # 59 or more bound the 95th percentile
+    assert indicative(req(judge="upper"), p95(5)) == ""  # judged on the bound: unbounded fails, it is not hidden
+    assert verdict(req(judge="upper"), p95(5)) == "fail"
+    frames = req(procedure="buffer", quantity="frame_errors", limit={"max": 0}, units="", params={})
+    assert indicative(frames, count("frame_errors", [0], "clips")) == ""  # a count over the clips is exact
+
+
+def test_the_grade_is_indicative_when_the_spec_says_so_or_a_verdict_rests_on_an_unbounded_estimate() -> None:
+    from bwclab.rig.certificate import grade
+
+    bounded, unbounded = result("pass"), result("fail", requirement="LAT", indicative="judged on its estimate: ...")
+    assert grade("procurement", "s", [bounded]) == ("procurement", [])
+    assert grade("indicative", "quick", [bounded]) == ("indicative", ["the spec (quick) is graded indicative"])
+    assert grade("procurement", "s", [bounded, unbounded]) == ("indicative",
+                                                                ["LAT on C1: judged on its estimate: ..."])
+
+
+def test_the_shipped_quick_and_demo_specs_are_graded_indicative_and_the_default_procurement() -> None:
+    grades = {name: load_spec(ROOT / "fixtures" / "requirements" / f"{name}.yaml").grade
+              for name in ("default", "quick", "demo")}
+    assert grades == {"default": "procurement", "quick": "indicative", "demo": "indicative"}
+
+
+def test_a_profile_written_before_grades_loads_with_its_grade_unknown(tmp_path: Path) -> None:
+    from bwclab.core.profile import load_profile
+
+    path = tmp_path / "profile.yaml"
+    path.write_text("format: 2\ndevice: {serial: CAM001}\nlatency: {light_bar: {samples_s: [0.3]}}\n"
+                    "measured: {bench: b, spec: s}\n")
+    assert load_profile(path).measured.grade == "unknown"
+    path.write_text(path.read_text().replace("spec: s}", "spec: s, grade: indicative}"))
+    assert load_profile(path).measured.grade == "indicative"

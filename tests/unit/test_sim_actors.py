@@ -1,22 +1,34 @@
-"""The officer and the dispatcher, each built alone from its narrow ports (no shift behind them)."""
+"""The officer and the dispatcher, each built alone from its narrow ports (no shift behind them); the shift's
+components, wired, and the hardware a replay swaps in."""
 
 from __future__ import annotations
 
+import inspect
 import math
+import typing
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import simpy
 
+from bwclab.hil.replay import BenchHardware
+from bwclab.sim.broadcast import ShiftBroadcast
+from bwclab.sim.component import Component, Connection, Unconnected
 from bwclab.sim.cruiser import Cruiser
 from bwclab.sim.dispatcher import Dispatcher
 from bwclab.sim.dists import Dist
+from bwclab.sim.hardware import Hardware, ModelHardware
 from bwclab.sim.incident import Incident
+from bwclab.sim.model import Shift
 from bwclab.sim.motion import Motion
 from bwclab.sim.officer import MPH_TO_FTPS, Officer, Ports
-from bwclab.sim.scenario import CallTypeSpec, ManualSpec, PatrolSpec
+from bwclab.sim.scenario import CallTypeSpec, ManualSpec, PatrolSpec, load_scenario
 from tests.unit.courses import Parked
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def incident(env: simpy.Environment, number: int, x: float, y: float, *, priority: bool = False, units: int = 1,
@@ -120,7 +132,7 @@ def dispatcher(positions: list[tuple[float, float]]) -> tuple[simpy.Environment,
         motion.place(i, 0.0, x, y)
     d = Dispatcher(env, motion, len(positions))
     units = [Unit(i) for i in range(len(positions))]
-    d.connect(units)
+    d.units = units
     return env, d, units
 
 
@@ -152,7 +164,7 @@ def test_a_call_waits_for_its_processing_time_before_a_unit_is_sent() -> None:
     motion = Motion(1)
     d = Dispatcher(env, motion, 1, Dist(dist="constant", value=45), lambda n: np.random.default_rng(n))
     unit = Unit(0)
-    d.connect([unit])
+    d.units = [unit]
     d.call(incident(env, 0, 0.0, 0.0))
     env.run(until=44)
     assert unit.assigned == []
@@ -242,3 +254,74 @@ def test_the_nearest_free_units_among_patrols_are_found_without_working_out_the_
         want = [int(i) for i in idx[np.lexsort((idx, (px - x) ** 2 + (py - y) ** 2))][:k]]
         assert got == want
     assert max(worked_out) < free_patrols / 4  # the far patrols were left where they were
+
+
+# --- the shift's components -----------------------------------------------------------------------------------
+TRAFFIC_STOP = ROOT / "scenarios" / "traffic-stop.yaml"
+
+
+class Tap(Component):
+    """A hardware that hands everything to the model's and counts what went through it."""
+
+    model = Connection[Hardware]()
+
+    def __init__(self) -> None:
+        self.seen: Counter[str] = Counter()
+
+    def fire(self, kind: str, body: int, emitter_id: str, incident: int | None) -> None:
+        self.seen["fire"] += 1
+        self.model.fire(kind, body, emitter_id, incident)
+
+    def deliver(self, b: ShiftBroadcast, camera: int, t_entry: float, dist: float) -> None:
+        self.seen["deliver"] += 1
+        self.model.deliver(b, camera, t_entry, dist)
+
+    def press(self, officer: int, incident: int) -> None:
+        self.seen["press"] += 1
+        self.model.press(officer, incident)
+
+
+def test_a_connection_read_before_it_is_made_says_which_it_is() -> None:
+    with pytest.raises(Unconnected, match=r"Tap\.model is not connected"):
+        Tap().fire("taser", 0, "TSR-00000", None)
+
+
+def test_a_shift_with_a_connection_left_unmade_refuses_to_run_and_names_it() -> None:
+    shift = Shift(load_scenario(TRAFFIC_STOP), seed=1, hardware=Tap())
+    with pytest.raises(Unconnected, match=r"left unconnected: hardware\.model$"):
+        shift.run()
+    assert shift.env.now == 0  # nothing ran
+
+
+def test_the_shift_makes_every_connection_its_own_components_declare() -> None:
+    shift = Shift(load_scenario(TRAFFIC_STOP), seed=1)
+    parts = [part for _name, part in shift.components() if isinstance(part, Component)]
+    assert sum(len(p.connections()) for p in parts) >= 20
+    assert [p.unconnected() for p in parts] == [[] for _ in parts]
+
+
+def test_every_trigger_reception_and_press_of_a_shift_goes_through_its_hardware() -> None:
+    sc = load_scenario(ROOT / "scenarios" / "hartford-patrol-shift.yaml", ["area.width_mi=1", "area.height_mi=1"],
+                       variant="all-triggers")
+    plain = Shift(sc, seed=2).run()
+    tap = Tap()
+    shift = Shift(sc, seed=2, hardware=tap)
+    tap.model = shift.model_hardware
+    tapped = shift.run()
+    assert repr(tapped.activations) == repr(plain.activations) and tapped.receptions == plain.receptions
+    signal_dash = sum(a.camera_kind == "dash" and a.cause == "signal" for a in tapped.activations)
+    assert tap.seen["deliver"] >= len(tapped.receptions) + signal_dash > 0
+    assert tap.seen["fire"] >= len(tapped.broadcasts) > 0
+    assert tap.seen["press"] >= sum(a.cause == "manual" for a in tapped.activations) > 0
+
+
+@pytest.mark.parametrize("hardware", [ModelHardware, BenchHardware, Tap])
+def test_the_replays_hardware_and_the_models_answer_to_the_same_protocol(hardware: type) -> None:
+    members = [n for n, v in vars(Hardware).items() if callable(v) and not n.startswith("_")]
+    assert members == ["fire", "deliver", "press"]
+    for name in members:
+        want = inspect.signature(getattr(Hardware, name))
+        got = inspect.signature(getattr(hardware, name))
+        assert got == want, (hardware.__name__, name)
+        assert typing.get_type_hints(getattr(hardware, name)) == typing.get_type_hints(getattr(Hardware, name))
+    assert issubclass(hardware, Hardware)

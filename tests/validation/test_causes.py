@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bwclab.core.config import ConfigError
 from bwclab.sim.metrics import CAUSES, officers_on_scene, summarize
 from bwclab.sim.model import run_shift
 from tests.conftest import deep_merge, scripted
@@ -71,3 +72,64 @@ def test_a_light_bar_that_is_not_fielded_as_a_trigger_broadcasts_nothing() -> No
              "call_types": {"stop": {"scene": {"lights": {"probability": 1, "after_s": 0}}}}}
     got, summary = causes(scene)
     assert got == ["not_pressed"] and summary["broadcasts"] == 0
+
+
+def kinds_started(extra: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What was missed, and the trigger kinds that started officer 0's body camera."""
+    sc = scripted(deep_merge(ONE_CALL, extra))
+    res = run_shift(sc)
+    rows = officers_on_scene(res)
+    return ([r.cause for r in rows if r.present_at_critical],
+            [a.trigger_kind for a in res.activations if a.camera == "BWC-00000"])
+
+
+PRIORITY: dict[str, Any] = {"call_types": {"stop": {"priority": 1.0}}}
+
+
+def test_the_driver_door_opening_as_the_officer_gets_out_captures() -> None:
+    assert kinds_started({"signal": {"triggers": ["door"]}}) == ([""], ["door"])
+
+
+def test_a_door_that_is_not_fielded_broadcasts_nothing() -> None:
+    got, summary = causes({"signal": {"triggers": ["light_bar", "taser", "holster"]}})
+    assert got == ["not_pressed"] and summary["broadcasts"] == 0
+
+
+def test_the_siren_of_an_emergency_response_captures() -> None:
+    assert kinds_started(deep_merge(PRIORITY, {"signal": {"triggers": ["siren"]}})) == ([""], ["siren"])
+
+
+def test_no_siren_sounds_on_a_routine_response() -> None:
+    assert kinds_started({"signal": {"triggers": ["siren"]}}) == (["not_pressed"], [])
+
+
+def test_an_emergency_response_above_the_speed_threshold_captures() -> None:
+    fast = {"signal": {"triggers": ["speed"], "vehicle": {"speed_mph": 30, "speed_after_s": 1}}}
+    assert kinds_started(deep_merge(PRIORITY, fast)) == ([""], ["speed"])
+
+
+def test_an_emergency_response_below_the_speed_threshold_does_not_trigger() -> None:
+    slow = {"signal": {"triggers": ["speed"], "vehicle": {"speed_mph": 50, "speed_after_s": 1}}}
+    assert kinds_started(deep_merge(PRIORITY, slow)) == (["not_pressed"], [])
+
+
+def crash_broadcasts(triggers: list[str]) -> int:
+    sc = scripted({"shift": {"duration_h": 24}, "signal": {"triggers": triggers, "vehicle": {"crash_per_hour": 1}}})
+    return sum(b.kind == "crash" for b in run_shift(sc).broadcasts)
+
+
+def test_crashes_come_at_their_rate_per_cruiser_hour_where_fielded() -> None:
+    assert 20 <= crash_broadcasts(["crash"]) <= 80  # two cruisers for 24 h at 1 an hour: 48 expected
+    assert crash_broadcasts(["light_bar"]) == 0
+
+
+@pytest.mark.parametrize("kind", ["light_bar", "door", "siren", "speed", "crash"])
+def test_a_scripted_vehicle_trigger_broadcasts_its_own_kind_from_the_cruiser(kind: str) -> None:
+    sc = scripted(deep_merge(ONE_CALL, {"signal": {"triggers": [kind]},
+                                        "script": {"triggers": [{"at_s": 5, "kind": kind, "cruiser": 0}]}}))
+    assert [(b.kind, b.start) for b in run_shift(sc).broadcasts][:1] == [(kind, 5.0)]  # before the call comes in
+
+
+def test_a_cruiser_cannot_hold_a_weapon_trigger() -> None:
+    with pytest.raises(ConfigError, match="a cruiser holds only vehicle triggers"):
+        scripted(deep_merge(ONE_CALL, {"script": {"triggers": [{"at_s": 30, "kind": "taser", "cruiser": 0}]}}))

@@ -15,12 +15,17 @@ from typing import Any
 
 import serial
 
-from bwclab.rig.interfaces import CameraError
+from bwclab.rig.drivers.base import Driver
+from bwclab.rig.interfaces import CameraError, ConsoleLink
 
 
-class CameraConsole:
+class CameraConsole(Driver):
+    provides = (ConsoleLink,)
+    driver_name = "console"
+
     def __init__(self, port: str | Any, timeout_s: float = 2.0, retries: int = 2) -> None:
         self.name = port if isinstance(port, str) else "console"
+        self.name_log(self.name)
         try:
             self.ser = serial.Serial(port, 115200, timeout=timeout_s) if isinstance(port, str) else port
         except (serial.SerialException, OSError) as exc:
@@ -31,6 +36,8 @@ class CameraConsole:
         self.retried = 0  # commands sent again after a garbled or lost reply
         self.stale = 0  # replies that answered an earlier command, discarded
         self._tag = 0
+        self._closed = False
+        self.log.info("opened")
 
     def _line(self) -> str | None:
         try:
@@ -40,22 +47,34 @@ class CameraConsole:
         if not raw:
             return None
         clean = bytes(b for b in raw if 32 <= b < 127)
-        self.noise_bytes += len(raw.rstrip(b"\r\n")) - len(clean)
-        return clean.decode("ascii").strip()
+        noise = len(raw.rstrip(b"\r\n")) - len(clean)
+        if noise:
+            self.log.debug("dropped %d byte(s) of line noise from %r", noise, raw)
+        self.noise_bytes += noise
+        line = clean.decode("ascii").strip()
+        if line.startswith("!"):
+            self.log.debug("event %r", line)
+        return line
 
     def command(self, text: str) -> str:
         """One command, its reply line without `OK`; ERR replies raise. Retries a garbled or lost reply."""
         for attempt in range(self.retries + 1):
-            self.retried += attempt > 0
+            if attempt > 0:
+                self.retried += 1
+                self.log.info("sending %r again (attempt %d of %d)", text, attempt + 1, self.retries + 1)
             self._tag = self._tag % 999_999_999 + 1
             tag = f"@{self._tag}"
+            sent = f"{tag} {text}"
+            t0 = time.monotonic_ns()
             try:
-                self.ser.write(f"{tag} {text}".encode("ascii") + b"\n")
+                self.ser.write(sent.encode("ascii") + b"\n")
             except (serial.SerialException, OSError, UnicodeEncodeError) as exc:
+                self.trace(sent, None, t0, failed=str(exc))
                 raise CameraError(f"console {self.name}: cannot send {text[:40]!r} ({exc})") from None
             while True:
                 line = self._line()
                 if line is None:
+                    self.trace(sent, None, t0, failed="no reply")
                     break
                 if line.startswith("!"):
                     self.events.append((time.monotonic_ns(), line[1:].strip()))
@@ -63,7 +82,9 @@ class CameraConsole:
                 got, _, body = line.partition(" ") if line.startswith("@") else ("", "", line)
                 if got != tag:
                     self.stale += 1  # the answer to an earlier command (or an untagged line): not ours
+                    self.log.debug("stale reply %r discarded (waiting for %s)", line, tag)
                     continue
+                self.trace(sent, line, t0)
                 if body == "OK" or body.startswith("OK "):
                     return body[3:]
                 if body.startswith("ERR "):
@@ -71,8 +92,6 @@ class CameraConsole:
                         break  # noise may have garbled the command on its way
                     raise CameraError(f"console {self.name}: {text!r} -> {body}")
                 raise CameraError(f"console {self.name}: {text!r} -> unreadable reply {body[:80]!r}")
-            if attempt == self.retries:
-                break
         raise CameraError(f"console {self.name}: no reply to {text!r}")
 
     def fields(self, text: str) -> dict[str, str]:
@@ -120,5 +139,9 @@ class CameraConsole:
                 self.events.append((time.monotonic_ns(), line[1:].strip()))
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         with contextlib.suppress(serial.SerialException, OSError):
             self.ser.close()
+        self.log.info("closed")

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from bwclab.rig.drivers.visa import VisaLink
-from bwclab.rig.interfaces import InstrumentError
+from bwclab.rig.drivers.base import Driver
+from bwclab.rig.drivers.visa import VisaLink, resource_name
+from bwclab.rig.interfaces import Identified, InstrumentError, PowerSwitch
 
 
-class E36300Supply:
+class E36300Supply(Driver):
+    provides = (PowerSwitch, Identified)
+    driver_name = "e36300"
+
     def __init__(self, resource: str | Any) -> None:
-        self.link = VisaLink(resource, "\n", "psu")
+        self.name_log(resource_name(resource, "psu"))
+        self.link = VisaLink(resource, "\n", "psu", self)
 
     def identity(self) -> str:
         return self.link.query("*IDN?")
@@ -19,14 +24,16 @@ class E36300Supply:
         self.link.write(f"OUTPut {'ON' if on else 'OFF'},(@{channel})")
         state = self.link.query(f"OUTPut? (@{channel})")
         if state != ("1" if on else "0"):
-            raise InstrumentError(f"psu: output {channel} reads {state!r} after switching it {'on' if on else 'off'}")
+            raise InstrumentError(f"psu: output {channel} reads {state!r} after switching it {'on' if on else 'off'}",
+                                  device="psu")
+        self.log.info("output %d switched %s", channel, "on" if on else "off")
 
     def measure(self, channel: int) -> tuple[float, float]:
         try:
             volts = float(self.link.query(f"MEASure:VOLTage? (@{channel})"))
             amps = float(self.link.query(f"MEASure:CURRent? (@{channel})"))
         except ValueError as exc:
-            raise InstrumentError(f"psu: output {channel} measurement unreadable ({exc})") from None
+            raise InstrumentError(f"psu: output {channel} measurement unreadable ({exc})", device="psu") from None
         return volts, amps
 
     def close(self) -> None:

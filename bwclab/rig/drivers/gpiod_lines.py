@@ -8,13 +8,21 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from bwclab.rig.interfaces import EdgeListener, InstrumentError
+from bwclab.rig.drivers.base import Driver
+from bwclab.rig.interfaces import DigitalOutput, EdgeListener, EdgeReporter, Identified, InstrumentError
 
 
-class GpiodLines:
-    """`outputs` and `inputs` are line offsets on `chip` (a path like /dev/gpiochip0)."""
+class GpiodLines(Driver):
+    """`outputs` and `inputs` are line offsets on `chip` (a path like /dev/gpiochip0). `ports`, the line count
+    the bench file gives, is taken for the station's one way of opening an adapter: the bench file already
+    checks every offset against it."""
 
-    def __init__(self, chip: str, outputs: list[int], inputs: list[int], gpiod: Any = None) -> None:
+    provides = (DigitalOutput, EdgeReporter, Identified)
+    driver_name = "gpiod"
+
+    def __init__(self, chip: str, outputs: list[int], inputs: list[int], ports: int | None = None,
+                 gpiod: Any = None) -> None:
+        self.name_log(chip)
         if gpiod is None:
             try:
                 import gpiod as gpiod_module
@@ -29,12 +37,16 @@ class GpiodLines:
         if inputs:
             config[tuple(inputs)] = ls(direction=gpiod.line.Direction.INPUT, edge_detection=gpiod.line.Edge.BOTH,
                                        event_clock=gpiod.line.Clock.MONOTONIC)
-        self.request = gpiod.request_lines(chip, consumer="bwclab-rig", config=config)
+        try:
+            self.request = gpiod.request_lines(chip, consumer="bwclab-rig", config=config)
+        except OSError as exc:
+            raise InstrumentError(f"gpiod {chip}: cannot request lines {sorted(config)} ({exc})") from None
         self.chip = chip
         self.outputs, self.inputs = set(outputs), set(inputs)
         self._listeners: list[EdgeListener] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.log.info("requested outputs %s, inputs %s", sorted(outputs), sorted(inputs))
 
     def identity(self) -> str:
         return f"gpiod,{self.chip},,"
@@ -43,12 +55,25 @@ class GpiodLines:
         if pin not in self.outputs:
             raise InstrumentError(f"gpiod: line {pin} is not requested as an output")
         value = self.gpiod.line.Value.ACTIVE if level else self.gpiod.line.Value.INACTIVE
+        what = f"set line {pin} {'high' if level else 'low'}"
         t = time.monotonic_ns()
-        self.request.set_value(pin, value)
+        try:
+            self.request.set_value(pin, value)
+        except OSError as exc:
+            self.trace(what, None, t, failed=str(exc))
+            raise InstrumentError(f"gpiod {self.chip}: cannot {what} ({exc})") from None
+        self.trace(what, None, t)
         return t
 
     def read(self, pin: int) -> bool:
-        return bool(self.request.get_value(pin) == self.gpiod.line.Value.ACTIVE)
+        t = time.monotonic_ns()
+        try:
+            high = bool(self.request.get_value(pin) == self.gpiod.line.Value.ACTIVE)
+        except OSError as exc:
+            self.trace(f"read line {pin}", None, t, failed=str(exc))
+            raise InstrumentError(f"gpiod {self.chip}: cannot read line {pin} ({exc})") from None
+        self.trace(f"read line {pin}", "high" if high else "low", t)
+        return high
 
     def watch(self, listener: EdgeListener) -> None:
         self._listeners.append(listener)
@@ -63,6 +88,8 @@ class GpiodLines:
         events = self.request.read_edge_events()
         rising = self.gpiod.EdgeEvent.Type.RISING_EDGE
         for ev in events:
+            self.log.debug("edge: line %d %s at %d ns (kernel)", ev.line_offset,
+                           "rising" if ev.event_type == rising else "falling", ev.timestamp_ns)
             for fn in self._listeners:
                 fn(int(ev.timestamp_ns), int(ev.line_offset), ev.event_type == rising)
         return len(events)
@@ -72,7 +99,10 @@ class GpiodLines:
             self.poll_once()
 
     def close(self) -> None:
+        if self._stop.is_set():
+            return
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=1)
         self.request.release()
+        self.log.info("lines released")

@@ -5,16 +5,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bwclab.rig.drivers.visa import VisaLink
-from bwclab.rig.interfaces import InstrumentError
+from bwclab.rig.drivers.base import Driver
+from bwclab.rig.drivers.visa import VisaLink, resource_name
+from bwclab.rig.interfaces import DelayMeter, Identified, InstrumentError
 
 INVALID = 9.9e37
 RECORD_POINTS = 4_000_000
 
 
-class InfiniiVisionScope:
+class InfiniiVisionScope(Driver):
+    provides = (DelayMeter, Identified)
+    driver_name = "infiniivision"
+
     def __init__(self, resource: str | Any) -> None:
-        self.link = VisaLink(resource, "\n", "scope")
+        self.name_log(resource_name(resource, "scope"))
+        self.link = VisaLink(resource, "\n", "scope", self)
         self.window_s = 10.0
 
     def identity(self) -> str:
@@ -28,7 +33,7 @@ class InfiniiVisionScope:
                 break
             errors.append(reply)
         if errors:
-            raise InstrumentError(f"scope: {'; '.join(errors)}")
+            raise InstrumentError(f"scope: {'; '.join(errors)}", device="scope")
 
     def arm(self, source: int, rising: bool = True, window_s: float = 10.0) -> None:
         """Single acquisition triggered by `source`, trigger at the left, `window_s` on screen."""
@@ -59,7 +64,7 @@ class InfiniiVisionScope:
         try:
             value = float(reply)
         except ValueError:
-            raise InstrumentError(f"scope: delay reads {reply!r}") from None
+            raise InstrumentError(f"scope: delay reads {reply!r}", device="scope") from None
         return None if value >= INVALID / 10 else value
 
     def close(self) -> None:

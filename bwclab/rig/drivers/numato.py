@@ -16,15 +16,23 @@ from typing import Any
 
 import serial
 
-from bwclab.rig.interfaces import EdgeListener, InstrumentError
+from bwclab.rig.drivers.base import Driver
+from bwclab.rig.interfaces import DigitalOutput, EdgeListener, EdgeReporter, Identified, InstrumentError
 
 NOTE = re.compile(rb"\n\r# ([0-9A-Fa-f]+) ([0-9A-Fa-f]+) ([0-9A-Fa-f]+)\n\r")  # framed as documented
 DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
 
 
-class NumatoGpio:
-    def __init__(self, port: str | Any, ports: int = 32, timeout_s: float = 1.0) -> None:
+class NumatoGpio(Driver):
+    """`outputs`, when given, become outputs driven low and every other pin an input (as a station opens it)."""
+
+    provides = (DigitalOutput, EdgeReporter, Identified)
+    driver_name = "numato"
+
+    def __init__(self, port: str | Any, ports: int = 32, timeout_s: float = 1.0, outputs: list[int] | None = None,
+                 inputs: list[int] | None = None) -> None:
         self.name = port if isinstance(port, str) else "numato"
+        self.name_log(self.name)
         try:
             self.ser = serial.Serial(port, 19200, timeout=0.02) if isinstance(port, str) else port
             self.ser.reset_input_buffer()
@@ -39,6 +47,22 @@ class NumatoGpio:
         self.gone: str = ""  # why the port stopped working, once it has
         self._thread = threading.Thread(target=self._reader, name="numato-reader", daemon=True)
         self._thread.start()
+        self.log.info("opened (%d pins)", ports)
+        if outputs is not None:
+            try:
+                self._directions(outputs)
+            except BaseException:
+                self.close()
+                raise
+
+    def _directions(self, outputs: list[int]) -> None:
+        """`outputs` as outputs, each driven low; every other pin an input (`inputs` need no setting)."""
+        mask = (1 << self.ports) - 1
+        for pin in outputs:
+            mask &= ~(1 << pin)
+        self.set_directions(mask)
+        for pin in outputs:
+            self.set(pin, False)
 
     # --- reading ------------------------------------------------------------------------
     def _reader(self) -> None:
@@ -55,6 +79,8 @@ class NumatoGpio:
             except (serial.SerialException, OSError) as exc:
                 if self._stop.is_set():
                     return
+                if not self.gone:
+                    self.log.info("port gone (%s)", exc)
                 self.gone = str(exc)
                 time.sleep(0.05)
                 continue
@@ -73,6 +99,7 @@ class NumatoGpio:
                 if changed >> pin & 1:
                     for fn in self._listeners:
                         fn(stamp, pin, bool(cur >> pin & 1))
+            self.log.debug("notification %s (arrived at %d ns)", m[0].strip().decode("ascii"), stamp)
             buf = buf[: m.start()] + buf[m.end():]
         return buf
 
@@ -82,16 +109,20 @@ class NumatoGpio:
         with self._cmd_lock:
             while not self._replies.empty():
                 self._replies.get_nowait()
+            t0 = time.monotonic_ns()
             try:
                 self.ser.write(text.encode("ascii") + b"\r")
             except (serial.SerialException, OSError) as exc:
+                self.trace(text, None, t0, failed=str(exc))
                 raise InstrumentError(f"{self.name}: cannot send {text!r} ({exc})") from None
             try:
                 raw = self._replies.get(timeout=self.timeout_s)
             except queue.Empty:
                 why = f" (port: {self.gone})" if self.gone else ""
+                self.trace(text, None, t0, failed=f"no prompt within {self.timeout_s} s{why}")
                 raise InstrumentError(f"{self.name}: no prompt after {text!r} within {self.timeout_s} s{why}") from None
         body = raw.decode("ascii", errors="replace")
+        self.trace(text, body, t0)
         if not body.startswith(text):
             raise InstrumentError(f"{self.name}: expected the echo of {text!r}, got {body!r}")
         lines = [x for x in re.split(r"[\r\n]+", body[len(text):]) if x.strip()]
@@ -139,7 +170,10 @@ class NumatoGpio:
             raise InstrumentError(f"{self.name}: cannot enable notifications ({reply!r})")
 
     def close(self) -> None:
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._thread.join(timeout=1)
         with contextlib.suppress(serial.SerialException, OSError):
             self.ser.close()
+        self.log.info("closed")

@@ -10,7 +10,7 @@ from functools import partial
 from bwclab.bench.description import Bench
 from bwclab.core.triggers import TriggerKind
 from bwclab.rig.interfaces import ConsoleLink
-from bwclab.rig.measurements import Measurement, count_with_control
+from bwclab.rig.measurements import COUNT, Measurement, count_with_control
 from bwclab.rig.procedures.base import Context, Plan, run_steps
 from bwclab.rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
 from bwclab.rig.trials import Row, StepResult
@@ -76,5 +76,5 @@ def check(quantity: str, p: AllowlistParams, o: Options, bench: Bench) -> list[s
 ALLOWLIST = Procedure(
     name="allowlist", summary="an emitter off the camera's allow-list does not start it", params=AllowlistParams,
     options=Options, row=AllowlistRow,
-    quantities={"foreign_activations": Quantity("", "activations by the emitter not on the allow-list")},
+    quantities={"foreign_activations": Quantity(COUNT, "activations by the emitter not on the allow-list")},
     needs=("indicator", "console"), run=run, measure=measure, check=check)

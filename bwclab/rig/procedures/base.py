@@ -13,13 +13,14 @@ from typing import Any, TypeVar
 
 from bwclab.bench.description import Bench
 from bwclab.core.triggers import TriggerKind
-from bwclab.rig.dock import CLIP_ID, new_sidecars, take_clip
-from bwclab.rig.interfaces import BenchLost, ConsoleLink, DriverError
+from bwclab.rig.dock import CLIP_ID, ClipLedger, new_sidecars, take_clip, wait_for_sidecars
+from bwclab.rig.interfaces import BenchLost, CameraError, ConsoleLink, DriverError, InstrumentError
 from bwclab.rig.measurements import NoData
 from bwclab.rig.station import Station
-from bwclab.rig.trials import Row, StepResult, TrialStore, answered_steps
+from bwclab.rig.trials import Failure, Row, StepResult, TrialStore, answered_steps
 
 TRIAL_ERRORS = (DriverError, OSError, TimeoutError)
+CLIP_LANDS_S = 30.0  # how long a camera may take to write a clip into its dock once its recording ended
 T = TypeVar("T")
 
 
@@ -98,7 +99,8 @@ class Context:
     clock0: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # serial -> (host ns, offset, rtt)
     last_end_ns: dict[str, int] = field(default_factory=dict)  # when each camera's buffer started refilling
     console_errors: dict[str, int] = field(default_factory=dict)
-    dropped: dict[str, str] = field(default_factory=dict)  # this attempt: camera -> why its part failed
+    dropped: dict[str, Failure] = field(default_factory=dict)  # this attempt: camera -> why its part failed
+    clips: ClipLedger = field(default_factory=ClipLedger)  # clips the cameras named, not yet taken from a dock
     progress: Callable[[str], None] = lambda _text: None
     tick: Callable[[str, int, int], None] = lambda _key, _done, _total: None  # (trials key, steps done, of)
     bench_down: Callable[[], str | None] = lambda: None  # why the bench itself is gone, when it is known
@@ -113,7 +115,7 @@ class Context:
     def need_console(self, serial_no: str) -> ConsoleLink:
         con = self.console(serial_no) or self.station.reopen_console(serial_no)
         if con is None:
-            raise DriverError(f"camera {serial_no}: console cannot be opened")
+            raise CameraError(f"camera {serial_no}: console cannot be opened", device=serial_no)
         return con
 
     def console_call(self, serial_no: str, fn: Callable[[ConsoleLink], Any]) -> Any:
@@ -123,7 +125,8 @@ class Context:
             return fn(con)
         except TRIAL_ERRORS:
             self.console_errors[serial_no] = self.console_errors.get(serial_no, 0) + 1
-            self.station.reopen_console(serial_no)
+            with contextlib.suppress(*TRIAL_ERRORS):  # a console that cannot be reopened says so when next used
+                self.station.reopen_console(serial_no)
             raise
 
     # --- one camera's part of a step -----------------------------------------------------
@@ -135,7 +138,7 @@ class Context:
             try:
                 out[s] = part(s)
             except TRIAL_ERRORS as exc:
-                self.dropped[s] = f"{type(exc).__name__}: {exc}"
+                self.dropped[s] = Failure.of(exc, camera=s)
         return out
 
     def live(self, serials: Iterable[str]) -> list[str]:
@@ -148,7 +151,7 @@ class Context:
         for name, e in self.bench.emitters.items():
             if kind is None or e.kind == kind:
                 return str(name)
-        raise DriverError(f"no {kind} emitter on bench {self.bench.name!r}")
+        raise InstrumentError(f"no {kind} emitter on bench {self.bench.name!r}")
 
     def window_s(self, emitter: str) -> float:
         return float(self.bench.broadcast_s(emitter)) + self.settle_s
@@ -205,15 +208,21 @@ class Context:
         if self.station.console_port(serial_no) is not None:
             reply: str | None = self.console_call(serial_no, _stop)
             self.last_end_ns[serial_no] = time.monotonic_ns()
+            if reply is not None:
+                self.clips.named(serial_no, reply)  # being written: when it lands it is not a later trial's clip
             return reply
         if self.station.psu is not None and self.bench.cameras[serial_no].psu_channel is not None:
+            dock = self.station.dock(serial_no)
+            before = self.dock_contents(serial_no) if dock is not None else set()
             self.station.power(serial_no, False)
             time.sleep(0.3)
             self.station.power(serial_no, True)
             time.sleep(self.boot_wait_s)
+            if dock is not None:  # the clip the cut ended lands before the next trigger, never after it
+                wait_for_sidecars(dock, before, 1, CLIP_LANDS_S)
             self.last_end_ns[serial_no] = time.monotonic_ns()
             return None
-        raise DriverError(f"camera {serial_no}: no console and no supply channel to end a recording")
+        raise InstrumentError(f"camera {serial_no}: no console and no supply channel to end a recording")
 
     def recover(self, serials: list[str] | None = None) -> None:
         """After an errored attempt: lines low, cameras powered, consoles reopened (of `serials`, or all)."""
@@ -250,18 +259,20 @@ class Context:
     def dock(self, serial_no: str) -> Path:
         dock = self.station.dock(serial_no)
         if dock is None:
-            raise DriverError(f"camera {serial_no} has no dock folder")
+            raise InstrumentError(f"camera {serial_no} has no dock folder")
         return dock
 
     def dock_contents(self, serial_no: str) -> set[str]:
-        """The sidecars in a camera's dock now: a clip written later is one that is not among them."""
-        return {p.name for p in self.dock(serial_no).glob("*.json")}
+        """The sidecars in a camera's dock now, and those of the clips it named that are still being written: a
+        clip written later is one that is not among them."""
+        return {p.name for p in self.dock(serial_no).glob("*.json")} | self.clips.sidecars(serial_no)
 
     def collect_clip(self, serial_no: str, clip_id: str | None, before: set[str], timeout_s: float = 30.0) -> Clip:
         """Wait for the clip's sidecar (written last) in the dock: the one the camera named, else the one
         clip that appeared since `before`; copy both files into the run folder under this session's name."""
         if clip_id is not None and not CLIP_ID.match(clip_id):
-            raise DriverError(f"camera {serial_no}: clip id {clip_id[:80]!r} is not a plain name; refused as a path")
+            raise CameraError(f"camera {serial_no}: clip id {clip_id[:80]!r} is not a plain name; refused as a path",
+                              device=serial_no)
         dock = self.dock(serial_no)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -270,13 +281,15 @@ class Context:
             else:
                 found = new_sidecars(dock, before)
             if len(found) > 1:
-                raise DriverError(f"camera {serial_no}: {len(found)} new clips in {dock}, expected one")
+                raise CameraError(f"camera {serial_no}: {len(found)} new clips in {dock}, expected one",
+                                  device=serial_no)
             if found:
                 clip = found[0].stem
                 mp4 = take_clip(serial_no, found[0], self.out / "clips" / serial_no, f"s{self.store.session}-{clip}")
+                self.clips.taken(serial_no, clip)
                 return Clip(mp4, clip, hashlib.sha256(mp4.read_bytes()).hexdigest())
             time.sleep(0.1)
-        raise TimeoutError(f"camera {serial_no}: no clip in {dock} within {timeout_s:.0f} s")
+        raise CameraError(f"camera {serial_no}: no clip in {dock} within {timeout_s:.0f} s", device=serial_no)
 
 
 def _stop(con: ConsoleLink) -> str | None:
@@ -312,7 +325,7 @@ def run_steps(ctx: Context, plan: Plan, cams: list[str], step: Step, upto: int |
             try:
                 result = step(seq, pending)
             except TRIAL_ERRORS as exc:
-                ctx.store.record(key, seq, attempt, "error", t0, StepResult(), cause=f"{type(exc).__name__}: {exc}")
+                ctx.store.record(key, seq, attempt, "error", t0, StepResult(), [Failure.of(exc)])
                 down = ctx.bench_down()
                 if down:  # no retry can succeed: end the session, leave the step to --resume
                     raise BenchLost(down) from None
@@ -320,10 +333,10 @@ def run_steps(ctx: Context, plan: Plan, cams: list[str], step: Step, upto: int |
                 attempt += 1
                 ctx.recover()
                 continue
-            result.dropped.update(ctx.dropped)
+            result.dropped.update({s: f.cause for s, f in ctx.dropped.items()})
             for s in ctx.dropped:
                 result.cameras.pop(s, None)
-            ctx.store.record(key, seq, attempt, "ok", t0, result)
+            ctx.store.record(key, seq, attempt, "ok", t0, result, list(ctx.dropped.values()))
             attempt += 1
             for s in result.cameras:
                 answered.setdefault(s, set()).add(seq)

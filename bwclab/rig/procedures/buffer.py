@@ -15,12 +15,14 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
+from bwclab.core.profile import AudioMeasured, BufferMeasured
 from bwclab.core.strict import Seconds
+from bwclab.core.triggers import TriggerKind
 from bwclab.rig import plots
 from bwclab.rig.clip import ClipReading, read_clip
-from bwclab.rig.measurements import Measurement, NoData, count
+from bwclab.rig.measurements import COUNT, FRAMES, SECONDS, Measurement, NoData, count
 from bwclab.rig.procedures.base import ClipRow, Context, Plan, recorded, run_steps
-from bwclab.rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
+from bwclab.rig.procedures.declare import Options, Procedure, ProfilePart, Quantity, TriggerParams
 from bwclab.rig.trials import StepResult
 
 SOUND_RMS = 0.01  # full scale 1.0: above this a frame's audio is sound, below it silence
@@ -156,7 +158,7 @@ def measure(quantity: str, rows: list[BufferRow], _o: Options) -> Measurement:
         reach = ", ".join(f"{r.buffered_s:.3f}" for r in clips)
         m = Measurement(quantity, worst, "frames", len(clips),
                         uncertainty=f"frame-exact; buffered {reach} s against {clips[0].buffer_set_s:g} s set",
-                        plot=plot)
+                        plot=plot, exact=True)
     elif quantity == "frame_errors":
         parts = [sum(getattr(r, k) for r in clips) for k in ("dropped", "duplicated", "timecode_jumps", "unreadable")]
         m = count(quantity, [r.frame_errors for r in clips] + [len(unplayable) * 1000], "clips",
@@ -180,7 +182,7 @@ def measure(quantity: str, rows: list[BufferRow], _o: Options) -> Measurement:
         rtt = max(float(r.clock_rtt_s or 0) for r in clips)
         m = Measurement(quantity, max(errs), "s", len(clips),
                         uncertainty=f"clock offset +/-{rtt / 2 * 1e3:.2f} ms (half the console round trip); "
-                                    "buffer start compared to the frame grid (beyond one frame)")
+                                    "buffer start compared to the frame grid (beyond one frame)", exact=True)
     if note and not m.note:
         m.note = note
     return m
@@ -195,12 +197,23 @@ def buffered(rows: list[BufferRow]) -> tuple[float, list[float], bool] | None:
         r.audio_pre_sound_frames > 0 for r in clips)
 
 
+def profile(rows: list[BufferRow], _kind: TriggerKind) -> ProfilePart:
+    got = buffered(rows)
+    if got is None:
+        return ProfilePart()
+    configured, reach, found = got
+    cfg = next((r for r in rows if r.activated), None)
+    audio = AudioMeasured(configured_in_buffer=bool(cfg and cfg.audio_in_buffer), found_in_buffer=found)
+    return ProfilePart(buffer=BufferMeasured(configured_s=configured, measured_s=[round(x, 4) for x in reach]),
+                       audio=audio)
+
+
 BUFFER = Procedure(
     name="buffer", summary="pre-event buffer: length, frames, audio, hash, metadata of the clip",
     params=BufferParams, options=Options, row=BufferRow,
-    quantities={"buffer_error_frames": Quantity("frames", "buffered video against the configured length"),
-                "frame_errors": Quantity("", "dropped, duplicated, jumped or unreadable frames"),
-                "audio_errors": Quantity("", "frames whose audio contradicts the configuration"),
-                "hash_mismatches": Quantity("", "clips whose SHA-256 differs from their sidecar"),
-                "metadata_error_s": Quantity("s", "sidecar times against what the rig saw", needs=("console",))},
-    needs=("indicator", "dock"), run=run, measure=measure, plot=plots.buffer_timeline)
+    quantities={"buffer_error_frames": Quantity(FRAMES, "buffered video against the configured length"),
+                "frame_errors": Quantity(COUNT, "dropped, duplicated, jumped or unreadable frames"),
+                "audio_errors": Quantity(COUNT, "frames whose audio contradicts the configuration"),
+                "hash_mismatches": Quantity(COUNT, "clips whose SHA-256 differs from their sidecar"),
+                "metadata_error_s": Quantity(SECONDS, "sidecar times against what the rig saw", needs=("console",))},
+    needs=("indicator", "dock"), run=run, measure=measure, plot=plots.buffer_timeline, profile=profile)

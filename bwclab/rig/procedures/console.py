@@ -11,7 +11,7 @@ import time
 
 from pydantic import Field
 
-from bwclab.rig.measurements import Measurement, count
+from bwclab.rig.measurements import COUNT, PPM, Measurement, count
 from bwclab.rig.procedures.base import Context, Plan, run_steps
 from bwclab.rig.procedures.declare import Options, Params, Procedure, Quantity
 from bwclab.rig.trials import Row, StepResult
@@ -61,17 +61,20 @@ def run_console(ctx: Context, plan: Plan, p: SpanParams) -> None:
     run_steps(ctx, plan, list(ctx.cameras), step)
 
 
+OFFSET_SAMPLES = 25  # the offset is read from the quickest of these round trips: on a busy host most are slow
+
+
 def run_clock(ctx: Context, plan: Plan, p: SpanParams) -> None:
     def first(s: str) -> None:
         if s not in ctx.clock0:
             t = time.monotonic_ns()
-            off, rtt = ctx.console_call(s, lambda c: c.clock_offset_ns())
+            off, rtt = ctx.console_call(s, lambda c: c.clock_offset_ns(OFFSET_SAMPLES))
             ctx.clock0[s] = (t, off, rtt)
 
     def drift(s: str) -> ClockRow:
         t0, off0, rtt0 = ctx.clock0[s]
         t1 = time.monotonic_ns()
-        off1, rtt1 = ctx.console_call(s, lambda c: c.clock_offset_ns())
+        off1, rtt1 = ctx.console_call(s, lambda c: c.clock_offset_ns(OFFSET_SAMPLES))
         return ClockRow(span_s=(t1 - t0) / 1e9, drift_ppm=(off1 - off0) / (t1 - t0) * 1e6,
                         u_ppm=(rtt0 + rtt1) / 2 / (t1 - t0) * 1e6)
 
@@ -105,10 +108,10 @@ def measure_clock(quantity: str, rows: list[ClockRow], _o: Options) -> Measureme
 CONSOLE = Procedure(
     name="console", summary="the console link stays clean for the whole run", params=SpanParams, options=Options,
     row=ConsoleRow,
-    quantities={"console_faults": Quantity("", "failed exchanges, noise bytes, retries, stale replies")},
+    quantities={"console_faults": Quantity(COUNT, "failed exchanges, noise bytes, retries, stale replies")},
     needs=("console",), run=run_console, measure=measure_console)
 
 CLOCK = Procedure(
     name="clock", summary="device clock drift against the host", params=SpanParams, options=Options, row=ClockRow,
-    quantities={"drift_ppm": Quantity("ppm", "device clock drift")}, needs=("console",), run=run_clock,
+    quantities={"drift_ppm": Quantity(PPM, "device clock drift")}, needs=("console",), run=run_clock,
     measure=measure_clock)

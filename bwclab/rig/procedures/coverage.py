@@ -22,11 +22,14 @@ import numpy as np
 from pydantic import Field
 
 from bwclab.bench.description import Bench
+from bwclab.core.profile import ProbitCurve
 from bwclab.core.strict import Feet
+from bwclab.core.triggers import TriggerKind
 from bwclab.rig import plots
-from bwclab.rig.measurements import Measurement, NoData, bound_text
+from bwclab.rig.certificate import Observations
+from bwclab.rig.measurements import FEET, FRACTION, Measurement, NoData, bound_text
 from bwclab.rig.procedures.base import Context, Plan, run_steps
-from bwclab.rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
+from bwclab.rig.procedures.declare import Options, Procedure, ProfilePart, Quantity, TriggerParams
 from bwclab.rig.stats import Estimate, ProbitFit, fit_probit
 from bwclab.rig.trials import Row, StepResult
 
@@ -188,6 +191,21 @@ def measure(quantity: str, rows: list[CoverageRow], o: CoverageOptions) -> Measu
                        upper95=one.high)
 
 
+def observe(rows: list[CoverageRow], _m: Measurement) -> Observations:
+    """Every broadcast's distance and outcome: a comparison of nights fits one curve to both nights' raw data."""
+    return Observations(distance_ft=[round(r.distance_ft, 3) for r in rows], activated=[r.activated for r in rows])
+
+
+def profile(rows: list[CoverageRow], kind: TriggerKind) -> ProfilePart:
+    try:
+        f = fit(rows)
+    except NoData:
+        return ProfilePart()
+    c = f.cov.tolist()
+    return ProfilePart(detection={kind: ProbitCurve(a=f.a, b=f.b, cov=((c[0][0], c[0][1]), (c[1][0], c[1][1])),
+                                                    broadcasts=f.n)})
+
+
 def check(quantity: str, p: CoverageParams, o: CoverageOptions, bench: Bench) -> list[str]:
     problems = []
     if quantity == "p_at" and o.at_ft is None:
@@ -204,6 +222,7 @@ def check(quantity: str, p: CoverageParams, o: CoverageOptions, bench: Bench) ->
 COVERAGE = Procedure(
     name="coverage", summary="activation probability against distance, adaptive, per camera",
     params=CoverageParams, options=CoverageOptions, row=CoverageRow,
-    quantities={"p_at": Quantity("", "P(activate) at measure.at_ft"), "r50": Quantity("ft", "distance of P = 0.5"),
-                "r95": Quantity("ft", "distance of P = 0.95")},
-    needs=("indicator",), run=run, measure=measure, plot=plots.coverage_curve, check=check)
+    quantities={"p_at": Quantity(FRACTION, "P(activate) at measure.at_ft"),
+                "r50": Quantity(FEET, "distance of P = 0.5"), "r95": Quantity(FEET, "distance of P = 0.95")},
+    needs=("indicator",), run=run, measure=measure, plot=plots.coverage_curve, check=check, observe=observe,
+    profile=profile)

@@ -3,7 +3,7 @@ the cameras under certification)."""
 
 from __future__ import annotations
 
-from bwclab.rig.measurements import Measurement, fraction
+from bwclab.rig.measurements import FRACTION, Measurement, fraction
 from bwclab.rig.procedures.base import Context, Plan, run_steps
 from bwclab.rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
 from bwclab.rig.trials import Row, StepResult
@@ -33,5 +33,5 @@ def measure(quantity: str, rows: list[GroupRow], _o: Options) -> Measurement:
 
 GROUP = Procedure(
     name="group", summary="one trigger starts every camera on the bench", params=TriggerParams, options=Options,
-    row=GroupRow, quantities={"fraction_activated": Quantity("", "group triggers that started the camera")},
+    row=GroupRow, quantities={"fraction_activated": Quantity(FRACTION, "group triggers that started the camera")},
     needs=("indicator",), run=run, measure=measure)

@@ -15,11 +15,14 @@ import time
 
 from pydantic import Field
 
+from bwclab.core.profile import LatencySamples
 from bwclab.core.strict import Feet
+from bwclab.core.triggers import TriggerKind
 from bwclab.rig import plots
-from bwclab.rig.measurements import Measurement, bound_text
+from bwclab.rig.certificate import Observations
+from bwclab.rig.measurements import SECONDS, Measurement, bound_text
 from bwclab.rig.procedures.base import Context, Plan, run_steps
-from bwclab.rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
+from bwclab.rig.procedures.declare import Options, Procedure, ProfilePart, Quantity, TriggerParams
 from bwclab.rig.stats import quantile_ci
 from bwclab.rig.trials import Row, StepResult
 
@@ -91,7 +94,7 @@ def measure(quantity: str, rows: list[LatencyRow], _o: Options) -> Measurement:
     n = len(samples)
     if quantity == "max":
         return Measurement(quantity, max(samples), "s", n, uncertainty=f"exact over {n} trials; {path}",
-                           note=note, plot=plot)
+                           note=note, plot=plot, exact=True)
     p = QUANTILES[quantity]
     est, one = quantile_ci(samples, p), quantile_ci(samples, p, level=0.90)
     need = math.ceil(math.log(0.05) / math.log(p))  # the fewest trials whose maximum bounds the quantile at 95%
@@ -108,8 +111,21 @@ def samples(rows: list[LatencyRow]) -> tuple[list[float], int]:
     return [x for x in got if math.isfinite(x)], sum(not math.isfinite(x) for x in got)
 
 
+def observe(rows: list[LatencyRow], _m: Measurement) -> Observations:
+    """Every latency (s) and the misses: a comparison of nights tests the whole distribution."""
+    got, misses = samples(rows)
+    return Observations(samples=[round(x, 6) for x in got], misses=misses)
+
+
+def profile(rows: list[LatencyRow], kind: TriggerKind) -> ProfilePart:
+    got, misses = samples(rows)
+    if not got:
+        return ProfilePart()
+    return ProfilePart(latency={kind: LatencySamples(samples_s=[round(x, 4) for x in sorted(got)], misses=misses)})
+
+
 LATENCY = Procedure(
     name="latency", summary="activation latency from one trigger, cameras near", params=LatencyParams,
     options=Options, row=LatencyRow,
-    quantities={q: Quantity("s", f"{q} of trigger-to-recording latency") for q in ("p50", "p95", "p99", "max")},
-    needs=("indicator",), run=run, measure=measure, plot=plots.latency_cdf)
+    quantities={q: Quantity(SECONDS, f"{q} of trigger-to-recording latency") for q in ("p50", "p95", "p99", "max")},
+    needs=("indicator",), run=run, measure=measure, plot=plots.latency_cdf, observe=observe, profile=profile)

@@ -8,7 +8,7 @@ import time
 from pydantic import Field
 
 from bwclab.rig.clip import read_clip
-from bwclab.rig.measurements import Measurement, count
+from bwclab.rig.measurements import COUNT, Measurement, count
 from bwclab.rig.procedures.base import ClipRow, Context, Plan, recorded, run_steps
 from bwclab.rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
 from bwclab.rig.trials import StepResult
@@ -74,5 +74,5 @@ def measure(quantity: str, rows: list[PowercutRow], _o: Options) -> Measurement:
 POWERCUT = Procedure(
     name="powercut", summary="a power cut mid-recording leaves a playable clip up to the cut",
     params=PowercutParams, options=Options, row=PowercutRow,
-    quantities={"damaged_clips": Quantity("", "clips unplayable, failing their hash, or short of the cut")},
+    quantities={"damaged_clips": Quantity(COUNT, "clips unplayable, failing their hash, or short of the cut")},
     needs=("indicator", "psu", "dock"), run=run, measure=measure, instruments=("psu",))

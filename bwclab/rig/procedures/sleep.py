@@ -3,7 +3,7 @@ same trigger starts it again (a control, so a deaf camera cannot pass)."""
 
 from __future__ import annotations
 
-from bwclab.rig.measurements import Measurement, count_with_control
+from bwclab.rig.measurements import COUNT, Measurement, count_with_control
 from bwclab.rig.procedures.base import Context, Plan, run_steps
 from bwclab.rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
 from bwclab.rig.trials import Row, StepResult
@@ -38,5 +38,5 @@ def measure(quantity: str, rows: list[SleepRow], _o: Options) -> Measurement:
 
 SLEEP = Procedure(
     name="sleep", summary="a sleeping camera ignores triggers; awake, it starts", params=TriggerParams,
-    options=Options, row=SleepRow, quantities={"activations_asleep": Quantity("", "activations while asleep")},
+    options=Options, row=SleepRow, quantities={"activations_asleep": Quantity(COUNT, "activations while asleep")},
     needs=("indicator", "console"), run=run, measure=measure)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from bwclab.rig.measurements import Measurement, fraction
+from bwclab.rig.measurements import FRACTION, Measurement, fraction
 from bwclab.rig.procedures.base import Context, Plan, run_steps
 from bwclab.rig.procedures.declare import Options, Procedure, Quantity, TriggerParams
 from bwclab.rig.trials import Row, StepResult
@@ -53,5 +53,5 @@ def measure(quantity: str, rows: list[WindowRow], _o: Options) -> Measurement:
 WINDOW = Procedure(
     name="window", summary="a camera brought into range activates while the broadcast is on, not after",
     params=TriggerParams, options=Options, row=WindowRow,
-    quantities={"fraction_as_expected": Quantity("", "trials that activated iff the broadcast was still on")},
+    quantities={"fraction_as_expected": Quantity(FRACTION, "trials that activated iff the broadcast was still on")},
     needs=("indicator",), run=run, measure=measure)

@@ -1,0 +1,44 @@
+"""The folder a calibration or a backtest writes: refused when it is a file, or holds a previous run's files
+(unless --overwrite); each file written whole or not at all (a temporary file, synced, then renamed)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from bwclab.core.config import ConfigError
+
+CALIBRATION_FILES = ("calibrated.yaml", "calibration.json", "calibration.html")
+BACKTEST_FILES = ("backtest.json", "backtest.html", "backtest_reps.csv")
+
+
+def check(out: Path, overwrite: bool, files: tuple[str, ...]) -> None:
+    """Refuse a file where a folder is expected, and a folder a previous run wrote (unless `overwrite`)."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(out, ["--out names a file; a folder is expected"])
+    previous = [f for f in files if (out / f).exists()]
+    if previous and not overwrite:
+        raise ConfigError(out, [f"already holds {previous[0]} (a previous run): choose a new --out, or pass "
+                                "--overwrite"])
+
+
+def clear(out: Path, files: tuple[str, ...]) -> None:
+    """Empty the folder of a previous run's files, so that none survives beside the new ones."""
+    for f in files:
+        (out / f).unlink(missing_ok=True)
+
+
+def write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
