@@ -9,6 +9,6 @@ setup(
     package_data={
         "bwclab.scenarios": ["*.yaml"],
         "bwclab.fixtures": ["*.yaml", "*.md", "requirements/*.yaml", "profiles/*.yaml", "nightly/*.yaml",
-                            "records/*.csv", "records/*.yaml"],
+                            "records/*.csv", "records/*.yaml", "options/*.yaml"],
     },
 )

@@ -8,15 +8,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.core
 from pydantic_core import PydanticCustomError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from bwclab.commands.loglevel import configure, log_to
 from bwclab.core.config import ConfigError
+
+if TYPE_CHECKING:
+    from bwclab.core.profile import DeviceProfile
 
 app = typer.Typer(help="bwclab: test and predict body-camera auto-activation.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -127,10 +131,26 @@ def progress_bar(label: str) -> Iterator[Callable[[float], None]]:
 
 
 VariantOpt = Annotated[str | None, typer.Option("--variant", help="a named variant of the scenario (hartford-patrol-"
-                                               "shift: manual-only, light-bar, vehicle-triggers, all-triggers)")]
+                                               "shift: manual-only, light-bar, vehicle-triggers, all-triggers, "
+                                               "program-start)")]
 RepsOpt = Annotated[int, typer.Option("--reps", min=1, help="replications (common random numbers): each figure "
                                       "with its 95% CI")]
 WorkersOpt = Annotated[int, typer.Option("--workers", min=1, help="local worker processes")]
+
+
+ProfileOpt = Annotated[str | None, typer.Option("--profile", help="measured device profile (rig certify): a file "
+                                              "or a built-in name (example, emulated)")]
+
+
+def device_profile(text: str) -> tuple[DeviceProfile, dict[str, Any]]:
+    """`--profile` of `sim shift` and `sim sweep`: the profile (a file or a built-in name) and its device record."""
+    from bwclab.core.builtin import resolve
+    from bwclab.core.profile import load_profile
+    from bwclab.sim.runfolder import device_record
+
+    path = resolve("profile", text)
+    prof = load_profile(path)
+    return prof, device_record(prof, path)
 
 
 @sim_app.command("shift")
@@ -142,9 +162,10 @@ def sim_shift(
     variant: VariantOpt = None,
     reps: RepsOpt = 20,
     workers: WorkersOpt = 1,
-    profile: Annotated[str | None, typer.Option("--profile", help="measured device profile (rig certify): a file "
-                                                "or a built-in name (example, emulated)")] = None,
+    profile: ProfileOpt = None,
     plots: Annotated[bool, typer.Option(help="write timeline.png and coverage.png")] = True,
+    fixes: Annotated[bool, typer.Option(help="what would have fixed each miss: fixes.csv and summary.json's fixes "
+                                        "(each replication re-run about 20 times)")] = True,
     overwrite: OverwriteOpt = False,
     log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
@@ -153,10 +174,9 @@ def sim_shift(
     import time
 
     from bwclab.core.builtin import resolve
-    from bwclab.core.profile import load_profile
     from bwclab.sim.profile import apply_profile
     from bwclab.sim.replicate import run_reps
-    from bwclab.sim.runfolder import device_record, prepare_run_folder, write_run
+    from bwclab.sim.runfolder import prepare_run_folder, write_run
     from bwclab.sim.scenario import load_scenario
 
     device: dict[str, Any] | None = None
@@ -164,9 +184,8 @@ def sim_shift(
         prepare_run_folder(out, overwrite)
         sc = load_scenario(resolve("scenario", scenario), set_ or [], variant)
         if profile is not None:
-            profile_path = resolve("profile", profile)
-            prof = load_profile(profile_path)
-            sc, device = apply_profile(sc, prof), device_record(prof, profile_path)
+            prof, device = device_profile(profile)
+            sc = apply_profile(sc, prof)
     except ConfigError as err:
         fail(err)
         return
@@ -179,7 +198,7 @@ def sim_shift(
                 done[0] = frac
                 tick(frac)
 
-            first, summaries = run_reps(sc, run_seed, reps, workers, count)
+            first, summaries = run_reps(sc, run_seed, reps, workers, count, fixes=fixes)
     except KeyboardInterrupt:
         console.print(f"interrupted after {round(done[0] * reps)} of {reps} replications: nothing written to {out} "
                       "(figures from part of the replications are not the run asked for)")
@@ -191,25 +210,38 @@ def sim_shift(
 
 @sim_app.command("compare")
 def sim_compare(
-    scenario: ScenarioOpt,
     out: OutOpt,
-    profile: Annotated[list[str], typer.Option("--profile", help="a device profile, a file or a built-in name "
-                                               "(give two or more)", show_default=False)],
+    scenario: Annotated[str | None, typer.Option("--scenario", help="scenario YAML file, or a built-in name "
+                                                 "(with --profile)", show_default=False)] = None,
+    profile: Annotated[list[str] | None, typer.Option("--profile", help="a device profile, a file or a built-in "
+                                                      "name (give two or more)", show_default=False)] = None,
+    options: Annotated[Path | None, typer.Option("--options", help="a department's options (YAML: scenario, reps, "
+                                                 "seed, options with variant, profile, set, costs): writes "
+                                                 "report.html and compare.json (docs/options.md)")] = None,
     seed: SeedOpt = None,
     set_: SetOpt = None,
     variant: VariantOpt = None,
-    reps: RepsOpt = 20,
+    reps: Annotated[int | None, typer.Option("--reps", min=1, help="replications (common random numbers; "
+                                             "default 20, or the options file's)")] = None,
     overwrite: OverwriteOpt = False,
     log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
-    """The same replications with each vendor's measured profile; each figure and the difference, with 95% CIs."""
+    """The same replications with each option (or each vendor's measured profile); each figure and the paired
+    difference, with 95% CIs."""
     from bwclab.core.builtin import resolve
     from bwclab.core.profile import load_profile
     from bwclab.sim.compare import compare, device_names, plot
     from bwclab.sim.runfolder import prepare_run_folder, write_json
     from bwclab.sim.scenario import load_scenario
 
+    if options is not None:
+        compare_options(options, out, seed, reps, overwrite, given=bool(scenario or profile or set_ or variant))
+        return
+    profile = profile or []
+    reps = 20 if reps is None else reps
     try:
+        if scenario is None:
+            raise ConfigError("--scenario", ["give a scenario (or --options)"])
         if len(profile) < 2:
             raise ConfigError("--profile", ["give two profiles (or more) to compare"])
         prepare_run_folder(out, overwrite)
@@ -242,6 +274,42 @@ def sim_compare(
     out_console.print(f"written to {out}")
 
 
+def compare_options(path: Path, out: Path, seed: int | None, reps: int | None, overwrite: bool, given: bool) -> None:
+    """`sim compare --options`: every option over the same replications; report.html and compare.json."""
+    from bwclab.sim.options import prepare, results, run_options
+    from bwclab.sim.options_report import options_page, write_page
+    from bwclab.sim.runfolder import prepare_run_folder, write_json
+
+    try:
+        if given:
+            raise ConfigError("--options", ["the options file names the scenario, variants, profiles and overrides: "
+                                            "give --scenario, --profile, --set and --variant there, not here"])
+        spec, sc_path, prepared = prepare(path)
+        prepare_run_folder(out, overwrite)
+    except ConfigError as err:
+        fail(err)
+        return
+    (out / "report.html").unlink(missing_ok=True)
+    reps = spec.reps if reps is None else reps
+    spec = spec.model_copy(update={"reps": reps})
+    run_seed = seed if seed is not None else spec.seed if spec.seed is not None else prepared[0].scenario.seed
+    try:
+        with progress_bar(f"options: {spec.scenario}, {len(prepared)} options x {reps} replications") as tick:
+            runs = run_options(prepared, run_seed, reps, tick)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: nothing written to {out} (figures from part of the replications are not the "
+                      "comparison asked for)")
+        raise typer.Exit(130) from None
+    result = results(spec, sc_path, prepared, runs, run_seed)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "compare.json", result)
+    write_page(out / "report.html", options_page(result))
+    log_to(out)
+    for name, o in result["options"].items():
+        out_console.print(f"{name}: captured {_ci(o['figures']['capture_rate'])}", markup=False, highlight=False)
+    out_console.print(f"written to {out} (report.html, compare.json)", markup=False, highlight=False)
+
+
 def _ci(x: dict[str, Any], signed: bool = False) -> str:
     if x["mean"] is None:
         return "n/a"
@@ -251,42 +319,66 @@ def _ci(x: dict[str, Any], signed: bool = False) -> str:
     return f"{x['mean']:{fmt}} [{x['ci_low']:{fmt}}, {x['ci_high']:{fmt}}]"
 
 
-@sim_app.command("sweep")
+class SweepCommand(typer.core.TyperCommand):
+    """`sim sweep --help` ends with the keys --vary accepts, read from the Scenario model when help is shown."""
+
+    @property
+    def epilog(self) -> str | None:
+        from bwclab.sim.sweep import ANY, vary_keys
+
+        return (f"Keys --vary accepts ({ANY}: a call type, trigger kind or mount the scenario names): "
+                + ", ".join(vary_keys()))
+
+    @epilog.setter
+    def epilog(self, value: str | None) -> None:
+        """The epilog is the key list, whatever the command was given."""
+
+
+@sim_app.command("sweep", cls=SweepCommand)
 def sim_sweep(
     scenario: ScenarioOpt,
     out: OutOpt,
-    vary: Annotated[list[str], typer.Option("--vary", help="key=v1,v2,... (repeatable)", show_default=False)],
+    vary: Annotated[list[str], typer.Option("--vary", help="key=v1,v2,... (repeatable; the keys are listed below)",
+                                            show_default=False)],
     reps: Annotated[int, typer.Option("--reps", min=1, help="replications per point")] = 5,
     seed: SeedOpt = None,
     set_: SetOpt = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="local worker processes")] = 2,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler, tcp://HOST:PORT")] = None,
     variant: VariantOpt = None,
+    profile: ProfileOpt = None,
     log_level: LogLevelOpt = LogLevel.INFO,
 ) -> None:
-    """Run a grid of scenario settings with common random numbers."""
+    """Run a grid of scenario settings with common random numbers: each point's figures with 95% CIs, and each
+    point's paired difference from the first point."""
     from bwclab.core.builtin import resolve
     from bwclab.sim.sweep import run_sweep
 
     with progress_bar("sweep") as tick:
         try:
+            prof, device = device_profile(profile) if profile is not None else (None, None)
             summary = run_sweep(resolve("scenario", scenario), vary, reps, out, seed, workers, scheduler, set_ or [],
-                                progress=lambda n, total: tick(n / total), variant=variant)
+                                progress=lambda n, total: tick(n / total), variant=variant, profile=prof,
+                                device=device)
         except ConfigError as err:
             fail(err)
             return
     log_to(out)
     from rich.table import Table
 
-    keys = [k for k in summary[0] if k not in ("point", "reps") and not k.endswith(("_mean", "_low", "_high"))]
-    table = Table(title=f"capture rate, mean and 95% CI over {reps} replications")
+    keys = [k for k in summary[0] if k not in ("point", "reps", "figures", "difference")]
+    shown = ("capture_rate", "in_frame_rate", "any_camera_rate", "audio_capture_rate", "use_of_force_capture_rate")
+    table = Table(title=f"mean [95% CI] over {reps} replications; change: the paired difference from point 0 "
+                  "(same replications)")
     for k in keys:
         table.add_column(k)
-    table.add_column("capture rate", justify="right")
-    table.add_column("95% CI", justify="right")
+    table.add_column("figure")
+    table.add_column("mean [95% CI]", justify="right")
+    table.add_column("change [95% CI]", justify="right")
     for row in summary:
-        table.add_row(*(str(row[k]) for k in keys), f"{row['capture_rate_mean']:.3f}",
-                      f"{row['capture_rate_ci_low']:.3f} .. {row['capture_rate_ci_high']:.3f}")
+        for n, m in enumerate(shown):
+            table.add_row(*(str(row[k]) if n == 0 else "" for k in keys), m, _ci(row["figures"][m]),
+                          _ci(row["difference"][m], signed=True), end_section=n == len(shown) - 1)
     out_console.print(table)
     out_console.print(f"sweep written to {out}")
 
@@ -806,6 +898,13 @@ def show_summary(summary: dict[str, Any], out: Path) -> None:
     t.add_row("captured: every officer recording, subject in frame", pct(fig["in_frame_rate"]))
     t.add_row("captured by at least one camera, dash included", pct(fig["any_camera_rate"]))
     t.add_row("audio capture rate", pct(fig["audio_capture_rate"]))
+    force = fig["use_of_force_capture_rate"]
+    t.add_row("captured at a use of force", pct(force) + ("" if force["n"] == reps else
+                                                           f" ({force['n']} of {reps} replications had one)"))
+    spread = summary["officer_spread"]
+    t.add_row(f"capture share per officer present at a moment, p10 / median / p90 "
+              f"({spread['officers']['mean']:.1f} officers a shift)",
+              " / ".join(pct(spread[k]) for k in ("p10", "median", "p90")))
     t.add_row("officer on-scene time on video", pct(fig["officer_time_coverage"]))
     for cause, x in summary["missed"].items():
         if x["mean"]:

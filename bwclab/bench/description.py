@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from bwclab.bench.drivers import ROLES, driver_class
 from bwclab.core.config import load
@@ -36,20 +36,27 @@ DriverName = Annotated[str, Field(pattern=r"^[A-Za-z][\w.-]{0,63}$",
                                   description="a name in the bwclab.drivers entry-point group (docs/drivers.md)")]
 
 
-def _fits(role: str, name: str) -> str:
-    driver_class(role, name)  # ValueError naming what is wrong and the drivers that would do
-    return name
+def _fits(role: str) -> AfterValidator:
+    """Checks a driver name against ROLE: a ValueError naming what is wrong and the drivers that would do."""
+
+    def check(name: str) -> str:
+        driver_class(role, name)
+        return name
+
+    return AfterValidator(check)
+
+
+GpioDriver = Annotated[DriverName, _fits("gpio")]
+ConsoleDriver = Annotated[DriverName, _fits("console")]
+ScopeDriver = Annotated[DriverName, _fits("scope")]
+AttenuatorDriver = Annotated[DriverName, _fits("attenuator")]
+SupplyDriver = Annotated[DriverName, _fits("psu")]
 
 
 class GpioAdapter(Strict):
-    driver: DriverName = Field(default=ROLES["gpio"].default, description="numato, gpiod, or a lab's own")
+    driver: GpioDriver = Field(default=ROLES["gpio"].default, description="numato, gpiod, or a lab's own")
     port: str | None = Field(default=None, description="serial device (numato) or gpiochip path (gpiod)")
     ports: Literal[8, 16, 32, 64] = 32
-
-    @field_validator("driver")
-    @classmethod
-    def _driver(cls, v: str) -> str:
-        return _fits("gpio", v)
 
 
 class EmitterWiring(Strict):
@@ -76,12 +83,7 @@ class CameraWiring(Strict):
     dock: str | None = Field(default=None, description="folder where its clips appear (real bench)")
     model: Token | None = Field(default=None, description="for a camera without a console: its model")
     firmware: Token | None = Field(default=None, description="for a camera without a console: its firmware")
-    driver: DriverName = Field(default=ROLES["console"].default, description="the driver of its console")
-
-    @field_validator("driver")
-    @classmethod
-    def _driver(cls, v: str) -> str:
-        return _fits("console", v)
+    driver: ConsoleDriver = Field(default=ROLES["console"].default, description="the driver of its console")
 
 
 class Instrument(Strict):
@@ -105,34 +107,19 @@ class ScopeProbe(Strict):
 
 
 class Scope(Instrument):
-    driver: DriverName = ROLES["scope"].default
+    driver: ScopeDriver = ROLES["scope"].default
     channels: dict[Annotated[int, Field(ge=1, le=4)], ScopeProbe] = Field(default_factory=dict)
-
-    @field_validator("driver")
-    @classmethod
-    def _driver(cls, v: str) -> str:
-        return _fits("scope", v)
 
 
 class AttenuatorInstrument(Instrument):
-    driver: DriverName = ROLES["attenuator"].default
+    driver: AttenuatorDriver = ROLES["attenuator"].default
     max_db: float = Field(default=95.0, gt=0, le=130,
                           description="the attenuator's range: a camera parked here hears nothing")
     step_db: float = Field(default=0.25, gt=0, le=2, description="the attenuator's resolution")
 
-    @field_validator("driver")
-    @classmethod
-    def _driver(cls, v: str) -> str:
-        return _fits("attenuator", v)
-
 
 class Supply(Instrument):
-    driver: DriverName = ROLES["psu"].default
-
-    @field_validator("driver")
-    @classmethod
-    def _driver(cls, v: str) -> str:
-        return _fits("psu", v)
+    driver: SupplyDriver = ROLES["psu"].default
 
 
 class Instruments(Strict):

@@ -42,7 +42,7 @@ def duration(seconds: float) -> str:
 
 
 @dataclass
-class Step:
+class ProcedureProgress:
     """One procedure's share of the run: its steps done of planned, and the time it took so far."""
 
     requirement: str
@@ -82,7 +82,7 @@ class CertifyDisplay:
         self.console = Console(stderr=True)
         self.live: Live | None = None
         self.plan = Planned()
-        self.steps: dict[str, Step] = {}
+        self.steps: dict[str, ProcedureProgress] = {}
         self.current: tuple[str, str] | None = None
         self.verdicts: dict[str, dict[str, str]] = {}
         self.judged = 0
@@ -145,7 +145,7 @@ class CertifyDisplay:
                 self.plan.key[req.id] = req.key
             self.plan.cameras[req.id].append(item.camera)
             self.plan.nodes[item.nodeid] = (req.id, item.camera)
-            step = self.steps.setdefault(req.key, Step(req.id, [], req.trials))
+            step = self.steps.setdefault(req.key, ProcedureProgress(req.id, [], req.trials))
             step.planned = max(step.planned, req.trials)
             if item.camera not in step.cameras:
                 step.cameras.append(item.camera)
@@ -230,7 +230,7 @@ class CertifyDisplay:
         if self.progress:
             self.say(f"{req}: {text}", style={"fail": "red", "error": "red", "pass": "green"}.get(ranked[0], "yellow"))
 
-    def _left(self, step: Step) -> float | None:
+    def _left(self, step: ProcedureProgress) -> float | None:
         """Seconds this procedure has left, at its pace so far."""
         if step.done == 0 or step.spent <= 0:
             return None
@@ -274,7 +274,7 @@ class CertifyDisplay:
             grid.add_row(Text(f"  judging {req} on {camera}", style="dim"), "", "", "")
         return Group(head, grid)
 
-    def _pace(self, step: Step, now: float) -> str:
+    def _pace(self, step: ProcedureProgress, now: float) -> str:
         if step.started is None:
             return ""
         if step.done == 0:

@@ -5,6 +5,7 @@ decides whether each critical moment was captured."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 from bwclab.camera.bodycam import Recording
 from bwclab.rig.clip import ClipReading, read_clip
 from bwclab.rig.dock import take_clip, wait_for_sidecars
-from bwclab.rig.interfaces import ConsoleLink, DriverError
+from bwclab.rig.interfaces import ConsoleLink, ConsoleRefused
 from bwclab.rig.procedures.buffer import SOUND_RMS
 
 
@@ -39,14 +40,11 @@ class Footage:
 
 
 def end_recording(con: ConsoleLink | None) -> None:
-    """Console STOP (409: it was not recording)."""
+    """Console STOP; a camera that refuses it was not recording."""
     if con is None:
         return
-    try:
+    with contextlib.suppress(ConsoleRefused):
         con.command("STOP")
-    except DriverError as exc:
-        if "409" not in str(exc):
-            raise
 
 
 def collect(serial: str, dock: Path, before: set[str], out: Path, expect: int,

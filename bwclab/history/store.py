@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -233,7 +233,7 @@ def _busy(exc: DBAPIError) -> bool:
     return "locked" in text or "busy" in text
 
 
-class History:
+class History(AbstractContextManager["History"]):
     """`create`: a writer (nightly, rig certify --history, history import) may start a new history; a command
     that only reads (create=False) refuses one that does not exist or holds no bwclab history."""
 
@@ -267,9 +267,6 @@ class History:
 
     def close(self) -> None:
         self.engine.dispose()
-
-    def __enter__(self) -> History:
-        return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()

@@ -45,6 +45,11 @@ class _Writer:
     def note(self, dotted: str, *lines: str) -> None:
         self.notes.setdefault(dotted, []).extend(lines)
 
+    def aside(self, dotted: str, figure: dict[str, Any], text: str) -> None:
+        """A figure the scenario has no field for yet, noted beside DOTTED, when the records gave one."""
+        if figure.get("mean") is not None:
+            self.note(dotted, text)
+
     def lognormal(self, dotted: str, fitted: dict[str, Any], comment: str) -> None:
         """A fitted lognormal as the scenario writes one ({dist: lognormal, mean, cv}), when there was one."""
         dist = lognormal_dist(fitted)
@@ -99,9 +104,8 @@ def _dispatch(w: _Writer, cal: dict[str, Any]) -> None:
     w.lognormal("dispatch.processing_s", d, f"calibrated: {cad}, {d['n']:,} calls, {dates}; received to first "
                 f"dispatch, mean {_ci(d, '.0f')} s (queueing included: the model adds its own wait for a free unit)")
     t = cal["travel_s"]
-    if t.get("mean") is not None:
-        w.note("dispatch", f"travel, dispatch to arrival (calibrated: {cad}, {t['n']:,} responses): mean "
-               f"{_ci(t, '.0f')} s, cv {t.get('cv') or 0:.2f}; the model's travel comes from distance and speed")
+    w.aside("dispatch", t, f"travel, dispatch to arrival (calibrated: {cad}, {t['n']:,} responses): mean "
+            f"{_ci(t, '.0f')} s, cv {t.get('cv') or 0:.2f}; the model's travel comes from distance and speed")
 
 
 def _camera(w: _Writer, cal: dict[str, Any]) -> None:
@@ -121,9 +125,8 @@ def _camera(w: _Writer, cal: dict[str, Any]) -> None:
     w.lognormal("camera.manual.delay_s", after, f"calibrated: {audit}, {after['n']:,} presses after arrival; mean "
                 f"{_ci(after, '.0f')} s")
     en_route = press["en_route"]
-    if en_route.get("mean") is not None:
-        w.note("camera.manual.delay_s", f"presses en route, before arrival: {_ci(en_route)} of {en_route['n']:,} "
-               "(the scenario has no field for them yet: manual.when)")
+    w.aside("camera.manual.delay_s", en_route, f"presses en route, before arrival: {_ci(en_route)} of "
+            f"{en_route['n']:,} (the scenario has no field for them yet: manual.when)")
     trig = cal["triggers"]
     counts = ", ".join(f"{k} {v:,}" for k, v in trig["recordings_by_reason"].items() if v)
     w.put("signal.triggers", trig["fielded"], f"calibrated: {audit}, recording reasons: {counts}"

@@ -16,6 +16,7 @@ import fcntl
 import getpass
 import hashlib
 import importlib.metadata
+import logging
 import os
 import shlex
 import socket
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
+from pydantic import ValidationError
 
 from bwclab.bench.description import Bench, load_bench
 from bwclab.core.config import ConfigError
@@ -80,6 +82,8 @@ from bwclab.rig.trials import (
     camera_rows,
     lost_steps,
 )
+
+log = logging.getLogger(__name__)
 
 
 class Stop(Enum):
@@ -430,7 +434,12 @@ class Campaign:
         cert = self.certificate()
         write_certificate(self.out / "measurements.json", cert)
         for s in self.cameras:
-            profile = self.profile(s, cert.grade)
+            try:
+                profile = self.profile(s, cert.grade)
+            except ValidationError as exc:  # a profile is derived: its failure must not cost the report
+                log.error("camera %s: no device profile written: %s", s, exc)
+                self.progress(f"camera {s}: no device profile written: {exc.errors()[0]['msg']}")
+                continue
             if profile is not None:
                 (self.out / s).mkdir(exist_ok=True)
                 atomic_write(self.out / s / "profile.yaml", dump_profile(profile))

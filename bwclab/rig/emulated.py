@@ -23,7 +23,7 @@ from bwclab.core.resources import Resources, read_resources
 from bwclab.rig.interfaces import BenchLost
 
 
-class EmulatorProcess:
+class EmulatorProcess(contextlib.AbstractContextManager["EmulatorProcess"]):
     """BenchLost when the emulated bench does not come up: no trial can be made on it."""
 
     def __init__(self, bench: Path, state_dir: Path, faults: Path | None = None, start_timeout_s: float = 30.0) -> None:
@@ -62,9 +62,6 @@ class EmulatorProcess:
         if resources.pid != self.proc.pid or not resources.alive():
             raise BenchLost(f"{path} was not written by the emulator this run started (pid {resources.pid})")
         return resources
-
-    def __enter__(self) -> EmulatorProcess:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -25,6 +25,11 @@ class CameraError(DriverError):
     """The camera under test failed (its console, its dock, its clips): the camera's fault."""
 
 
+class ConsoleRefused(CameraError):
+    """The camera answered a console command with a refusal its state explains (`ERR 409`: STOP while not
+    recording, START while recording), as its protocol says it should: the command changed nothing."""
+
+
 class BenchLost(Exception):
     """The bench itself is gone (an emulated bench's process died): no further trial can be made this session."""
 

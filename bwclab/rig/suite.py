@@ -8,6 +8,7 @@ never exits 0, and the terminal's last lines say the certificate's verdict, its 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Generator
 from pathlib import Path
@@ -24,6 +25,28 @@ from bwclab.rig.interfaces import BenchLost
 from bwclab.rig.requirements import Requirement
 
 DEFAULT_SPEC = "default"
+PROGRESS = "bwclab.rig.progress"  # the campaign's progress lines, in run.log as `HH:MM:SS text`
+
+
+def progress_log(path: Path) -> logging.Logger:
+    """The logger the campaign's progress lines go to: each line appended to PATH (run.log) and flushed as it is
+    logged, at every --log-level, and only there: not repeated by the command's own run.log handler nor shown on
+    the terminal."""
+    log = logging.getLogger(PROGRESS)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    end_progress_log(log)  # a session that never finished (in this process) left its file open
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    log.addHandler(handler)
+    return log
+
+
+def end_progress_log(log: logging.Logger) -> None:
+    """Close the file the progress lines went to."""
+    for handler in log.handlers[:]:
+        log.removeHandler(handler)
+        handler.close()
 
 
 class RequirementFailed(Exception):
@@ -87,12 +110,11 @@ class Certification:
                                      tick=sink.bwclab_tick if sink is not None else lambda _l, _d, _t: None)
         except ConfigError as exc:
             raise pytest.UsageError(exc.render()) from None
-        self.log = (out / "run.log").open("a", encoding="utf-8")
+        self.log = progress_log(out / "run.log")
         self.opened = False
 
     def _log(self, text: str) -> None:
-        self.log.write(f"{time.strftime('%H:%M:%S')} {text}\n")
-        self.log.flush()
+        self.log.info(text)
 
     def evaluate(self, req: Requirement, camera: str) -> Outcome:
         if not self.opened:
@@ -157,7 +179,7 @@ class Certification:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED  # judged less than its spec: never exit 0
         finally:
             self.campaign.close()
-            self.log.close()
+            end_progress_log(self.log)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         cert = self.certificate

@@ -5,6 +5,16 @@ emitter changes course while it lasts, every affected camera's entry into its ef
 solved exactly (no polling); a reception is scheduled at entry + BLE discovery + processing, and
 dropped if a later course change makes it stale. A camera that came into range but whose discovery
 would fall after the broadcast ended is recorded (`undiscovered`): in range, never heard.
+
+Body loss: a worn camera (every camera but the dash cameras, which are wired to their own car) hears less far
+when its wearer's body is between it and the emitter. The scenario's `signal.body_loss_db` (L, at the back) is
+scaled by the facing: L (1 - cos a) / 2 for an emitter at angle a off the camera's facing (none facing it, L/2
+side-on, L behind), and shortens the drawn radius by 10^(-loss / (10 n)) (log-distance path loss, exponent n):
+the same as adding the loss before the detection curve. The facing is the camera's heading (motion.py): its
+direction of travel when walking or riding; standing, the direction it last moved in (at a scene, towards
+where it stands by the subject); seated in a car, the car's heading. It is taken when the reception is solved
+(the broadcast's start and each course change of the camera or the emitter) and held until the next one. An
+emitter at the camera (its own taser or holster, its own car's light bar overhead) costs no body loss.
 """
 
 from __future__ import annotations
@@ -69,7 +79,8 @@ class Airwaves(Component):
     def __init__(self, env: simpy.Environment, motion: Motion, cameras: np.ndarray, kinds: Mapping[str, EmitterKind],
                  ble: DiscoveryModel, streams: Streams, max_speed_ftps: float,
                  measured_latency: Mapping[TriggerKind, MeasuredLatency] | None = None,
-                 wired: np.ndarray | None = None, teleports: bool = False) -> None:
+                 wired: np.ndarray | None = None, teleports: bool = False, body_loss_db: float = 0.0,
+                 path_loss_exponent: float = 2.0) -> None:
         """`wired`: the bodies whose camera is wired to their own emitter (a cruiser's dash camera to its light
         bar) and does not also listen to it; every other camera hears its own body's emitter (an officer's
         taser or holster) at 0 ft.
@@ -81,7 +92,9 @@ class Airwaves(Component):
         within the largest radius before the broadcast ends, and no course change of its can matter. Any other
         camera that can is, at the start, within twice that speed's reach (`reach`: the grid that finds the
         broadcasts near a course change). `teleports` (instant travel: a body may jump) widens the patrols'
-        square to the broadcast's grid cells."""
+        square to the broadcast's grid cells. `body_loss_db`: the body loss at a worn camera's back (the module's
+        docstring; 0: none), `path_loss_exponent` turning it into range. It only shortens a radius: the curve's
+        largest radius still bounds every reach."""
         self.env, self.motion, self.kinds, self.ble = env, motion, dict(kinds), ble
         self.cameras = np.asarray(cameras, dtype=np.int64)  # the bodies that carry a camera
         is_camera = np.zeros(motion.n, dtype=bool)
@@ -92,6 +105,7 @@ class Airwaves(Component):
         if wired is not None:
             is_wired[np.asarray(wired, dtype=np.int64)] = True
         self.wired: list[bool] = is_wired.tolist()
+        self.body_loss_db, self.path_loss_exponent = float(body_loss_db), float(path_loss_exponent)
         self.measured: dict[str, MeasuredLatency] = {str(k): v for k, v in (measured_latency or {}).items()}
         self.active: list[ShiftBroadcast] = []
         self.log: list[ShiftBroadcast] = []
@@ -233,7 +247,19 @@ class Airwaves(Component):
         if gap > 0 and gap > closing * left:  # too far to close the gap before it ends, even head on
             self._settle(b, cam, math.inf, now)
             return
+        if self.body_loss_db > 0.0 and not self.wired[cam]:  # (the body only shortens a radius: after the test)
+            radius *= self.body_factor(m.heading(cam), ex - cx, ey - cy)
         self._settle(b, cam, m.entry_time(cam, e, now, b.end, radius), now)
+
+    def body_factor(self, heading: tuple[float, float], dx: float, dy: float) -> float:
+        """What the wearer's body leaves of a radius, for a camera facing `heading` (a unit vector) and an
+        emitter at (dx, dy) from it: 10^(-L (1 - cos a) / 2 / (10 n))."""
+        d = math.hypot(dx, dy)
+        if d < 1e-9:
+            return 1.0
+        cos = (heading[0] * dx + heading[1] * dy) / d
+        loss = self.body_loss_db * (1.0 - cos) / 2.0
+        return float(10.0 ** (-loss / (10.0 * self.path_loss_exponent)))
 
     def _emitter_at(self, b: ShiftBroadcast, now: float) -> tuple[float, float, float]:
         m = self.motion

@@ -17,8 +17,8 @@ from bwclab.sim.cruiser import Cruiser
 from bwclab.sim.dispatcher import Dispatcher
 from bwclab.sim.hardware import EMITTER_PREFIX, Hardware
 from bwclab.sim.incident import Incident, Scene
-from bwclab.sim.motion import Motion
-from bwclab.sim.officer import FT_PER_MILE, Officer, around
+from bwclab.sim.motion import Motion, pulled_over_ahead
+from bwclab.sim.officer import FT_PER_MILE, Officer
 from bwclab.sim.probes import Probes
 from bwclab.sim.scenario import Scenario, ScriptTrigger
 from bwclab.sim.streams import KeyedRandom, Stream, Streams
@@ -95,7 +95,8 @@ class Calls(Component):
             crng = KeyedRandom(self._call_key, len(self.incidents))
             px, py = self.motion.position(self.n_officers + o, self.env.now)
             spec = sc.call_types[sc.calls.officer_initiated_type]
-            x, y = around(px, py, spec.scene.cruiser_stop_ft.sample(crng), crng.uniform())
+            hx, hy = self.motion.heading(self.n_officers + o)  # the car stopped is ahead, as the cruiser drove
+            x, y = pulled_over_ahead(px, py, hx, hy, spec.scene.cruiser_stop_ft.sample(crng), crng.uniform())
             inc = self.new_incident(sc.calls.officer_initiated_type, x, y, officer_initiated=True)
             self.dispatch.call(inc, first=o)
 

@@ -35,7 +35,8 @@ class Incident:
     critical_at: float = math.nan
     subject_at_critical: tuple[float, float] = (math.nan, math.nan)
     pursuit_from: float = math.inf  # when the subject started to run, if it did
-    force: list[tuple[float, str]] = field(default_factory=list)  # (time, taser | holster): a draw
+    force: list[tuple[float, str]] = field(default_factory=list)  # (time, taser | holster): a draw, a taser armed
+    # or fired; any of them, or a struggle, makes the incident a use of force (its `severity`)
     struggle: bool = False
     stops: dict[int, tuple[float, float]] = field(default_factory=dict)  # officer -> scripted stop point
     broadcasts: list[int] = field(default_factory=list)
@@ -132,21 +133,29 @@ class Scene:
         self.env.timeout(start - now).callbacks.append(run)
 
     def _maybe_trigger(self, kind: str, use: TriggerUse) -> None:
+        """A holster sensor fires on every draw; a taser broadcasts when armed and again when fired (`armed`
+        given: armed with that probability, fired with `probability`, `fire_after_s` later)."""
         draw, pick = self.rng.uniform(), self.rng.uniform()
         offset = use.offset_s.sample(self.rng)
-        if draw >= use.probability:
+        fired_later = use.armed is not None and draw < use.probability
+        fire_after = use.fire_after_s.sample(self.rng) if use.armed is not None else 0.0
+        if draw >= use.armed_probability:
             return
         inc, now = self.inc, float(self.env.now)
         at = min(max(inc.critical_at + offset, now), inc.end_time)
+        holder: list[int] = []
 
         def fire(_e: simpy.Event) -> None:
             present = inc.present_at(float(self.env.now))
             if present and not inc.is_over:
-                officer = present[min(int(pick * len(present)), len(present) - 1)]
+                officer = holder[0] if holder else present[min(int(pick * len(present)), len(present) - 1)]
+                holder.append(officer)
                 inc.force.append((float(self.env.now), kind))
                 self._trigger(officer, kind, inc.number)
 
         self.env.timeout(at - now).callbacks.append(fire)
+        if fired_later and at + fire_after < inc.end_time:
+            self.env.timeout(at + fire_after - now).callbacks.append(lambda e: fire(e) if holder else None)
 
     def _end(self) -> None:
         self.inc.ended.succeed()

@@ -30,7 +30,8 @@ from bwclab.sim.model import ShiftResult
 CAUSES = ("not_triggered", "not_pressed", "pressed_late", "buffer_too_short", "out_of_range", "not_discovered",
           "arrived_after_broadcast", "camera_asleep", "out_of_frame")
 SEVERITIES = ("use_of_force", "in_progress", "report")
-RATES = ("capture_rate", "in_frame_rate", "any_camera_rate", "audio_capture_rate")
+RATES = ("capture_rate", "in_frame_rate", "any_camera_rate", "audio_capture_rate", "use_of_force_capture_rate")
+SPREAD = ("p10", "median", "p90")  # officer_spread: capture share per officer, over officers with a critical moment
 
 
 @dataclass(frozen=True)
@@ -185,11 +186,22 @@ def officer_shifts(res: ShiftResult, rows: list[OfficerOnScene]) -> list[Officer
 
 def _rates(outcomes: list[IncidentOutcome]) -> dict[str, Any]:
     n = len(outcomes)
+    force = [o for o in outcomes if o.severity == "use_of_force"]
     return {"incidents": n,
             "capture_rate": _ratio(sum(o.recording for o in outcomes), n),
             "in_frame_rate": _ratio(sum(o.in_frame for o in outcomes), n),
             "any_camera_rate": _ratio(sum(o.any_camera for o in outcomes), n),
-            "audio_capture_rate": _ratio(sum(o.audio for o in outcomes), n)}
+            "audio_capture_rate": _ratio(sum(o.audio for o in outcomes), n),
+            # None (skipped when averaged over replications) where no incident came to a use of force
+            "use_of_force_capture_rate": _ratio(sum(o.recording for o in force), len(force))}
+
+
+def officer_spread(shifts: list[OfficerShift]) -> dict[str, Any]:
+    """How capture varies over officers: p10, median and p90 of each officer's captured share of the critical
+    moments it was present at, over the officers present at one at least (None for each when there are none)."""
+    shares = [s.moments_captured / s.moments_present for s in shifts if s.moments_present]
+    return {**{k: _round(_percentile(shares, q)) for k, q in zip(SPREAD, (10, 50, 90), strict=True)},
+            "officers": len(shares)}
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -241,6 +253,7 @@ def summarize(res: ShiftResult, rows: list[OfficerOnScene]) -> dict[str, Any]:
     responses = [min(inc.arrivals.values()) - inc.called_at for inc in res.incidents if inc.arrivals
                  and not inc.officer_initiated]
     waits = res.waits_s
+    shifts = officer_shifts(res, rows)
     return {
         "scenario": sc.name,
         "variant": sc.variant,
@@ -271,7 +284,8 @@ def summarize(res: ShiftResult, rows: list[OfficerOnScene]) -> dict[str, Any]:
         "storage_gb_body": round(body_gb, 4),
         "storage_tb_per_year": round(per_year_tb, 4),
         "storage_tb_held": round(per_year_tb * sc.camera.retention_days / 365.0, 4),
-        "by_officer": [asdict(x) for x in officer_shifts(res, rows)],
+        "officer_spread": officer_spread(shifts),
+        "by_officer": [asdict(x) for x in shifts],
         "settings": {
             "triggers": list(sc.signal.triggers),
             "buffer_s": sc.camera.buffer_s,

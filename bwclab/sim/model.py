@@ -112,7 +112,8 @@ class Shift:
         kinds = {k: EmitterKind(self._curve(k), sig.broadcast_for(k)) for k in EMITTER_PREFIX}
         return Airwaves(self.env, self.motion, cameras, kinds, sig.ble.model(), self.streams,
                         _fastest_ftps(self.scenario.patrol), sig.measured_latency, wired=np.arange(n, 2 * n),
-                        teleports=self.scenario.patrol.instant_travel)
+                        teleports=self.scenario.patrol.instant_travel, body_loss_db=sig.body_loss_db,
+                        path_loss_exponent=sig.path_loss_exponent)
 
     def _curve(self, kind: str) -> DetectionCurve:
         sig = self.scenario.signal

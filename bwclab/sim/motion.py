@@ -312,6 +312,14 @@ class Motion:
         return math.inf
 
 
+def pulled_over_ahead(x: float, y: float, hx: float, hy: float, gap_ft: float, u: float) -> tuple[float, float]:
+    """Where the car a cruiser at (x, y), heading along the unit vector (hx, hy), has pulled over stands: `gap_ft`
+    ahead, its centre 2-3 ft (by `u` in [0, 1)) to the cruiser's right, so the cruiser's hood lines up with its
+    left rear fender and the dash camera faces it (traffic-stop training material)."""
+    side = 2.0 + u
+    return x + gap_ft * hx + side * hy, y + gap_ft * hy - side * hx
+
+
 def offset_to_box(box: Box, x: float, y: float) -> tuple[float, float]:
     """How far (x, y) lies outside `box` along each axis (0 inside it): the nearest any point in it can be."""
     x0, y0, x1, y1 = box

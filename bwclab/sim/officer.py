@@ -15,8 +15,8 @@ change when it happens. Both give the same shift, draw for draw.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
@@ -50,6 +50,7 @@ class Ports:
     log_status: Callable[[str, float, float], None]  # (status, start, end)
     free: Callable[[], None]  # report free to dispatch
     compliance: float = 0.0  # this officer's own probability of starting the camera by hand on a call
+    compliance_by_type: Mapping[str, float] = field(default_factory=dict)  # by call type, where the scenario gives it
     lazy: bool = False  # patrol legs drawn on demand, not scheduled (see the module's docstring)
     air_until: Callable[[Box], float] = _never  # the last end of a broadcast on the air near a region
 
@@ -247,6 +248,7 @@ class Officer:
             if lights:  # on as the car sets off: the broadcast is solved once, on the course it has
                 self.cruiser.light_bar_on(inc.number)
                 self.cruiser.siren_on(inc.number)
+        after = self.plan_en_route(inc, rng, arrive) if self.manual.when == "en_route" and inc.priority else None
         if arrive > env.now:
             yield env.timeout(arrive - env.now)
         if inc.is_over:
@@ -260,7 +262,10 @@ class Officer:
             cruiser = self.cruiser
             env.timeout(lights_after).callbacks.append(lambda _e: None if inc.is_over else cruiser.light_bar_on(
                 inc.number))
-        self.plan_manual_start(inc, rng)
+        if after is None:
+            self.plan_manual_start(inc, rng)
+        elif not math.isnan(after):
+            self._press_after(inc, after)
         steps = [(scene.exit_s.sample(rng), scene.stand_ft.sample(rng))]
         steps += [(m.after_s.sample(rng), m.stand_ft.sample(rng)) for m in scene.moves]
         for wait, stand in steps:
@@ -299,12 +304,32 @@ class Officer:
         if self.assignment is None and self.status == "patrol":  # not given a call or a duty meanwhile
             self.start_patrol()
 
+    def compliance(self, call_type: str) -> float:
+        """This officer's probability of starting the camera by hand on a call of this type."""
+        return self.ports.compliance_by_type.get(call_type, self.ports.compliance)
+
+    def plan_en_route(self, inc: Incident, rng: Draws, arrive: float) -> float:
+        """A priority response, setting off: whether this officer complies, and a share of those who do press while
+        driving (the delay counted from setting off, at the latest on arrival). Returns the delay after arrival of
+        a press still to come (a complying officer who does not press en route), or NaN for none."""
+        comply = rng.uniform() < self.compliance(inc.call_type)
+        delay = self.manual.delay_s.sample(rng)
+        en_route = rng.uniform() < self.manual.en_route_share
+        if not comply:
+            return math.nan
+        if en_route:
+            self._press_after(inc, min(delay, max(arrive - float(self.env.now), 0.0)))
+            return math.nan
+        return delay
+
     def plan_manual_start(self, inc: Incident, rng: Draws) -> None:
-        comply = rng.uniform() < self.ports.compliance
+        comply = rng.uniform() < self.compliance(inc.call_type)
         delay = self.manual.delay_s.sample(rng)
         if not comply:
             return
+        self._press_after(inc, delay)
 
+    def _press_after(self, inc: Incident, delay: float) -> None:
         def press(_e: simpy.Event) -> None:
             if self.assignment is inc and not inc.is_over:
                 self.ports.press(inc.number)

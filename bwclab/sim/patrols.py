@@ -4,8 +4,10 @@ its manual-start compliance, and the ports that connect it to the rest of the sh
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from statistics import NormalDist
 
+import numpy as np
 import simpy
 
 from bwclab.camera.bodycam import BodyCamera
@@ -20,10 +22,48 @@ from bwclab.sim.incident import Scene
 from bwclab.sim.motion import Motion
 from bwclab.sim.officer import FT_PER_MILE, MPH_TO_FTPS, Officer, Ports
 from bwclab.sim.probes import Probes
-from bwclab.sim.scenario import Scenario
+from bwclab.sim.scenario import ManualSpec, Scenario
 from bwclab.sim.streams import KeyedRandom, Stream, Streams
 
 Beat = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(40)  # E[f(Z)], Z standard normal, by quadrature
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def level_logit(rate: float, spread: float) -> float:
+    """The logit level whose officers, each shifted by a normal propensity of sd `spread`, comply at `rate` on
+    average: E[sigmoid(level + spread Z)] = rate (solved by bisection)."""
+    rate = min(max(rate, 1e-9), 1.0 - 1e-9)
+    if spread == 0.0:
+        return math.log(rate / (1.0 - rate))
+    lo, hi = -40.0, 40.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        mean = float(np.dot(_WEIGHTS, 1.0 / (1.0 + np.exp(-(mid + spread * _NODES)))))
+        lo, hi = (mid, hi) if mean < rate else (lo, mid)
+    return (lo + hi) / 2
+
+
+def officer_compliance(manual: ManualSpec, call_types: Sequence[str], key: int,
+                       n: int) -> list[tuple[float, dict[str, float]]]:
+    """Each officer's compliance: (the department-wide figure, per call type). Without `by_call_type`, one draw of
+    `compliance` per officer for every type; with it, an officer's propensity z (normal, drawn once per shift from
+    the keyed stream) added to each type's logit level."""
+    if not manual.by_call_type:
+        return [(manual.compliance.sample(KeyedRandom(key, i)), {}) for i in range(n)]
+    spread, default = manual.officer_spread_logit, manual.compliance.expected()
+    levels = {t: level_logit(manual.by_call_type.get(t, default), spread) for t in call_types}
+    unit, out = NormalDist(), []
+    for i in range(n):
+        z = unit.inv_cdf(min(max(KeyedRandom(key, i).uniform(), 1e-12), 1.0 - 1e-12))
+        out.append((_sigmoid(level_logit(default, spread) + spread * z),
+                    {t: _sigmoid(lv + spread * z) for t, lv in levels.items()}))
+    return out
 
 
 class Patrols(Component):
@@ -43,8 +83,9 @@ class Patrols(Component):
         sc = scenario
         n = len(foot)
         self.foot = foot
-        compliance_key = streams.key("compliance")
-        self.compliance = [sc.camera.manual.compliance.sample(KeyedRandom(compliance_key, i)) for i in range(n)]
+        drawn = officer_compliance(sc.camera.manual, list(sc.call_types), streams.key("compliance"), n)
+        self.compliance = [c for c, _ in drawn]  # department-wide (a call type not in by_call_type)
+        self.compliance_by_type = [by_type for _, by_type in drawn]
         self.cruisers = [None if self.foot[i] else Cruiser(i, n + i, dash[i], self._light_bar, self._vehicle)
                          for i in range(n)]
         self._fielded = frozenset(sc.signal.triggers)
@@ -64,7 +105,8 @@ class Patrols(Component):
             release_camera=lambda now: self.cameras.release(i, now),
             log_status=lambda status, start, end: self.probes.status(i, status, start, end),
             free=lambda: self.dispatch.officer_free(self.officers[i]),
-            compliance=self.compliance[i], lazy=self._lazy, air_until=lambda region: self.airwaves.air_until(region))
+            compliance=self.compliance[i], compliance_by_type=self.compliance_by_type[i], lazy=self._lazy,
+            air_until=lambda region: self.airwaves.air_until(region))
 
     def _beats(self) -> list[Beat]:
         """The area cut into as many equal cells as officers, as near square as the area allows."""

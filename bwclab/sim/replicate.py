@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from bwclab.sim.metrics import CAUSES, RATES, SEVERITIES, officers_on_scene, summarize
+from bwclab.sim.fixes import add_fixes
+from bwclab.sim.metrics import CAUSES, RATES, SEVERITIES, SPREAD, officers_on_scene, summarize
 from bwclab.sim.model import ShiftResult, run_shift
 from bwclab.sim.scenario import Scenario
 
@@ -28,30 +29,38 @@ def rep_seeds(seed: int, reps: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(reps)]
 
 
-def one(scenario: Scenario, seed: int) -> dict[str, Any]:
+def summarized(res: ShiftResult, fixes: bool = False) -> dict[str, Any]:
+    """One replication's figures; with `fixes`, what would have fixed each miss (bwclab/sim/fixes.py)."""
+    rows = officers_on_scene(res)
+    summary = summarize(res, rows)
+    return add_fixes(summary, res, rows) if fixes else summary
+
+
+def one(scenario: Scenario, seed: int, fixes: bool = True) -> dict[str, Any]:
     """One replication's figures; runs in a worker process."""
-    res = run_shift(scenario, seed)
-    return summarize(res, officers_on_scene(res))
+    return summarized(run_shift(scenario, seed), fixes)
 
 
 def run_reps(scenario: Scenario, seed: int, reps: int, workers: int = 1,
-             progress: Callable[[float], None] | None = None) -> tuple[ShiftResult, list[dict[str, Any]]]:
-    """All replications' figures, and the first replication's whole result (its run-folder files)."""
+             progress: Callable[[float], None] | None = None,
+             fixes: bool = False) -> tuple[ShiftResult, list[dict[str, Any]]]:
+    """All replications' figures, and the first replication's whole result (its run-folder files); with `fixes`,
+    each replication's fixes too (about 20 more runs of its shift: bwclab/sim/fixes.py)."""
     seeds = rep_seeds(seed, reps)
     first = run_shift(scenario, seeds[0])
-    summaries = [summarize(first, officers_on_scene(first))]
+    summaries = [summarized(first, fixes)]
     if progress:
         progress(1 / reps)
     rest = seeds[1:]
     if workers > 1 and rest:
         with cf.ProcessPoolExecutor(max_workers=workers) as pool:
-            for k, got in enumerate(pool.map(one, [scenario] * len(rest), rest), 2):
+            for k, got in enumerate(pool.map(one, [scenario] * len(rest), rest, [fixes] * len(rest)), 2):
                 summaries.append(got)
                 if progress:
                     progress(k / reps)
     else:
         for k, rep_seed in enumerate(rest, 2):
-            summaries.append(one(scenario, rep_seed))
+            summaries.append(one(scenario, rep_seed, fixes))
             if progress:
                 progress(k / reps)
     return first, summaries
@@ -103,12 +112,16 @@ def aggregate(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         return mean_ci([_at(s, path) for s in summaries], *figure_range(path[-1]))
 
     types = sorted({t for s in summaries for t in s["by_call_type"]})
+    fixed = list(dict.fromkeys(k for s in summaries for k in s.get("fixes", {})))  # misses each fix fixes
     return {
         "figures": {k: over(k) for k in HEADLINE},
+        "officer_spread": {k: mean_ci([_at(s, ("officer_spread", k)) for s in summaries], 0.0, 1.0 if k in SPREAD
+                                      else None) for k in (*SPREAD, "officers")},
         "missed": {c: over("missed", c) for c in CAUSES},
         "dispatch": {k: over("dispatch", k) for k in DISPATCH},
         "by_call_type": {t: {k: over("by_call_type", t, k) for k in ("incidents", *RATES)} for t in types},
         "by_severity": {v: {k: over("by_severity", v, k) for k in ("incidents", *RATES)} for v in SEVERITIES},
+        **({"fixes": {k: over("fixes", k) for k in fixed}} if fixed else {}),
     }
 
 

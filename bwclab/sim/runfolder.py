@@ -15,6 +15,7 @@ from typing import Any
 
 from bwclab.core.config import ConfigError
 from bwclab.core.profile import DeviceProfile
+from bwclab.sim.fixes import FixRow
 from bwclab.sim.metrics import CAUSES, OfficerOnScene, OfficerShift, officers_on_scene
 from bwclab.sim.model import ShiftResult
 from bwclab.sim.records import ActivationRow
@@ -48,7 +49,7 @@ def write_json(path: Path, data: Any) -> None:
 
 
 RUN_FILES = ("summary.json", "reps.csv", "incidents.csv", "activations.csv", "scenario.json", "timeline.png",
-             "coverage.png", "compare.json", "compare.png", "run.log", "officers.csv")
+             "coverage.png", "compare.json", "compare.png", "run.log", "officers.csv", "fixes.csv")
 
 
 def device_record(prof: DeviceProfile, source: Path | None = None) -> dict[str, Any]:
@@ -92,7 +93,8 @@ def write_run(first: ShiftResult, summaries: list[dict[str, Any]], out: Path, se
     out.mkdir(parents=True, exist_ok=True)
     rows = officers_on_scene(first)
     sc = first.scenario
-    first_rep = {k: v for k, v in summaries[0].items() if k not in ("wall_s", "by_officer")}  # by_officer: officers.csv
+    first_rep = {k: v for k, v in summaries[0].items()
+                 if k not in ("wall_s", "by_officer", "fix_rows")}  # by_officer: officers.csv; fix_rows: fixes.csv
     summary = {"scenario": sc.name, "variant": sc.variant, "seed": seed,
                "reps": len(summaries), "rep_seeds": [s["seed"] for s in summaries],
                "events": first.events,
@@ -105,6 +107,9 @@ def write_run(first: ShiftResult, summaries: list[dict[str, Any]], out: Path, se
          **{f"missed_{c}": s["missed"][c] for c in CAUSES}} for r, s in enumerate(summaries)])
     write_csv(out / "officers.csv", ["rep", "seed", *(f.name for f in fields(OfficerShift))], [
         {"rep": r, "seed": s["seed"], **o} for r, s in enumerate(summaries) for o in s["by_officer"]])
+    if all("fix_rows" in s for s in summaries):
+        write_csv(out / "fixes.csv", ["rep", *(f.name for f in fields(FixRow))], [
+            {"rep": r, **row} for r, s in enumerate(summaries) for row in s["fix_rows"]])
     write_csv(out / "incidents.csv", [f.name for f in fields(OfficerOnScene)], [asdict(r) for r in rows])
     write_csv(out / "activations.csv", [f.name for f in fields(ActivationRow)],
               [asdict(a) for a in first.activations])

@@ -141,11 +141,29 @@ class SceneSpec(Strict):
 
 
 class TriggerUse(Strict):
+    """A weapon's sensor going off at an incident: `probability` per incident (a holster: every draw of the
+    firearm, not only uses of force; a taser: fired). A taser is often armed without being fired: `armed` is
+    P(armed at all), at least `probability` (arming broadcasts; firing, `fire_after_s` later, broadcasts again)."""
+
     probability: Probability = 0.0
+    armed: Probability | None = Field(default=None, description="a taser armed (fired or not); default: probability")
+    fire_after_s: NonNegative = Field(default_factory=lambda: Dist(dist="uniform", low=2, high=10),
+                                      description="a taser fired: this long after it was armed")
     offset_s: DistSpec = Field(
         default_factory=lambda: Dist(dist="uniform", low=-5, high=5),
         description="when, relative to the critical moment",
     )
+
+    @model_validator(mode="after")
+    def _armed(self) -> TriggerUse:
+        if self.armed is not None and self.armed < self.probability:
+            raise ValueError(f"armed ({self.armed}) must be at least probability ({self.probability}): "
+                             "a taser fired was armed first")
+        return self
+
+    @property
+    def armed_probability(self) -> float:
+        return self.probability if self.armed is None else self.armed
 
 
 class CallTypeSpec(Strict):
@@ -176,10 +194,23 @@ class CallTypeSpec(Strict):
 
 
 class ManualSpec(Strict):
+    """Starting the camera by hand. `compliance` alone: one department-wide figure, drawn once per officer per
+    shift. `by_call_type`: each type's steady-state rate over the officers (a type not listed takes
+    `compliance`'s mean); each officer a propensity on the logit scale (normal, sd `officer_spread_logit`) added
+    to every type's. `when`: the press after arrival, or on a priority response a share of them en route."""
+
     expected: bool = Field(default=True, description="policy: an officer starts the camera on every call")
     compliance: Share = Field(default_factory=lambda: Dist(dist="constant", value=0.5),
                               description="P(an officer starts it by hand), drawn once per officer per shift")
-    delay_s: NonNegative = Field(default_factory=lambda: Dist(dist="lognormal", mean=30, cv=1.0))
+    by_call_type: dict[str, Probability] = Field(
+        default_factory=dict, description="per call type, the share of officer-responses started by hand")
+    officer_spread_logit: float = Field(default=0.0, ge=0, le=5,
+                                        description="sd of an officer's propensity on the logit scale")
+    when: Literal["arrival", "en_route"] = Field(
+        default="arrival", description="en_route: on a priority response, en_route_share of presses while driving")
+    en_route_share: Probability = Field(default=0.0, description="of presses on a priority response, made en route")
+    delay_s: NonNegative = Field(default_factory=lambda: Dist(dist="lognormal", mean=30, cv=1.0),
+                                 description="after arrival; en route, after setting off")
 
 
 class CameraSpec(Strict):
@@ -189,7 +220,8 @@ class CameraSpec(Strict):
     storage_gb_per_hour: float = Field(default=1.5, ge=0)
     retention_days: float = Field(default=90.0, ge=0, description="how long video is kept")
     stop_unassigned_after_s: NonNegative = Field(default_factory=lambda: Dist(dist="uniform", low=30, high=180))
-    fov_deg: float = Field(default=146.0, gt=0, le=360)
+    fov_deg: float = Field(default=146.0, gt=0, le=360, description="horizontal field of view (a lens sold as 146 "
+                           "degrees is a diagonal figure: about 127 horizontal in 16:9)")
     mount: Literal["chest", "head"] = "chest"
     occlusion: dict[str, Probability] = Field(
         default_factory=lambda: {"chest": 0.0, "head": 0.0},
@@ -318,6 +350,10 @@ class SignalSpec(Strict):
     broadcast_s: float = Field(default=30.0, gt=0)
     detection: DetectionSpec = Field(default_factory=LogisticSpec)
     path_loss_exponent: float = Field(default=2.0, gt=0.5, le=6, description="turns an emitter's loss_db into range")
+    body_loss_db: float = Field(
+        default=15.0, ge=0, le=40,
+        description="the wearer's body between a worn camera and the emitter, at its back (half side-on, none "
+                    "facing it): 10-20 dB at 2.4 GHz, no body-camera figure published (assumption); 0: off")
     emitters: dict[TriggerKind, EmitterSpec] = Field(default_factory=dict)
     vehicle: VehicleSpec = Field(default_factory=VehicleSpec)
     ble: BleSpec = Field(default_factory=BleSpec)
@@ -402,6 +438,9 @@ class Scenario(Strict):
                 f"calls.officer_initiated_type {self.calls.officer_initiated_type!r} "
                 f"is not among call_types ({', '.join(self.call_types) or 'none'})"
             )
+        if stray := sorted(set(self.camera.manual.by_call_type) - set(self.call_types)):
+            raise ValueError(f"camera.manual.by_call_type: unknown call type {', '.join(map(repr, stray))} "
+                             f"(expected one of the call_types: {', '.join(self.call_types) or 'none'})")
         n = self.fleet.officers
         for i, call in enumerate(self.script.calls):
             if call.type not in self.call_types:

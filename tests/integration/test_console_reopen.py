@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 import tty
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -97,6 +97,25 @@ def check_error_not_fail(out: Path, rc: int, output: str) -> None:
     assert errors and {fault for fault, _ in errors} == {"camera"}, errors
 
 
+def certify_while_taken(out: Path, port: Callable[[], str], serial: str, bench: Path, requirements: Path,
+                        *extra: str) -> Impostor:
+    """Certify into OUT while another process's pty waits for the faulty camera's console (at `port()`) to be freed,
+    takes its number and answers there as `serial`; the camera's latency must come out an error, never a fail.
+    Returns the impostor, to see what the rig sent it."""
+    taken: list[Impostor] = []
+    taker = threading.Thread(target=lambda: taken.append(Impostor(port(), serial)), daemon=True)
+    taker.start()
+    try:
+        rc, output = certify(out, bench, requirements, *extra)
+    finally:
+        taker.join(timeout=60)
+        for impostor in taken:
+            impostor.close()
+    assert taken, "the freed console was never taken"
+    check_error_not_fail(out, rc, output)
+    return taken[0]
+
+
 @pytest.fixture
 def emulator_with_a_console_that_goes(tmp_path: Path) -> Iterator[tuple[Emulator, Path]]:
     demo = fast_bench(tmp_path)
@@ -116,19 +135,9 @@ def test_a_freed_console_taken_by_another_device_is_an_error_for_the_camera(
     emu, demo = emulator_with_a_console_that_goes
     bench = real_bench(emu, demo, tmp_path / "real.yaml")
     port = emu.resources["cameras"][FAULTY]["console"]
-    taken: list[Impostor] = []
-    taker = threading.Thread(target=lambda: taken.append(Impostor(port, "CAM999")), daemon=True)
-    taker.start()
-    out = tmp_path / "run"
-    try:
-        rc, output = certify(out, bench, spec(tmp_path, ["LAT-LIGHTBAR"], **{"LAT-LIGHTBAR": {"trials": 6}}))
-    finally:
-        taker.join(timeout=60)
-        for impostor in taken:
-            impostor.close()
-    assert taken, "the freed console was never taken"
-    check_error_not_fail(out, rc, output)
-    assert taken[0].heard and set(taken[0].heard) == {"IDN?"}, taken[0].heard  # asked who it is, used for nothing
+    requirements = spec(tmp_path, ["LAT-LIGHTBAR"], **{"LAT-LIGHTBAR": {"trials": 6}})
+    impostor = certify_while_taken(tmp_path / "run", lambda: port, "CAM999", bench, requirements)
+    assert impostor.heard and set(impostor.heard) == {"IDN?"}, impostor.heard  # asked who it is, used for nothing
 
 
 def test_a_freed_console_taken_by_a_namesake_on_an_emulated_bench_is_an_error_for_the_camera(tmp_path: Path) -> None:
@@ -137,24 +146,14 @@ def test_a_freed_console_taken_by_a_namesake_on_an_emulated_bench_is_an_error_fo
     faults = tmp_path / "faults.yaml"
     faults.write_text(yaml.safe_dump({FAULTY: {"console_disconnect_after_s": 3}}))
     out = tmp_path / "run"
-    taken: list[Impostor] = []
 
-    def take() -> None:
+    def port() -> str:
         resources = out / "bench" / "session-1" / "resources.json"
         deadline = time.monotonic() + 60
         while not resources.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        taken.append(Impostor(json.loads(resources.read_text())["cameras"][FAULTY]["console"], FAULTY))
+        return str(json.loads(resources.read_text())["cameras"][FAULTY]["console"])
 
-    taker = threading.Thread(target=take, daemon=True)
-    taker.start()
-    try:
-        requirements = spec(tmp_path, ["LAT-LIGHTBAR"], **{"LAT-LIGHTBAR": {"trials": 6}})
-        rc, output = certify(out, fast_bench(tmp_path), requirements, "--faults", str(faults))
-    finally:
-        taker.join(timeout=60)
-        for impostor in taken:
-            impostor.close()
-    assert taken, "the freed console was never taken"
-    check_error_not_fail(out, rc, output)
-    assert taken[0].heard == [], taken[0].heard
+    requirements = spec(tmp_path, ["LAT-LIGHTBAR"], **{"LAT-LIGHTBAR": {"trials": 6}})
+    impostor = certify_while_taken(out, port, FAULTY, fast_bench(tmp_path), requirements, "--faults", str(faults))
+    assert impostor.heard == [], impostor.heard

@@ -39,10 +39,10 @@ def fingerprint(scenario: str, variant: str | None, seed: int | None) -> dict[st
 
 
 @pytest.mark.parametrize(("scenario", "variant", "seed", "pinned"), [
-    ("hartford-patrol-shift", None, 1, {"incidents": "2620b2735c09ca44", "activations": "1bde3299a4fbdc8e",
-                                        "statuses": "0e886bdf2d2799d0", "officers": "f7ef8c11fb0f6d1c"}),
-    ("hartford-patrol-shift", "all-triggers", 4, {"incidents": "024afdd1a88cdb4e", "activations": "0d152e13ac297905",
-                                                  "statuses": "f1d85f020d87e7f7", "officers": "eef8ba437c41f47c"}),
+    ("hartford-patrol-shift", None, 1, {"incidents": "174ea60e620ed829", "activations": "083e22d92342f02e",
+                                        "statuses": "c387b84cfc42bc8a", "officers": "ed516651ce03043a"}),
+    ("hartford-patrol-shift", "all-triggers", 4, {"incidents": "19a287daba48374c", "activations": "98b8a97b3452dc9e",
+                                                  "statuses": "57c918766490a46b", "officers": "13a4ae5df3ade567"}),
     ("traffic-stop", None, None, {"incidents": "c38f478437ff107a", "activations": "d15f5dd2d332f58e",
                                   "statuses": "4ee6f7a6c7ba73a7", "officers": "398b6c1e95d69187"}),
 ])

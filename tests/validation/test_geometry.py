@@ -20,7 +20,7 @@ def test_activated_share_matches_the_area_ratio():
     sc = scripted({
         "fleet": {"officers": n, "officers_at_ft": pos},
         "area": {"width_mi": 2, "height_mi": 2},
-        "signal": {"detection": {"kind": "step", "radius_ft": r}},
+        "signal": {"detection": {"kind": "step", "radius_ft": r}, "body_loss_db": 0},  # the radius alone
         "script": {"triggers": [{"at_s": 10, "kind": "light_bar", "at_ft": [cx, cy]}]},
     })
     res = run_shift(sc)

@@ -31,7 +31,7 @@ DENSE = ["area.width_mi=1", "area.height_mi=1", "signal.detection.r50_ft=300"]  
 
 @pytest.mark.parametrize(("scenario", "variant", "seed", "sets"), [
     ("hartford-patrol-shift", None, 1, DENSE), ("hartford-patrol-shift", "all-triggers", 2, DENSE),
-    ("west-hartford-shift", None, 3, DENSE), ("hartford-patrol-shift", None, 4, [])])
+    ("west-hartford-shift", "light-bar", 5, DENSE), ("hartford-patrol-shift", None, 4, [])])
 def test_a_lazy_patrol_gives_the_eager_patrols_shift(scenario: str, variant: str | None, seed: int,
                                                      sets: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     sc = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml", sets, variant=variant)
@@ -84,7 +84,7 @@ def test_no_body_moves_faster_than_the_airwaves_bound(sets: list[str], monkeypat
 
 
 @pytest.mark.parametrize(("scenario", "variant", "seed", "sets"), [
-    ("hartford-patrol-shift", "all-triggers", 1, DENSE), ("west-hartford-shift", None, 2, []),
+    ("hartford-patrol-shift", "all-triggers", 1, DENSE), ("west-hartford-shift", "light-bar", 2, []),
     ("hartford-patrol-shift", None, 3, [])])
 def test_a_small_fleet_without_the_grid_gives_the_gridded_shift(scenario: str, variant: str | None, seed: int,
                                                                 sets: list[str],

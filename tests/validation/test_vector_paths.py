@@ -28,7 +28,7 @@ def _run(sc_args: tuple[str, str | None, list[str]], seed: int, below: int, monk
 
 @pytest.mark.parametrize(("scenario", "variant", "seed"), [("hartford-patrol-shift", None, 1),
                                                           ("hartford-patrol-shift", "all-triggers", 2),
-                                                          ("west-hartford-shift", None, 3)])
+                                                          ("west-hartford-shift", "light-bar", 3)])
 def test_one_at_a_time_and_all_at_once_give_the_same_shift(scenario: str, variant: str | None, seed: int,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     args = (scenario, variant, DENSE)

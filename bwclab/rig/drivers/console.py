@@ -16,7 +16,7 @@ from typing import Any
 import serial
 
 from bwclab.rig.drivers.base import Driver
-from bwclab.rig.interfaces import CameraError, ConsoleLink
+from bwclab.rig.interfaces import CameraError, ConsoleLink, ConsoleRefused
 
 
 class CameraConsole(Driver):
@@ -90,6 +90,8 @@ class CameraConsole(Driver):
                 if body.startswith("ERR "):
                     if body.startswith("ERR 400 unknown command") and attempt < self.retries:
                         break  # noise may have garbled the command on its way
+                    if body.split(maxsplit=2)[1:2] == ["409"]:
+                        raise ConsoleRefused(f"console {self.name}: {text!r} -> {body}")
                     raise CameraError(f"console {self.name}: {text!r} -> {body}")
                 raise CameraError(f"console {self.name}: {text!r} -> unreadable reply {body[:80]!r}")
         raise CameraError(f"console {self.name}: no reply to {text!r}")

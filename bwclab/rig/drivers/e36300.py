@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from bwclab.rig.drivers.base import Driver
-from bwclab.rig.drivers.visa import VisaLink, resource_name
+from bwclab.rig.drivers.visa import VisaDriver
 from bwclab.rig.interfaces import Identified, InstrumentError, PowerSwitch
 
 
-class E36300Supply(Driver):
+class E36300Supply(VisaDriver):
     provides = (PowerSwitch, Identified)
     driver_name = "e36300"
-
-    def __init__(self, resource: str | Any) -> None:
-        self.name_log(resource_name(resource, "psu"))
-        self.link = VisaLink(resource, "\n", "psu", self)
-
-    def identity(self) -> str:
-        return self.link.query("*IDN?")
+    role = "psu"
 
     def power(self, channel: int, on: bool) -> None:
         self.link.write(f"OUTPut {'ON' if on else 'OFF'},(@{channel})")
@@ -35,6 +26,3 @@ class E36300Supply(Driver):
         except ValueError as exc:
             raise InstrumentError(f"psu: output {channel} measurement unreadable ({exc})", device="psu") from None
         return volts, amps
-
-    def close(self) -> None:
-        self.link.close()

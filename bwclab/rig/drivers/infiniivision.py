@@ -5,25 +5,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bwclab.rig.drivers.base import Driver
-from bwclab.rig.drivers.visa import VisaLink, resource_name
+from bwclab.rig.drivers.visa import VisaDriver
 from bwclab.rig.interfaces import DelayMeter, Identified, InstrumentError
 
 INVALID = 9.9e37
 RECORD_POINTS = 4_000_000
 
 
-class InfiniiVisionScope(Driver):
+class InfiniiVisionScope(VisaDriver):
     provides = (DelayMeter, Identified)
     driver_name = "infiniivision"
+    role = "scope"
 
     def __init__(self, resource: str | Any) -> None:
-        self.name_log(resource_name(resource, "scope"))
-        self.link = VisaLink(resource, "\n", "scope", self)
+        super().__init__(resource)
         self.window_s = 10.0
-
-    def identity(self) -> str:
-        return self.link.query("*IDN?")
 
     def check_errors(self) -> None:
         errors = []
@@ -66,6 +62,3 @@ class InfiniiVisionScope(Driver):
         except ValueError:
             raise InstrumentError(f"scope: delay reads {reply!r}", device="scope") from None
         return None if value >= INVALID / 10 else value
-
-    def close(self) -> None:
-        self.link.close()

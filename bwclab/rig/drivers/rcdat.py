@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from bwclab.rig.drivers.base import Driver
-from bwclab.rig.drivers.visa import VisaLink, resource_name
+from bwclab.rig.drivers.visa import VisaDriver
 from bwclab.rig.interfaces import Identified, InstrumentError, PathLossSetter
 
 
-class RcdatAttenuator(Driver):
+class RcdatAttenuator(VisaDriver):
     provides = (PathLossSetter, Identified)
     driver_name = "rcdat"
+    role = "attenuator"
+    termination = "\r\n"
 
     def __init__(self, resource: str | Any, step_db: float = 0.25) -> None:
-        self.name_log(resource_name(resource, "attenuator"))
-        self.link = VisaLink(resource, "\r\n", "attenuator", self)
+        super().__init__(resource)
         self.step_db = step_db
 
     def model(self) -> str:
@@ -57,6 +57,3 @@ class RcdatAttenuator(Driver):
             raise InstrumentError(f"attenuator: channel {channel} reads {applied} dB after setting {db:.2f} dB",
                                   device="attenuator")
         return applied
-
-    def close(self) -> None:
-        self.link.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import pyvisa
 
@@ -95,3 +95,22 @@ class VisaLink:
             with contextlib.suppress(*FAILURES):
                 self._rm.close()
             self._rm = None
+
+
+class VisaDriver(Driver):
+    """A driver whose instrument answers through a VisaLink: logged under its resource, its session ended with it.
+    `role` names the instrument in errors (psu, scope, attenuator); `termination` ends its lines both ways."""
+
+    role: ClassVar[str] = "instrument"
+    termination: ClassVar[str] = "\n"
+
+    def __init__(self, resource: str | Any) -> None:
+        self.name_log(resource_name(resource, self.role))
+        self.link = VisaLink(resource, self.termination, self.role, self)
+
+    def identity(self) -> str:
+        """The instrument's `*IDN?` (SCPI); an instrument that names itself otherwise overrides this."""
+        return self.link.query("*IDN?")
+
+    def close(self) -> None:
+        self.link.close()

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from bwclab.bench.description import Bench
 from bwclab.core.triggers import TriggerKind
 from bwclab.rig.dock import CLIP_ID, ClipLedger, new_sidecars, take_clip, wait_for_sidecars
-from bwclab.rig.interfaces import BenchLost, CameraError, ConsoleLink, DriverError, InstrumentError
+from bwclab.rig.interfaces import BenchLost, CameraError, ConsoleLink, ConsoleRefused, DriverError, InstrumentError
 from bwclab.rig.measurements import NoData
 from bwclab.rig.station import Station
 from bwclab.rig.trials import Failure, Row, StepResult, TrialStore, answered_steps
@@ -84,6 +84,11 @@ def recorded(rows: list[C], why: str) -> list[C]:
     if not clips:
         raise NoData(why)
     return clips
+
+
+class NoCameraLeft(Exception):
+    """Every camera of an attempt dropped out while it was being readied: the step fires nothing (a trigger fired
+    for no camera would still start the cameras outside the attempt, whose next trial it would then spoil)."""
 
 
 @dataclass
@@ -181,7 +186,10 @@ class Context:
                 self.end_recording(s)
 
         self.each(serials, idle)
-        return self.live(serials)
+        live = self.live(serials)
+        if serials and not live:
+            raise NoCameraLeft()
+        return live
 
     def see_activations(self, emitter: str, fired_ns: int, serials: list[str]) -> dict[str, bool]:
         """Which cameras' indicators rose after `fired_ns`, waiting out the broadcast and `settle_s`."""
@@ -295,10 +303,8 @@ class Context:
 def _stop(con: ConsoleLink) -> str | None:
     try:
         reply = con.command("STOP")
-    except DriverError as exc:
-        if "409" in str(exc):
-            return None  # was not recording
-        raise
+    except ConsoleRefused:
+        return None  # was not recording
     return reply.removeprefix("clip=") or None
 
 
@@ -324,6 +330,8 @@ def run_steps(ctx: Context, plan: Plan, cams: list[str], step: Step, upto: int |
             t0 = time.monotonic_ns()
             try:
                 result = step(seq, pending)
+            except NoCameraLeft:  # every camera of the attempt dropped before the trigger: nothing is fired
+                result = StepResult()
             except TRIAL_ERRORS as exc:
                 ctx.store.record(key, seq, attempt, "error", t0, StepResult(), [Failure.of(exc)])
                 down = ctx.bench_down()

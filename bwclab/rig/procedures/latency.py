@@ -20,6 +20,7 @@ from bwclab.core.strict import Feet
 from bwclab.core.triggers import TriggerKind
 from bwclab.rig import plots
 from bwclab.rig.certificate import Observations
+from bwclab.rig.interfaces import CameraError, InstrumentError
 from bwclab.rig.measurements import SECONDS, Measurement, bound_text
 from bwclab.rig.procedures.base import Context, Plan, run_steps
 from bwclab.rig.procedures.declare import Options, Procedure, ProfilePart, Quantity, TriggerParams
@@ -67,18 +68,49 @@ def run(ctx: Context, plan: Plan, p: LatencyParams) -> None:
         for s in cams:
             edge = st.wait_indicator(s, t0, max(deadline - time.monotonic(), 0.0))
             gpio[s] = None if edge is None else (edge - t0 - ctx.gpio.lag_median_ns) / 1e9
-        rows = {s: LatencyRow(gpio_s=gpio[s], gpio_u_s=ctx.gpio.lag_spread_ns / 1e9) for s in cams}
-        if armed is not None and st.scope is not None:
-            s, (src, dst) = armed
-            if gpio[s] is not None:
-                rows[s] = rows[s].model_copy(update={
-                    "scope_s": st.scope.delay(src, dst, timeout_s=p.scope_window_s + 2.0),
-                    "scope_u_s": st.scope.resolution_s})
+        scope: dict[str, float | None] = {}
+        if armed is not None and st.scope is not None and gpio[armed[0]] is not None:
+            src, dst = armed[1]
+            scope[armed[0]] = st.scope.delay(src, dst, timeout_s=p.scope_window_s + 2.0)
+
+        def reading(s: str) -> LatencyRow:
+            ref = st.indicator(s)
+            return timed(s, st.edges.by_line.get(ref, []) if ref else [], t0, gpio[s], ctx.gpio.lag_spread_ns / 1e9,
+                         scope.get(s), st.scope.resolution_s if st.scope is not None else None, p.scope_window_s)
+
+        rows = ctx.each(cams, reading)
         ctx.finish_step(emitter, {s: gpio[s] is not None for s in cams})
         return StepResult.of(rows, fired_ns=t0, emitter=emitter)
 
     ctx.all_near(ctx.cameras)
     run_steps(ctx, plan, list(ctx.cameras), step)
+
+
+def timed(serial: str, edges: list[tuple[int, bool]], fired_ns: int, gpio_s: float | None, gpio_u_s: float,
+          scope_s: float | None, scope_u_s: float | None, scope_window_s: float) -> LatencyRow:
+    """One camera's reading of one trial, or the reason it cannot time this trigger's activation.
+
+    `edges` are the camera's indicator edges (host ns, level) as the GPIO adapter saw them. A camera already
+    recording when the trigger fired cannot be timed (its own fault: it started on its own, or was not stopped). A
+    scope delay at or below zero is an edge before the trigger, not this activation: the camera's fault when its
+    indicator rose inside the scope's window before the trigger, else the scope's. A GPIO reading below zero by more
+    than its uncertainty is the adapter's. Each is an error of this attempt (retried), never a sample."""
+    before = [(t, level) for t, level in edges if t < fired_ns]
+    if before and before[-1][1]:
+        raise CameraError(f"{serial}: recording when the trigger fired (its indicator rose "
+                          f"{(fired_ns - before[-1][0]) / 1e6:.0f} ms before): this trial cannot time its activation")
+    if scope_s is not None and scope_s <= 0:
+        rose = [t for t, level in before if level and t >= fired_ns - scope_window_s * 1e9]
+        if rose:
+            raise CameraError(f"{serial}: its indicator rose {(fired_ns - rose[-1]) / 1e6:.0f} ms before the trigger "
+                              f"fired, and the scope timed that edge ({scope_s * 1e3:+.1f} ms)")
+        raise InstrumentError(f"scope: a delay of {scope_s * 1e3:+.1f} ms from the trigger to {serial}'s indicator, "
+                              "an edge before the trigger that the GPIO adapter did not see", device="scope")
+    if gpio_s is not None and gpio_s < -gpio_u_s:
+        raise InstrumentError(f"gpio: {serial}'s indicator rose {-gpio_s * 1e3:.1f} ms before the trigger once the "
+                              f"loopback lag is taken off (+/-{gpio_u_s * 1e3:.1f} ms)", device="gpio")
+    gpio = None if gpio_s is None else max(gpio_s, 0.0)  # within its uncertainty of zero: no faster than zero
+    return LatencyRow(gpio_s=gpio, gpio_u_s=gpio_u_s, scope_s=scope_s, scope_u_s=None if scope_s is None else scope_u_s)
 
 
 def measure(quantity: str, rows: list[LatencyRow], _o: Options) -> Measurement:
