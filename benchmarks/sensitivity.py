@@ -1,6 +1,6 @@
 """The Hartford scenario's assumptions, each moved to another plausible value: how far the headline figures move
 (paired over the same replications: common random numbers), for docs/model.md's sensitivity table.
-`python -m benchmarks.sensitivity [REPS] [VARIANT]` prints the table as Markdown (VARIANT: all-triggers unless given).
+`python -m benchmarks.sensitivity [REPS] [VARIANT]` prints the table as Markdown (VARIANT: all-triggers by default)."""
 
 from __future__ import annotations
 
@@ -80,6 +80,11 @@ ASSUMPTIONS: list[tuple[str, str, list[str]]] = [
     ("cruiser to the stopped car", "30-40 -> 20-30 ft", ["call_types.traffic_stop.scene.cruiser_stop_ft=[20,30]"]),
     ("cruiser to the stopped car", "30-40 -> 40-50 ft", ["call_types.traffic_stop.scene.cruiser_stop_ft=[40,50]"]),
     ("body camera lens, horizontal", "127 -> 141 deg (rectilinear)", ["camera.fov_deg=141"]),
+    ("vehicle inputs' emitter loss", "0 -> 6 dB (door, siren, speed, crash)",
+     [f"signal.emitters.{k}.loss_db=6" for k in ("door", "siren", "speed", "crash")]),
+    ("speed threshold", "35 -> 50 mph", ["signal.vehicle.speed_mph=50"]),
+    ("setting off to passing the threshold", "5-20 -> 20-60 s", ["signal.vehicle.speed_after_s=[20,60]"]),
+    ("crashes", "0.0002 -> 0.002 per cruiser-hour", ["signal.vehicle.crash_per_hour=0.002"]),
 ]
 FIGURES = ("capture_rate", "in_frame_rate", "any_camera_rate")
 

@@ -1,6 +1,7 @@
 """calibrated.yaml: the base scenario with every fitted field replaced, each marked with its source in a comment
-("calibrated: CALLS.csv, N responses, dates"); what the scenario has no field for yet (compliance per call type,
-presses en route, travel, vehicle triggers) is written as comments and in calibration.json."""
+("calibrated: CALLS.csv, N responses, dates"); what the scenario has no field for yet (presses en route on
+routine responses, travel, recording reasons no trigger kind of its vocabulary) is written as comments and in
+calibration.json."""
 
 from __future__ import annotations
 
@@ -118,15 +119,13 @@ def _camera(w: _Writer, cal: dict[str, Any]) -> None:
     if overall.get("mean") is not None:
         w.put("camera.manual.compliance", round(overall["mean"], 4),
               f"calibrated: {audit}, {overall['n']:,} responses no trigger had started, {dates}; {_ci(overall)}")
-    w.note("camera.manual.compliance", "per call type (the scenario has no field for it yet; calibration.json "
-           "has each):", *(f"  {t}: {_ci(c)}, {c['n']:,} responses" for t, c in cal["compliance"].items()))
+    _by_call_type(w, cal, audit, dates)
     press = cal["press_delay_s"]
     after = press["after_arrival"]
     w.lognormal("camera.manual.delay_s", after, f"calibrated: {audit}, {after['n']:,} presses after arrival; mean "
                 f"{_ci(after, '.0f')} s")
-    en_route = press["en_route"]
-    w.aside("camera.manual.delay_s", en_route, f"presses en route, before arrival: {_ci(en_route)} of "
-            f"{en_route['n']:,} (the scenario has no field for them yet: manual.when)")
+    _en_route(w, press, audit)
+    _spread(w, cal, audit)
     trig = cal["triggers"]
     counts = ", ".join(f"{k} {v:,}" for k, v in trig["recordings_by_reason"].items() if v)
     w.put("signal.triggers", trig["fielded"], f"calibrated: {audit}, recording reasons: {counts}"
@@ -134,6 +133,56 @@ def _camera(w: _Writer, cal: dict[str, Any]) -> None:
     if trig["not_in_scenario"]:
         w.note("signal.triggers", "triggers in the records that the scenario cannot field yet: "
                + ", ".join(trig["not_in_scenario"]))
+
+
+def _by_call_type(w: _Writer, cal: dict[str, Any], audit: str, dates: str) -> None:
+    """Each type's share of its responses started by hand, as the officers' average the scenario takes; a type
+    with no response to judge takes `compliance`."""
+    fitted = {t: c for t, c in cal["compliance"].items() if c.get("mean") is not None}
+    if not fitted:
+        return
+    w.put("camera.manual.by_call_type", {t: round(c["mean"], 4) for t, c in fitted.items()},
+          "calibrated: per call type, the share of responses no trigger had started that were started by hand")
+    for t, c in fitted.items():
+        w.comments[f"camera.manual.by_call_type.{t}"] = (f"calibrated: {audit}, {c['n']:,} responses, {dates}; "
+                                                         f"{_ci(c)}")
+    missing = [t for t in cal["compliance"] if t not in fitted]
+    if missing:
+        w.note("camera.manual.by_call_type", "no response to judge, so compliance applies: " + ", ".join(missing))
+
+
+def _en_route(w: _Writer, press: dict[str, Any], audit: str) -> None:
+    """`when: en_route` with its share where presses on priority responses came before arrival, else `arrival`;
+    nothing when no press on a priority response was seen."""
+    en_route = press["en_route"]
+    if en_route.get("mean") is None:
+        w.note("camera.manual.delay_s", "manual.when: not calibrated (no press on a priority response to judge)")
+    elif en_route["mean"] > 0:
+        w.put("camera.manual.when", "en_route", f"calibrated: {audit}, presses before arrival on priority "
+              f"responses")
+        w.put("camera.manual.en_route_share", round(en_route["mean"], 4), f"calibrated: {audit}, "
+              f"{round(en_route['mean'] * en_route['n']):,} of {en_route['n']:,} presses on priority responses "
+              f"before arrival; {_ci(en_route)}")
+    else:
+        w.put("camera.manual.when", "arrival", f"calibrated: {audit}, none of {en_route['n']:,} presses on priority "
+              f"responses before arrival; {_ci(en_route)}")
+    routine = press.get("en_route_routine", {})
+    if routine.get("mean"):
+        w.note("camera.manual.delay_s", f"presses en route on routine responses: {_ci(routine)} of "
+               f"{routine['n']:,} (the scenario presses en route on priority responses only)")
+
+
+def _spread(w: _Writer, cal: dict[str, Any], audit: str) -> None:
+    spread = cal.get("officer_spread_logit", {})
+    if spread.get("mean") is None:
+        why = ("the CAD export names no unit" if spread.get("not_exported") == "unit"
+               else "too few officers to tell them apart")
+        w.note("camera.manual.compliance", f"officer_spread_logit: not calibrated ({why}); the scenario's own "
+               "is kept")
+        return
+    w.put("camera.manual.officer_spread_logit", round(spread["mean"], 3),
+          f"calibrated: {audit}, {spread['n']:,} officers, {spread['responses']:,} responses; sd "
+          f"{_ci(spread, '.2f')}, random-effects logistic, profile-likelihood CI")
 
 
 def calibrated_scenario(base: Path, cal: dict[str, Any]) -> tuple[str, Scenario]:

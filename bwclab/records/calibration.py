@@ -1,7 +1,8 @@
 """Fit the simulator's inputs from a department's records: calls per hour by hour of day, the call-type mix,
-units per call type, time on scene per type (lognormal), dispatch and travel delays, manual compliance per type,
-the press delay from arrival, and the triggers the department fields. Every figure with its 95% interval and
-the number it rests on (calibration.json)."""
+units per call type, time on scene per type (lognormal), dispatch and travel delays, manual compliance per type
+and how much officers differ in it, the press delay from arrival and the share of presses en route, and the
+triggers the department fields. Every figure with its 95% interval and the number it rests on
+(calibration.json)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from bwclab.records.join import Joined, join
 from bwclab.records.times import iso
 
 SCENARIO_LACKS = {  # fitted, but written only here and as comments in calibrated.yaml until the scenario has them
-    "compliance": "compliance per call type: the scenario takes one compliance for every type (the pooled one)",
-    "press_delay_s.en_route": "presses en route, before arrival: the scenario presses after arrival (manual.when)",
+    "press_delay_s.en_route_routine": "presses en route on routine responses: the scenario presses en route only on "
+                                      "priority ones (manual.when: en_route)",
     "travel_s": "travel: the model's comes from distance and speed",
     "triggers.not_in_scenario": "recording reasons that are no trigger kind of the scenario's vocabulary "
                                 "(bwclab/core/triggers.py)",
@@ -139,7 +140,8 @@ def _call_types(cad: Cad, samples: Samples) -> dict[str, Any]:
 
 def _compliance(cad: Cad, j: Joined, samples: Samples) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Per call type: among responses on scene that no trigger had already started, the share with a press
-    that started before clearing; the press delay from arrival (negative: en route)."""
+    that started before clearing; the press delay from arrival (negative: en route), and the share of presses
+    made en route on priority responses (the scenario's `en_route_share`) and on routine ones."""
     trig_first = (j.first_trigger <= cad.cleared) & (j.first_trigger <= j.first_manual)
     eligible = j.on_scene & ~trig_first
     pressed = j.first_manual <= cad.cleared
@@ -150,9 +152,24 @@ def _compliance(cad: Cad, j: Joined, samples: Samples) -> tuple[dict[str, Any], 
     overall = fit.share(pressed[eligible], cl[eligible])
     delay = (j.first_manual - cad.arrived)[eligible & pressed]
     samples.press_delay_s = delay
-    press = {"after_arrival": fit.lognormal(delay[delay > 0]), "en_route": fit.share(delay < 0),
+    emergency = response_emergency(cad)[eligible & pressed]
+    ec = cl[eligible & pressed]
+    press = {"after_arrival": fit.lognormal(delay[delay > 0]),
+             "en_route": fit.share(delay[emergency] < 0, ec[emergency]),
+             "en_route_routine": fit.share(delay[~emergency] < 0, ec[~emergency]),
              **fit.quantiles(delay), "n": len(delay)}
     return by_type, overall, press
+
+
+def _officer_spread(cad: Cad, j: Joined) -> dict[str, Any]:
+    """The officers' spread on the logit scale, over the responses compliance is fitted on, when the CAD names
+    each response's unit (its officer)."""
+    if "unit" not in cad.mapped:
+        return {**NOT_EXPORTED, "not_exported": "unit"}
+    trig_first = (j.first_trigger <= cad.cleared) & (j.first_trigger <= j.first_manual)
+    mine = j.on_scene & ~trig_first & (cad.unit >= 0)
+    return fit.officer_spread((j.first_manual <= cad.cleared)[mine], cad.call_type[cad.call][mine].astype(np.int64),
+                          cad.unit[mine].astype(np.int64))
 
 
 def _delays(cad: Cad, samples: Samples) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -212,6 +229,7 @@ def calibrate(rec: Records, base: Path) -> tuple[dict[str, Any], Samples]:
         out["compliance"] = by_type
         out["compliance_all_types"] = overall
         out["press_delay_s"] = press
+        out["officer_spread_logit"] = _officer_spread(cad, j)
         out["triggers"] = _triggers(audit)
         out["with_video"] = fit.share(j.with_video[j.on_scene], clusters(cad)[j.on_scene])
     out["scenario_lacks"] = SCENARIO_LACKS

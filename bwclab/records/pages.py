@@ -220,7 +220,9 @@ def calibration_page(cal: dict[str, Any], s: Samples) -> str:
         press = cal["press_delay_s"]
         parts.append(
             f"<p>Manual compliance, all types: {ci(cal['compliance_all_types'])}. Press delay after arrival: mean "
-            f"{ci(press['after_arrival'], '.0f')} s; en route: {ci(press['en_route'])}. Triggers fielded: "
+            f"{ci(press['after_arrival'], '.0f')} s; en route on priority responses: {ci(press['en_route'])}, on "
+            f"routine ones: {ci(press['en_route_routine'])}. Officers' spread, sd on the logit scale: "
+            f"{ci(cal['officer_spread_logit'], '.2f')}. Triggers fielded: "
             f"{html.escape(', '.join(trig['fielded']) or 'none (manual-only)')}. Responses with video: "
             f"{ci(cal['with_video'])}.</p>")
     parts += ["<h2>Calls</h2>", _calls_plot(cal, s), "<h2>Call types</h2>", _types_table(cal), _types_plot(cal),

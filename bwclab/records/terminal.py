@@ -30,8 +30,9 @@ def show_calibration(console: Console, cal: dict[str, Any], out: Path) -> None:
     if "triggers" in cal:
         trig = cal["triggers"]
         console.print(Text(f"triggers fielded: {', '.join(trig['fielded']) or 'none: manual-only'}; press delay "
-                           f"after arrival {ci(cal['press_delay_s']['after_arrival'], '.0f')} s, en route "
-                           f"{ci(cal['press_delay_s']['en_route'])}"))
+                           f"after arrival {ci(cal['press_delay_s']['after_arrival'], '.0f')} s, en route on priority "
+                           f"responses {ci(cal['press_delay_s']['en_route'])}; officers' spread (logit sd) "
+                           f"{ci(cal['officer_spread_logit'], '.2f')}"))
     for which in ("cad", "audit"):
         for kind, v in (rec["odd_rows"].get(which) or {}).items():
             console.print(Text(f"odd rows ({which}): {v['rows']:,} {kind}, first at rows "

@@ -55,14 +55,15 @@ def _small(value: Any) -> bool:
 def dump(data: dict[str, Any], comments: dict[str, str], notes: dict[str, list[str]], path: str = "",
          indent: int = 0) -> list[str]:
     """Lines of YAML for `data`; `comments[dotted.path]` goes at the end of that key's line, `notes[dotted.path]`
-    as comment lines just above it."""
+    as comment lines just above it (a mapping with a comment on one of its keys is written in block style)."""
     pad = " " * indent
     lines: list[str] = []
     for key, value in data.items():
         where = f"{path}.{key}" if path else str(key)
         lines += [f"{pad}# {_comment(n)}" for n in notes.get(where, [])]
         tail = f"  # {_comment(comments[where])}" if where in comments else ""
-        if isinstance(value, dict) and value and not (_small(value) and indent > 0):
+        block = not (_small(value) and indent > 0) or any(c.startswith(where + ".") for c in comments)
+        if isinstance(value, dict) and value and block:
             lines.append(f"{pad}{scalar(key)}:{tail}")
             lines += dump(value, comments, notes, where, indent + 2)
         else:

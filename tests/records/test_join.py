@@ -70,7 +70,8 @@ def test_compliance_counts_presses_before_clearing_among_responses_no_trigger_ha
     assert cal["compliance"]["service"]["n"] == 3
     assert cal["compliance"]["disturbance"]["n"] == 1 and cal["compliance"]["disturbance"]["mean"] == 0.0
     press = cal["press_delay_s"]
-    assert press["n"] == 2 and press["en_route"]["mean"] == 0.5
+    assert press["n"] == 2 and press["en_route_routine"]["mean"] == 0.5  # both routine responses
+    assert press["en_route"]["n"] == 0  # no press on a priority response
     assert press["p50"] == pytest.approx((120 - 300) / 2)  # +120 s and -300 s
 
 

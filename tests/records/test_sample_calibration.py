@@ -63,6 +63,29 @@ def test_each_call_types_compliance_interval_holds_the_truth(calibrated: tuple[P
         assert cal["compliance"][name]["n"] > 50
 
 
+def test_each_call_types_compliance_is_written_into_the_scenario_by_call_type(
+        calibrated: tuple[Path, dict[str, Any]]) -> None:
+    out, cal = calibrated
+    manual = load_scenario(out / "calibrated.yaml").camera.manual
+    assert set(manual.by_call_type) == set(TRUTH.call_types)
+    for name, tt in TRUTH.call_types.items():
+        assert manual.by_call_type[name] == pytest.approx(cal["compliance"][name]["mean"], abs=1e-4)
+        assert inside(cal["compliance"][name], tt.compliance), name
+
+
+def test_the_sample_shows_no_press_en_route_and_officers_alike_and_the_scenario_says_so(
+        calibrated: tuple[Path, dict[str, Any]]) -> None:
+    # The truth: every officer presses with the same probability, after arrival only.
+    out, cal = calibrated
+    manual = load_scenario(out / "calibrated.yaml").camera.manual
+    en_route = cal["press_delay_s"]["en_route"]
+    assert en_route["mean"] == 0.0 and en_route["n"] > 20 and TRUTH.en_route == 0.0
+    assert manual.when == "arrival"
+    spread = cal["officer_spread_logit"]
+    assert spread["n"] == TRUTH.units and spread["ci_low"] == 0.0 and spread["ci_high"] < 0.5
+    assert manual.officer_spread_logit == pytest.approx(spread["mean"], abs=1e-3)
+
+
 def test_units_priorities_and_delays_hold_the_truth_in_their_intervals(
         calibrated: tuple[Path, dict[str, Any]]) -> None:
     _, cal = calibrated
@@ -110,8 +133,11 @@ def test_every_fitted_field_names_its_source(calibrated: tuple[Path, dict[str, A
     for line in lines:
         assert re.search(r"# calibrated: sample-(cad|audit)\.csv", line), line
     assert "2026-03-02 to 2026-03-15" in text
-    for name in TRUTH.call_types:  # per-type compliance, which the scenario cannot hold yet, as comments
-        assert re.search(rf"^\s*#\s+{name}: 0\.\d{{3}} \[0\.\d{{3}}, 0\.\d{{3}}\], [\d,]+ responses$", text, re.M)
+    for name in TRUTH.call_types:  # per-type compliance, each type on its own line with its source
+        assert re.search(rf"^      {name}: 0\.\d+  # calibrated: sample-audit\.csv, [\d,]+ responses, 2026-03-02 to "
+                         rf"2026-03-15; 0\.\d{{3}} \[0\.\d{{3}}, 0\.\d{{3}}\]$", text, re.M), name
+    for field in ("when", "officer_spread_logit"):
+        assert re.search(rf"^    {field}: .*  # calibrated: sample-audit\.csv", text, re.M), field
 
 
 def test_sim_shift_runs_the_calibrated_scenario(calibrated: tuple[Path, dict[str, Any]]) -> None:
