@@ -231,7 +231,7 @@ def sim_compare(
     from bwclab.core.builtin import resolve
     from bwclab.core.profile import load_profile
     from bwclab.sim.compare import compare, device_names, plot
-    from bwclab.sim.runfolder import prepare_run_folder, write_json
+    from bwclab.sim.runfolder import clear_run_folder, prepare_run_folder, write_json
     from bwclab.sim.scenario import load_scenario
 
     if options is not None:
@@ -255,6 +255,7 @@ def sim_compare(
     with progress_bar(f"compare: {sc.name}, {len(profs)} profiles x {reps} replications") as tick:
         result = compare(sc, profs, sc.seed if seed is None else seed, reps, tick, sources=paths)
     out.mkdir(parents=True, exist_ok=True)
+    clear_run_folder(out, "report.html")
     write_json(out / "compare.json", result)
     log_to(out)
     plot(result, out / "compare.png")
@@ -278,7 +279,7 @@ def compare_options(path: Path, out: Path, seed: int | None, reps: int | None, o
     """`sim compare --options`: every option over the same replications; report.html and compare.json."""
     from bwclab.sim.options import prepare, results, run_options
     from bwclab.sim.options_report import options_page, write_page
-    from bwclab.sim.runfolder import prepare_run_folder, write_json
+    from bwclab.sim.runfolder import clear_run_folder, prepare_run_folder, write_json
 
     try:
         if given:
@@ -289,7 +290,6 @@ def compare_options(path: Path, out: Path, seed: int | None, reps: int | None, o
     except ConfigError as err:
         fail(err)
         return
-    (out / "report.html").unlink(missing_ok=True)
     reps = spec.reps if reps is None else reps
     spec = spec.model_copy(update={"reps": reps})
     run_seed = seed if seed is not None else spec.seed if spec.seed is not None else prepared[0].scenario.seed
@@ -302,6 +302,7 @@ def compare_options(path: Path, out: Path, seed: int | None, reps: int | None, o
         raise typer.Exit(130) from None
     result = results(spec, sc_path, prepared, runs, run_seed)
     out.mkdir(parents=True, exist_ok=True)
+    clear_run_folder(out, "report.html")
     write_json(out / "compare.json", result)
     write_page(out / "report.html", options_page(result))
     log_to(out)

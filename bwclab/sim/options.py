@@ -189,7 +189,9 @@ def _option_costs(p: Prepared, storage_tb_held: float | None) -> dict[str, Any]:
         "cameras": None if c.per_camera_per_year is None else c.per_camera_per_year * cameras,
         "storage": None if c.storage_per_tb_per_year is None or storage_tb_held is None
         else c.storage_per_tb_per_year * storage_tb_held,
-        "trigger_units": None if c.per_trigger_unit is None else c.per_trigger_unit * cruisers,
+        # no trigger unit costs nothing, whatever a unit's price
+        "trigger_units": 0.0 if cruisers == 0
+        else None if c.per_trigger_unit is None else c.per_trigger_unit * cruisers,
     }
     given = [v for v in parts.values() if v is not None]
     return {"cameras": cameras, "trigger_units": cruisers, "rates": c.model_dump(), "per_year": parts,

@@ -49,7 +49,7 @@ def fix_sentence(key: str) -> str:
     if key.startswith("buffer_") and key.endswith("_s"):
         return f"a pre-event buffer of {key[7:-2]} s"
     if key.startswith("r50_") and key.endswith("_ft"):
-        return f"trigger radios heard half the time at {key[4:-3]} ft"
+        return f"triggers that reach further: heard by half the cameras at {key[4:-3]} ft"
     if key.startswith("trigger_") and key[8:] in TRIGGER_KINDS:
         return f"adding {TRIGGER_WORDS[key[8:]]} as a trigger"
     if key == "full_compliance":
@@ -171,8 +171,10 @@ def _fixes(r: dict[str, Any]) -> str:
         items = "".join(f"<li>{html.escape(CAUSES.get(c, c))}: {html.escape(ci(v, '.1f'))} a shift</li>"
                         for c, v in sorted(missed, key=lambda cv: -float(cv[1]["mean"])))
         fixes = o.get("fixes")
+        # a trigger's reach fixes nothing where no trigger is fielded: not offered as a fix there
+        offered = {k: v for k, v in (fixes or {}).items() if o.get("triggers") or not k.startswith("r50_")}
         fixed = ("".join(f"<li>{html.escape(fix_sentence(k))}: {html.escape(ci(v, '.1f'))} of them a shift</li>"
-                         for k, v in fixes.items()) if fixes else "<li>not measured</li>")
+                         for k, v in offered.items()) if fixes else "<li>not measured</li>")
         out.append(f"<h3>{html.escape(name)}</h3><p>Officers present whose video missed the moment, "
                    f"by the first thing that went wrong:</p><ul>{items or '<li>none</li>'}</ul>"
                    f"<p>What would have fixed them, one change at a time:</p><ul>{fixed}</ul>")

@@ -111,6 +111,10 @@ def aggregate(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     def over(*path: str) -> dict[str, float | int | None]:
         return mean_ci([_at(s, path) for s in summaries], *figure_range(path[-1]))
 
+    def count(*path: str) -> dict[str, float | int | None]:
+        """A count over every replication: one that did not see it (a call type with no call) counted 0."""
+        return mean_ci([_at(s, path) or 0 for s in summaries], 0.0)
+
     types = sorted({t for s in summaries for t in s["by_call_type"]})
     fixed = list(dict.fromkeys(k for s in summaries for k in s.get("fixes", {})))  # misses each fix fixes
     return {
@@ -119,7 +123,8 @@ def aggregate(summaries: list[dict[str, Any]]) -> dict[str, Any]:
                                       else None) for k in (*SPREAD, "officers")},
         "missed": {c: over("missed", c) for c in CAUSES},
         "dispatch": {k: over("dispatch", k) for k in DISPATCH},
-        "by_call_type": {t: {k: over("by_call_type", t, k) for k in ("incidents", *RATES)} for t in types},
+        "by_call_type": {t: {"incidents": count("by_call_type", t, "incidents"),
+                             **{k: over("by_call_type", t, k) for k in RATES}} for t in types},
         "by_severity": {v: {k: over("by_severity", v, k) for k in ("incidents", *RATES)} for v in SEVERITIES},
         **({"fixes": {k: over("fixes", k) for k in fixed}} if fixed else {}),
     }

@@ -72,15 +72,21 @@ def device_name(record: dict[str, Any]) -> str:
 
 
 def prepare_run_folder(out: Path, overwrite: bool) -> None:
-    """Refuse a file where a folder is expected, and a folder a previous run wrote (unless `overwrite`, which
-    empties it of that run's files, so no stale plot survives beside new results)."""
+    """Refuse a file where a folder is expected, and a folder a previous run wrote (unless `overwrite`). Nothing is
+    removed here: the previous run's files go only when the new run's are ready to be written (`clear_run_folder`),
+    so a run interrupted before then leaves the previous one whole."""
     if out.exists() and not out.is_dir():
         raise ConfigError(out, ["--out names a file; a run folder is expected"])
-    previous = [out / f for f in RUN_FILES if (out / f).exists()]
+    previous = [f for f in RUN_FILES if (out / f).exists()]
     if previous and not overwrite:
-        raise ConfigError(out, ["already holds a run (summary.json, ...): choose a new --out, or pass --overwrite"])
-    for f in previous:
-        f.unlink()
+        raise ConfigError(out, [f"already holds a run ({', '.join(previous[:3])}{', ...' if len(previous) > 3 else ''})"
+                                ": choose a new --out, or pass --overwrite"])
+
+
+def clear_run_folder(out: Path, *more: str) -> None:
+    """Remove a previous run's files (and `more`), so no stale plot survives beside the new results."""
+    for f in (*RUN_FILES, *more):
+        (out / f).unlink(missing_ok=True)
 
 
 def write_run(first: ShiftResult, summaries: list[dict[str, Any]], out: Path, seed: int, plots: bool = True,
@@ -91,6 +97,7 @@ def write_run(first: ShiftResult, summaries: list[dict[str, Any]], out: Path, se
     and timeline. `wall_s`: the replications' wall-clock time as the caller measured it (workers in
     parallel), else the sum of each one's; `device`: `device_record` of the profile applied, if any."""
     out.mkdir(parents=True, exist_ok=True)
+    clear_run_folder(out)
     rows = officers_on_scene(first)
     sc = first.scenario
     first_rep = {k: v for k, v in summaries[0].items()

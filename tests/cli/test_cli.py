@@ -220,21 +220,37 @@ def test_an_old_profile_is_refused_with_exit_2(tmp_path):
     assert r.returncode == 2 and "format: missing" in r.stderr and "Traceback" not in r.stderr + r.stdout
 
 
-def test_ctrl_c_during_replications_says_what_was_dropped_and_writes_nothing(tmp_path):
+def interrupt_shift(out, *extra):
+    """`sim shift` of 2,000 replications into `out`, interrupted well into them: its exit code and stderr."""
     import signal
     import time
 
-    out = tmp_path / "run"
     env = {**os.environ, "COLUMNS": "200"}
     p = subprocess.Popen([sys.executable, "-m", "bwclab", "sim", "shift", "--scenario", HARTFORD, "--reps", "2000",
-                          "--out", out], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # the shell may ignore it
+                          "--out", out, *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # else ignored
     time.sleep(10)  # well into the replications (2,000 take minutes), even on a loaded machine
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=60)
-    assert p.returncode == 130, err
+    return p.returncode, err
+
+
+def test_ctrl_c_during_replications_says_what_was_dropped_and_writes_nothing(tmp_path):
+    out = tmp_path / "run"
+    rc, err = interrupt_shift(out)
+    assert rc == 130, err
     assert "interrupted after" in err and "of 2000 replications" in err and "nothing written" in err, err
     assert not out.exists()
+
+
+def test_ctrl_c_during_an_overwrite_leaves_the_previous_run_whole(tmp_path):
+    out = tmp_path / "run"
+    r = bwclab("sim", "shift", "--scenario", HARTFORD, "--reps", "2", "--no-fixes", "--no-plots", "--out", out)
+    assert r.returncode == 0, r.stderr
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    rc, err = interrupt_shift(out, "--overwrite", "--no-fixes")
+    assert rc == 130 and "nothing written" in err, err
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
 
 
 # --- the terminal during a certification, and its last lines ------------------------------------------------

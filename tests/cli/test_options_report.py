@@ -114,8 +114,10 @@ def test_costs_combine_the_shared_and_the_options_own(report):
     manual = result["options"]["manual only"]["costs"]
     assert light["per_year"]["cameras"] == 600 * 37
     assert light["per_year"]["trigger_units"] == 150 * light["trigger_units"] > 0
-    assert manual["trigger_units"] == 0 and manual["per_year"]["trigger_units"] is None
-    assert not manual["complete"]
+    # no trigger unit costs nothing, priced or not; a fielded trigger with no price leaves the total incomplete
+    assert manual["trigger_units"] == 0 and manual["per_year"]["trigger_units"] == 0 and manual["complete"]
+    vehicle = result["options"]["=vehicle triggers, 60 s buffer"]["costs"]
+    assert vehicle["trigger_units"] > 0 and vehicle["per_year"]["trigger_units"] is None and not vehicle["complete"]
 
 
 def test_the_report_renders_every_option_with_use_of_force_and_paired_differences(report, tmp_path):

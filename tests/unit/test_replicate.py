@@ -99,3 +99,12 @@ def test_every_headline_rate_is_aggregated_per_call_type_and_officer_spread_with
     assert set(got["by_call_type"]["fight_dark"]) == {"incidents", *RATES}
     assert got["by_call_type"]["fight_lit"]["use_of_force_capture_rate"]["mean"] == 1.0
     assert got["officer_spread"]["median"]["mean"] == 0.75 and got["officer_spread"]["officers"]["n"] == 2
+
+
+def test_a_call_type_a_replication_did_not_see_counts_zero_incidents_there() -> None:
+    """Two replications with a pursuit each (2 and 4 incidents) and two without: 1.5 a shift, not 3."""
+    with_pursuit = [{"by_call_type": {"pursuit": {"incidents": n, "capture_rate": 0.5}}} for n in (2, 4)]
+    without: list[dict[str, Any]] = [{"by_call_type": {}}, {"by_call_type": {}}]
+    got = aggregate(with_pursuit + without)["by_call_type"]["pursuit"]
+    assert got["incidents"]["mean"] == 1.5 and got["incidents"]["n"] == 4
+    assert got["capture_rate"]["n"] == 2  # a rate over no incident is no figure, not 0
