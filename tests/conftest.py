@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import copy
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,13 +24,26 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     data = tmp_path_factory.mktemp("pgdata")
     server = {"srv": pgserver.get_server(data, cleanup_mode="stop")}  # type: ignore[attr-defined]
 
-    def running() -> Any:
-        """The server, started again on the same data if it stopped meanwhile (seen once in a full parallel run:
-        its socket refused connections); what the tests check is bwclab against PostgreSQL, not the server's life."""
+    def answers() -> bool:
         try:
             server["srv"].psql("SELECT 1;")
         except subprocess.CalledProcessError:
-            server["srv"] = pgserver.get_server(data, cleanup_mode="stop")  # type: ignore[attr-defined]
+            return False
+        return True
+
+    def running() -> Any:
+        """The server, or a new one if it stopped answering (seen in full parallel runs on a loaded machine: its
+        socket refused connections, and starting it again on the same data did not bring it back): waited for up
+        to 10 s first, then started afresh on new data. What the tests check is bwclab against PostgreSQL, not
+        the server's life; each test makes its own database through this, so none loses one it made."""
+        for _ in range(20):
+            if answers():
+                return server["srv"]
+            time.sleep(0.5)
+        with contextlib.suppress(Exception):
+            server["srv"].cleanup()
+        fresh = tmp_path_factory.mktemp("pgdata")
+        server["srv"] = pgserver.get_server(fresh, cleanup_mode="stop")  # type: ignore[attr-defined]
         return server["srv"]
 
     yield running

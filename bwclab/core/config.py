@@ -55,8 +55,9 @@ def describe_errors(err: ValidationError, prefix: str = "") -> list[str]:
         where = ".".join(str(part) for part in e["loc"])
         where = ".".join(p for p in (prefix, where) if p) or "(top level)"
         got = e.get("input")
-        shown = "" if isinstance(got, Mapping) or e["type"] == "missing" else f" (got {quote(got)})"
         msg = e["msg"]
+        said = isinstance(got, Mapping) or e["type"] == "missing" or "(got " in msg  # the message names it already
+        shown = "" if said else f" (got {quote(got)})"
         if e["type"] == "extra_forbidden":
             msg = "unknown field: check its spelling"
         out.append(f"{where}: {msg}{shown}")
