@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from bwclab.core.builtin import resolve
+from bwclab.core.outfolder import refuse_previous
 from bwclab.records.backtest import RepsFile, compare, run_periods
 from bwclab.records.calibrated import calibrated_scenario
 from bwclab.records.calibration import Records, calibrate, read_records
 from bwclab.records.calltypes import load_types
 from bwclab.records.columns import load_columns
-from bwclab.records.outputs import BACKTEST_FILES, CALIBRATION_FILES, check, clear, write_json, write_text
+from bwclab.records.outputs import BACKTEST_FILES, CALIBRATION_FILES, clear, write_json, write_text
 from bwclab.records.pages import backtest_page, calibration_page
 from bwclab.records.problems import RecordsError
 from bwclab.sim.scenario import Scenario, load_scenario
@@ -47,7 +48,7 @@ def read_inputs(scenario: str, cad: Path, audit: Path | None, columns: str | Non
 
 def run_calibrate(scenario: str, cad: Path, audit: Path | None, out: Path, columns: str | None, types: str | None,
                   overwrite: bool) -> dict[str, Any]:
-    check(out, overwrite, CALIBRATION_FILES)
+    refuse_previous(out, overwrite, CALIBRATION_FILES, "calibration")
     got = read_inputs(scenario, cad, audit, columns, types)
     cal, samples = calibrate(got.records, got.scenario_path)
     text, _ = calibrated_scenario(got.scenario_path, cal)
@@ -62,7 +63,7 @@ def run_calibrate(scenario: str, cad: Path, audit: Path | None, out: Path, colum
 def run_backtest(scenario: str, cad: Path, audit: Path, out: Path, columns: str | None, types: str | None,
                  reps: int, seed: int | None, workers: int, overwrite: bool,
                  progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    check(out, overwrite, BACKTEST_FILES)
+    refuse_previous(out, overwrite, BACKTEST_FILES, "backtest")
     got = read_inputs(scenario, cad, audit, columns, types)
     if "unit" not in got.records.cad.mapped and not got.records.audit.has_call_id:  # type: ignore[union-attr]
         raise RecordsError(cad, ["neither a unit in the CAD export nor a call id in the audit export: no recording "

@@ -8,20 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bwclab.core.config import ConfigError
-
 CALIBRATION_FILES = ("calibrated.yaml", "calibration.json", "calibration.html")
 BACKTEST_FILES = ("backtest.json", "backtest.html", "backtest_reps.csv")
-
-
-def check(out: Path, overwrite: bool, files: tuple[str, ...]) -> None:
-    """Refuse a file where a folder is expected, and a folder a previous run wrote (unless `overwrite`)."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(out, ["--out names a file; a folder is expected"])
-    previous = [f for f in files if (out / f).exists()]
-    if previous and not overwrite:
-        raise ConfigError(out, [f"already holds {previous[0]} (a previous run): choose a new --out, or pass "
-                                "--overwrite"])
 
 
 def clear(out: Path, files: tuple[str, ...]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import cache
 from statistics import NormalDist
 
 import numpy as np
@@ -35,9 +36,11 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
+@cache
 def level_logit(rate: float, spread: float) -> float:
     """The logit level whose officers, each shifted by a normal propensity of sd `spread`, comply at `rate` on
-    average: E[sigmoid(level + spread Z)] = rate (solved by bisection)."""
+    average: E[sigmoid(level + spread Z)] = rate (solved by bisection; kept, since every shift of a scenario asks
+    for the same few)."""
     rate = min(max(rate, 1e-9), 1.0 - 1e-9)
     if spread == 0.0:
         return math.log(rate / (1.0 - rate))
@@ -58,10 +61,10 @@ def officer_compliance(manual: ManualSpec, call_types: Sequence[str], key: int,
         return [(manual.compliance.sample(KeyedRandom(key, i)), {}) for i in range(n)]
     spread, default = manual.officer_spread_logit, manual.compliance.expected()
     levels = {t: level_logit(manual.by_call_type.get(t, default), spread) for t in call_types}
-    unit, out = NormalDist(), []
+    overall, unit, out = level_logit(default, spread), NormalDist(), []
     for i in range(n):
         z = unit.inv_cdf(min(max(KeyedRandom(key, i).uniform(), 1e-12), 1.0 - 1e-12))
-        out.append((_sigmoid(level_logit(default, spread) + spread * z),
+        out.append((_sigmoid(overall + spread * z),
                     {t: _sigmoid(lv + spread * z) for t, lv in levels.items()}))
     return out
 

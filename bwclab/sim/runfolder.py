@@ -13,7 +13,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from bwclab.core.config import ConfigError
+from bwclab.core.outfolder import refuse_previous
 from bwclab.core.profile import DeviceProfile
 from bwclab.sim.fixes import FixRow
 from bwclab.sim.metrics import CAUSES, OfficerOnScene, OfficerShift, officers_on_scene
@@ -75,12 +75,7 @@ def prepare_run_folder(out: Path, overwrite: bool) -> None:
     """Refuse a file where a folder is expected, and a folder a previous run wrote (unless `overwrite`). Nothing is
     removed here: the previous run's files go only when the new run's are ready to be written (`clear_run_folder`),
     so a run interrupted before then leaves the previous one whole."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(out, ["--out names a file; a run folder is expected"])
-    previous = [f for f in RUN_FILES if (out / f).exists()]
-    if previous and not overwrite:
-        raise ConfigError(out, [f"already holds a run ({', '.join(previous[:3])}{', ...' if len(previous) > 3 else ''})"
-                                ": choose a new --out, or pass --overwrite"])
+    refuse_previous(out, overwrite, RUN_FILES, "run")
 
 
 def clear_run_folder(out: Path, *more: str) -> None:

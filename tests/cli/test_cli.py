@@ -121,7 +121,7 @@ def test_a_reused_run_folder_is_refused_unless_overwrite_empties_it(tmp_path):
     assert bwclab("sim", "shift", "--scenario", TRAFFIC, "--reps", 1, "--out", tmp_path).returncode == 0
     assert (tmp_path / "timeline.png").exists()
     r = bwclab("sim", "shift", "--scenario", TRAFFIC, "--reps", 1, "--out", tmp_path, "--no-plots")
-    assert r.returncode == 2 and "already holds a run" in r.stderr
+    assert r.returncode == 2 and "(a previous run)" in r.stderr
     r = bwclab("sim", "shift", "--scenario", TRAFFIC, "--reps", 1, "--out", tmp_path, "--no-plots", "--overwrite")
     assert r.returncode == 0 and not (tmp_path / "timeline.png").exists()  # no stale plot beside new results
 
