@@ -17,11 +17,12 @@ from pathlib import Path
 from bwclab.commands.certify import BENCH_LOST, INTERRUPTED, Tick, certify, check_inputs
 from bwclab.commands.terminal import CertifyDisplay
 from bwclab.core.builtin import resolve
+from bwclab.core.outfolder import atomic_write
 from bwclab.history.drift import ALPHA, MIN_NIGHTS, Drift, Judged, Judgement, comparable, judge, last_n
 from bwclab.history.record import RunRecord, read_run
 from bwclab.history.store import History
 from bwclab.history.trends import write_page
-from bwclab.rig.certificate import atomic_write, read_certificate
+from bwclab.rig.certificate import read_certificate
 from bwclab.rig.suite import DEFAULT_SPEC
 
 DEFAULT_BASELINE = "last:5"

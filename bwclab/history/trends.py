@@ -19,10 +19,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from bwclab.core.outfolder import atomic_write
 from bwclab.history.drift import Drift
 from bwclab.history.record import RunRecord
 from bwclab.history.store import Acceptance
-from bwclab.rig.certificate import atomic_write
 
 STYLE = """body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}.regressed{background:#fdd}.better{background:#dfd}

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from bwclab.core.outfolder import atomic_write
 
 CALIBRATION_FILES = ("calibrated.yaml", "calibration.json", "calibration.html")
 BACKTEST_FILES = ("backtest.json", "backtest.html", "backtest_reps.csv")
@@ -20,12 +21,7 @@ def clear(out: Path, files: tuple[str, ...]) -> None:
 
 def write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
+    atomic_write(path, text)
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -35,6 +35,7 @@ from pydantic import ValidationError
 
 from bwclab.bench.description import Bench, load_bench
 from bwclab.core.config import ConfigError
+from bwclab.core.outfolder import atomic_write
 from bwclab.core.profile import PROFILE_FORMAT, DeviceProfile, Identity, Provenance, dump_profile
 from bwclab.rig.certificate import (
     BenchHealth,
@@ -46,7 +47,6 @@ from bwclab.rig.certificate import (
     Result,
     RunIdentity,
     Unjudged,
-    atomic_write,
     finite,
     grade,
     narrowing,

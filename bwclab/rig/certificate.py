@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import secrets
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from bwclab.core.outfolder import atomic_write
 
 CERTIFICATE_FORMAT = 2
 Overall = Literal["pass", "fail", "error", "incomplete"]
@@ -217,18 +217,6 @@ def grade(spec_grade: Grade, spec_name: str, results: list[Result]) -> tuple[Gra
 
 def read_certificate(path: Path) -> Certificate:
     return Certificate.model_validate(json.loads(path.read_text(encoding="utf-8")))
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write through a temporary file beside `path`, fsynced, then renamed over it. The file is created with the
-    user's umask, as open() would (mkstemp's is 0600: others on the lab machine could not read the results)."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def write_certificate(path: Path, cert: Certificate) -> Path:

@@ -13,7 +13,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from bwclab.core.outfolder import refuse_previous
+from bwclab.core.outfolder import atomic_write, refuse_previous
 from bwclab.core.profile import DeviceProfile
 from bwclab.sim.fixes import FixRow
 from bwclab.sim.metrics import CAUSES, OfficerOnScene, OfficerShift, officers_on_scene
@@ -43,9 +43,7 @@ def write_csv(path: Path, header: list[str], rows: list[dict[str, Any]]) -> None
 
 
 def write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 RUN_FILES = ("summary.json", "reps.csv", "incidents.csv", "activations.csv", "scenario.json", "timeline.png",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bwclab.rig.certificate import atomic_write
+from bwclab.core.outfolder import atomic_write
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
